@@ -1,0 +1,160 @@
+/* mpiguard.h: the public API of libmpiguard.
+ *
+ * From an environment snapshot and the file system alone (nothing is executed, no library is
+ * loaded), mpg_check() finds the active conda env or venv, the MPI-linked Python extensions
+ * its python would import, the libmpi the dynamic loader would give each of them, the MPI of
+ * the loaded MPI module, and returns findings, each with a fix.
+ *
+ * Every string in these structs is owned by the report (or the struct) it belongs to and is
+ * NULL when unknown. Nothing here writes to stdout or stderr; errors end up in the report. */
+#ifndef MPIGUARD_H
+#define MPIGUARD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define MPG_CHECK_SCHEMA "mpiguard.check/1"
+
+/* Ordered: a report's verdict is the highest severity of its findings. */
+enum mpg_severity {
+    MPG_SEV_OK = 0, /* only for verdicts: nothing to report */
+    MPG_SEV_NOTE,
+    MPG_SEV_WARN,
+    MPG_SEV_BLOCK,
+};
+
+enum mpg_abi {
+    MPG_ABI_UNKNOWN = 0,
+    MPG_ABI_MPICH,    /* libmpi.so.12 / libmpich.so.12: MPICH, Intel MPI, MVAPICH, Cray MPICH */
+    MPG_ABI_OPENMPI,  /* libmpi.so.40 (3.x-5.x), .20, .12, .1 for older Open MPI */
+    MPG_ABI_STANDARD, /* libmpi_abi.so.1: the MPI 5 standard ABI */
+};
+
+enum mpg_env_kind { MPG_ENV_NONE = 0, MPG_ENV_CONDA, MPG_ENV_VENV };
+
+/* What one libmpi is, read from its ELF file without loading it. */
+struct mpg_mpi {
+    char *path;    /* canonical path of the library file */
+    char *soname;  /* DT_SONAME, e.g. "libmpich.so.12" */
+    enum mpg_abi abi;
+    char *impl;    /* "MPICH", "Open MPI", "Intel MPI", "MVAPICH", "Cray MPICH", or NULL */
+    char *version; /* e.g. "4.0.2" */
+    char *device;  /* MPICH's device, e.g. "ch4:ucx" */
+};
+
+/* The active Python environment. */
+struct mpg_env {
+    enum mpg_env_kind kind;
+    char *prefix;         /* canonical env prefix */
+    char *name;           /* conda env name ("base" for the root prefix) or venv folder name */
+    char *flavor;         /* "conda", "mamba", "micromamba", "venv", "virtualenv", "uv" */
+    char *python_version; /* "3.11", from the env's layout */
+    char *base_prefix;    /* venv: the base interpreter's prefix (pyvenv.cfg home/..) */
+    bool system_site_packages;
+    char **sys_path; /* site folders in the order python searches them */
+    size_t n_sys_path;
+};
+
+/* The loaded MPI module (Lmod family "MPI" or its fall-backs). */
+struct mpg_module {
+    bool loaded;
+    char *name;      /* "mpich" (LMOD_FAMILY_MPI) */
+    char *version;   /* "4.1.2" (LMOD_FAMILY_MPI_VERSION) */
+    char *home;      /* MPI_HOME or its fall-backs */
+    char *home_var;  /* which variable gave home, e.g. "MPI_HOME" */
+    char *mpicc;     /* the module's compiler wrappers and launcher, canonical paths */
+    char *mpicxx;
+    char *mpifort;
+    char *mpiexec;
+    char *libdir;    /* folder of the module's libmpi */
+    struct mpg_mpi mpi;
+};
+
+/* One MPI-linked Python extension found on sys.path. */
+struct mpg_package {
+    char *name;      /* distribution name, e.g. "mpi4py" */
+    char *version;
+    char *installer; /* "pip", "conda", "uv", "debian" (distro egg-info), or NULL */
+    char *site_dir;  /* the sys.path entry it was found in */
+    char *extension; /* the extension file that links libmpi */
+    char *needed;    /* the DT_NEEDED libmpi name, e.g. "libmpi.so.12" */
+    char *rpath;     /* DT_RPATH / DT_RUNPATH as written in the file */
+    char *runpath;
+    char *resolved;  /* the library the loader would load, canonical, or NULL */
+    char *resolved_via; /* "RPATH", "LD_LIBRARY_PATH", "RUNPATH", "ld.so.cache", "default dirs" */
+    char *mpicc_cfg; /* mpi4py's mpi.cfg mpicc */
+    struct mpg_mpi mpi; /* identification of `resolved` */
+};
+
+/* An MPI package recorded in a conda env's conda-meta. */
+struct mpg_conda_mpi {
+    char *name;    /* "mpich", "openmpi", "impi_rt", "mvapich", "mpi" */
+    char *version;
+    char *build;
+    char *channel;
+    bool external; /* installs no library: uses the system's MPI */
+    char *libmpi;  /* bundled: the library file it installed, relative to the prefix */
+};
+
+struct mpg_finding {
+    const char *code; /* stable: "ENV_BUNDLED_MPI", "ABI_MISMATCH", ... */
+    enum mpg_severity severity;
+    char *message;    /* what is wrong and why it matters, plain words */
+    char *fix;        /* exact commands, one per line */
+    char *package;    /* package it concerns, or NULL */
+    char *path;       /* file it concerns, or NULL */
+};
+
+struct mpg_report {
+    enum mpg_severity verdict;
+    struct mpg_env env;
+    struct mpg_module module;
+    struct mpg_package *packages;
+    size_t n_packages;
+    struct mpg_conda_mpi *conda_mpi;
+    size_t n_conda_mpi;
+    struct mpg_finding *findings;
+    size_t n_findings;
+    char **problems; /* things that could not be inspected (unreadable file, ...), for humans */
+    size_t n_problems;
+    bool inspected;  /* false when nothing could be inspected (e.g. --env on a missing folder) */
+};
+
+/* What to inspect. */
+struct mpg_input {
+    const char *const *environ; /* "NAME=value" strings, NULL-terminated; NULL: the process's */
+    const char *env_prefix;     /* inspect this prefix instead of the active env (--env) */
+    const char *ld_cache;       /* loader cache to read; NULL: /etc/ld.so.cache */
+};
+
+/* Runs the whole check. Returns NULL only when out of memory. */
+struct mpg_report *mpg_check(const struct mpg_input *in);
+void mpg_report_free(struct mpg_report *r);
+
+/* Recomputes r->verdict from the findings' severities. */
+void mpg_report_update_verdict(struct mpg_report *r);
+
+/* The report as one JSON object (schema MPG_CHECK_SCHEMA); malloc'd, NULL when out of memory. */
+char *mpg_report_json(const struct mpg_report *r);
+
+/* The report as plain text for people: one block per finding with its fix. Writes nothing for a
+ * report with no findings unless verbose. colour: ANSI colours (only for terminals). */
+void mpg_report_text(const struct mpg_report *r, FILE *out, bool colour, bool verbose);
+
+/* Identifies the libmpi at path. Returns 0, or -1 with err filled (unreadable, not ELF, ...). */
+int mpg_identify_mpi(const char *path, struct mpg_mpi *out, char *err, size_t errlen);
+void mpg_mpi_clear(struct mpg_mpi *m);
+
+const char *mpg_severity_name(enum mpg_severity s); /* "ok", "note", "warn", "block" */
+const char *mpg_abi_name(enum mpg_abi a);           /* "mpich", "openmpi", "mpiabi", "unknown" */
+const char *mpg_env_kind_name(enum mpg_env_kind k); /* "none", "conda", "venv" */
+
+#ifdef __cplusplus
+}
+#endif
+#endif
