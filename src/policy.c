@@ -59,7 +59,6 @@ void mpg_policy_free(struct mpg_policy *p)
     free(p->log_socket);
     free_list(p->exempt_users, p->n_exempt_users);
     free_list(p->exempt_prefixes, p->n_exempt_prefixes);
-    free_list(p->mpi_modules, p->n_mpi_modules);
     mpg_policy_defaults(p);
 }
 
@@ -107,13 +106,10 @@ static int policy_copy(struct mpg_policy *dst, const struct mpg_policy *src)
     }
     dst->exempt_users = copy_list(src->exempt_users, src->n_exempt_users, &oom);
     dst->exempt_prefixes = copy_list(src->exempt_prefixes, src->n_exempt_prefixes, &oom);
-    dst->mpi_modules = copy_list(src->mpi_modules, src->n_mpi_modules, &oom);
     if (!dst->exempt_users)
         dst->n_exempt_users = 0;
     if (!dst->exempt_prefixes)
         dst->n_exempt_prefixes = 0;
-    if (!dst->mpi_modules)
-        dst->n_mpi_modules = 0;
     return oom ? -1 : 0;
 }
 
@@ -278,8 +274,6 @@ static int parse_general(struct parser *ps, const char *k, size_t kn, const char
         return parse_list(ps, key, v, vn, false, &p->exempt_users, &p->n_exempt_users);
     if (word_is(k, kn, "exempt_prefixes"))
         return parse_list(ps, key, v, vn, true, &p->exempt_prefixes, &p->n_exempt_prefixes);
-    if (word_is(k, kn, "mpi_modules"))
-        return parse_list(ps, key, v, vn, false, &p->mpi_modules, &p->n_mpi_modules);
     return fail(ps, "unknown key \"%s\" in [general]", key);
 }
 
@@ -508,14 +502,6 @@ bool mpg_policy_exempt(const struct mpg_policy *p, const char *user, const char 
             return true;
     for (size_t i = 0; env_prefix && i < p->n_exempt_prefixes; i++)
         if (path_under(env_prefix, p->exempt_prefixes[i]))
-            return true;
-    return false;
-}
-
-bool mpg_policy_is_mpi_module(const struct mpg_policy *p, const char *name)
-{
-    for (size_t i = 0; name && i < p->n_mpi_modules; i++)
-        if (strcmp(p->mpi_modules[i], name) == 0)
             return true;
     return false;
 }

@@ -59,8 +59,6 @@ struct mpg_policy {
     size_t n_exempt_users;
     char **exempt_prefixes;      /* env prefixes (and everything below them) never checked */
     size_t n_exempt_prefixes;
-    char **mpi_modules;          /* module names treated as MPI without family("MPI") */
-    size_t n_mpi_modules;
 };
 
 /* Fills p with the built-in defaults: every code keeps the core's severity, MPICC export on,
@@ -90,9 +88,6 @@ MPG_POLICY_API enum mpg_action mpg_policy_action(const struct mpg_policy *p, con
 
 /* True when this user or this env prefix is exempt from checks. */
 MPG_POLICY_API bool mpg_policy_exempt(const struct mpg_policy *p, const char *user, const char *env_prefix);
-
-/* True when a module named name (e.g. "intel-mpi") is listed in mpi_modules. */
-MPG_POLICY_API bool mpg_policy_is_mpi_module(const struct mpg_policy *p, const char *name);
 
 /* Applies the policy to a report: ignored findings are removed, the others get the severity
  * of their action, and the verdict is recomputed. */

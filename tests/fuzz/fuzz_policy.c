@@ -19,7 +19,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         __builtin_trap();
     (void)mpg_policy_action(&p, "ABI_MISMATCH");
     (void)mpg_policy_exempt(&p, "alice", "/home/alice/.conda/envs/x");
-    (void)mpg_policy_is_mpi_module(&p, "mpich");
     mpg_policy_free(&p);
     return 0;
 }

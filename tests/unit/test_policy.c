@@ -40,7 +40,6 @@ Test(policy, full_file)
                        "user_override = true\n"
                        "exempt_users = root, svc-build  alice\n"
                        "exempt_prefixes = /opt/envs/, /scratch/shared\n"
-                       "mpi_modules = intel-mpi cray-mpich\n"
                        "\n"
                        "  [ actions ]  \n"
                        "; another comment\n"
@@ -62,8 +61,6 @@ Test(policy, full_file)
     cr_expect(mpg_policy_exempt(&p, "bob", "/opt/envs"));
     cr_expect(mpg_policy_exempt(&p, "bob", "/opt/envs/x/y"));
     cr_expect(!mpg_policy_exempt(&p, "bob", "/opt/envsX"));
-    cr_expect(mpg_policy_is_mpi_module(&p, "cray-mpich"));
-    cr_expect(!mpg_policy_is_mpi_module(&p, "gcc"));
     cr_expect_eq(mpg_policy_action(&p, "ABI_MISMATCH"), MPG_ACT_WARN, "last one wins");
     cr_expect_eq(mpg_policy_action(&p, "LAUNCHER_SHADOWED"), MPG_ACT_IGNORE);
     cr_expect_eq(mpg_policy_action(&p, "FUTURE_CODE_2"), MPG_ACT_WARN);
