@@ -312,7 +312,7 @@ static int parse_line(struct parser *ps, enum section *sec, const char *s, size_
     if (*sec == SEC_GENERAL)
         return parse_general(ps, k, kn, v, vn);
 
-    enum mpg_action a;
+    enum mpg_action a = MPG_ACT_KEEP;
     char key[72];
     snprintf(key, sizeof key, "%.*s", (int)(kn > 64 ? 64 : kn), k);
     if (parse_action(ps, key, v, vn, &a) < 0)

@@ -1,0 +1,485 @@
+/* mpiguard_lua.c: the Lua binding of libmpiguard, loaded by Lmod's site hooks.
+ *
+ *   local mpiguard = require("mpiguard")   -- or package.loadlib(path, "luaopen_mpiguard")()
+ *   mpiguard.version       "0.1.0"
+ *   mpiguard.policy_file   the site policy path fixed at configure time
+ *   mpiguard.lua_version   the Lua this module was built for, e.g. 503
+ *   mpiguard.check([opts]) -> result | nil, message
+ *   mpiguard.policy([path]) -> policy, error-or-nil
+ *   mpiguard.wrappers()    -> {bin=, mpicc=, mpicxx=, mpifort=} | nil, message
+ *
+ * Expected failures come back as nil, message; only misuse (wrong argument types) raises.
+ * Nothing here writes to stdout or stderr: the hooks decide what the user sees. */
+#include <errno.h>
+#include <pwd.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <lauxlib.h>
+#include <lua.h>
+
+#include "mpiguard.h"
+#include "policy.h"
+#include "sitelog.h"
+
+#ifndef PACKAGE_VERSION
+#define PACKAGE_VERSION "0.0.0"
+#endif
+
+#if LUA_VERSION_NUM < 502
+#define lua_rawlen(L, i) lua_objlen(L, i)
+#endif
+
+extern char **environ;
+
+#define LUA_API_EXPORT __attribute__((visibility("default")))
+
+/* ---- small helpers --------------------------------------------------------------------- */
+
+static void set_str(lua_State *L, const char *key, const char *v)
+{
+    if (!v)
+        return;
+    lua_pushstring(L, v);
+    lua_setfield(L, -2, key);
+}
+
+static void set_bool(lua_State *L, const char *key, bool v)
+{
+    lua_pushboolean(L, v);
+    lua_setfield(L, -2, key);
+}
+
+/* opts[key] as a string, or NULL; raises if it is there but not a string. */
+static const char *opt_string(lua_State *L, int opts, const char *key)
+{
+    if (opts == 0)
+        return NULL;
+    lua_getfield(L, opts, key);
+    const char *v = NULL;
+    if (!lua_isnil(L, -1)) {
+        if (lua_type(L, -1) != LUA_TSTRING)
+            luaL_error(L, "option %s must be a string", key);
+        v = lua_tostring(L, -1);
+    }
+    lua_pop(L, 1); /* the string stays alive in opts */
+    return v;
+}
+
+static const char *current_user(void)
+{
+    struct passwd *pw = getpwuid(geteuid());
+    return pw ? pw->pw_name : NULL;
+}
+
+/* ---- environment snapshot with overrides ------------------------------------------------- */
+
+struct envsnap {
+    const char **vars;
+    size_t n;
+    char **owned;
+    size_t n_owned;
+};
+
+static void envsnap_free(struct envsnap *s)
+{
+    for (size_t i = 0; i < s->n_owned; i++)
+        free(s->owned[i]);
+    free(s->owned);
+    free(s->vars);
+}
+
+/* The process environment with opts.env applied: {NAME="value"} sets, {NAME=false} removes.
+ * Returns -1 when out of memory. The Lua strings referenced stay alive in opts. */
+static int envsnap_build(lua_State *L, int opts, struct envsnap *s)
+{
+    memset(s, 0, sizeof *s);
+    size_t n_env = 0, n_over = 0;
+    while (environ[n_env])
+        n_env++;
+    int over = 0;
+    if (opts) {
+        lua_getfield(L, opts, "env");
+        if (lua_istable(L, -1)) {
+            over = lua_gettop(L);
+            lua_pushnil(L);
+            while (lua_next(L, over)) {
+                n_over++;
+                lua_pop(L, 1);
+            }
+        } else if (!lua_isnil(L, -1)) {
+            return luaL_error(L, "option env must be a table");
+        }
+    }
+    s->vars = calloc(n_env + n_over + 1, sizeof *s->vars);
+    s->owned = calloc(n_over + 1, sizeof *s->owned);
+    if (!s->vars || !s->owned)
+        goto oom;
+    for (size_t i = 0; i < n_env; i++) {
+        bool replaced = false;
+        if (over) {
+            const char *eq = strchr(environ[i], '=');
+            size_t nlen = eq ? (size_t)(eq - environ[i]) : strlen(environ[i]);
+            char name[256];
+            if (nlen < sizeof name) {
+                memcpy(name, environ[i], nlen);
+                name[nlen] = '\0';
+                lua_getfield(L, over, name);
+                replaced = !lua_isnil(L, -1);
+                lua_pop(L, 1);
+            }
+        }
+        if (!replaced)
+            s->vars[s->n++] = environ[i];
+    }
+    if (over) {
+        lua_pushnil(L);
+        while (lua_next(L, over)) {
+            if (lua_type(L, -2) == LUA_TSTRING && lua_type(L, -1) == LUA_TSTRING) {
+                size_t kl, vl;
+                const char *k = lua_tolstring(L, -2, &kl), *v = lua_tolstring(L, -1, &vl);
+                char *e = malloc(kl + vl + 2);
+                if (!e) {
+                    lua_pop(L, 2);
+                    goto oom;
+                }
+                memcpy(e, k, kl);
+                e[kl] = '=';
+                memcpy(e + kl + 1, v, vl + 1);
+                s->owned[s->n_owned++] = e;
+                s->vars[s->n++] = e;
+            }
+            lua_pop(L, 1);
+        }
+    }
+    if (opts)
+        lua_pop(L, 1);
+    return 0;
+oom:
+    if (opts)
+        lua_pop(L, 1);
+    envsnap_free(s);
+    return -1;
+}
+
+/* ---- policy -------------------------------------------------------------------------------- */
+
+static void push_policy(lua_State *L, const struct mpg_policy *p, const char *err)
+{
+    lua_createtable(L, 0, 10);
+    set_str(L, "source", p->source);
+    set_str(L, "error", err);
+    set_bool(L, "export_mpicc", p->export_mpicc);
+    set_bool(L, "log", p->log);
+    set_str(L, "log_socket", p->log_socket);
+    set_bool(L, "warn_fails", p->warn_fails);
+    set_bool(L, "user_override", p->user_override);
+    lua_createtable(L, 0, (int)p->n_rules);
+    for (size_t i = 0; i < p->n_rules; i++) {
+        lua_pushstring(L, mpg_action_name(p->rules[i].action));
+        lua_setfield(L, -2, p->rules[i].code);
+    }
+    lua_setfield(L, -2, "actions");
+    lua_pushstring(L, mpg_action_name(p->default_action));
+    lua_setfield(L, -2, "default_action");
+}
+
+/* mpiguard.policy([path]) -> policy, error-or-nil
+ * The effective policy (site file at path, default mpiguard.policy_file, plus the user's file
+ * if the site allows it) as a table {source, error, export_mpicc, log, log_socket, warn_fails,
+ * user_override, actions={CODE=action}, default_action}. A malformed or unreadable file gives
+ * the built-in defaults and the error as second result; it never raises. */
+static int l_policy(lua_State *L)
+{
+    const char *path = luaL_optstring(L, 1, MPIGUARD_POLICY_FILE);
+    struct mpg_policy p;
+    char err[512] = "";
+    int rc = mpg_policy_load_effective(&p, path, NULL, err, sizeof err);
+    push_policy(L, &p, rc < 0 ? err : NULL);
+    mpg_policy_free(&p);
+    if (rc < 0) {
+        lua_pushstring(L, err);
+        return 2;
+    }
+    return 1;
+}
+
+/* ---- check ------------------------------------------------------------------------------- */
+
+static void push_mpi(lua_State *L, const struct mpg_mpi *m)
+{
+    lua_createtable(L, 0, 6);
+    set_str(L, "path", m->path);
+    set_str(L, "soname", m->soname);
+    set_str(L, "abi", mpg_abi_name(m->abi));
+    set_str(L, "impl", m->impl);
+    set_str(L, "version", m->version);
+    set_str(L, "device", m->device);
+}
+
+static void push_report(lua_State *L, const struct mpg_report *r)
+{
+    lua_pushstring(L, mpg_severity_name(r->verdict));
+    lua_setfield(L, -2, "verdict");
+    set_bool(L, "inspected", r->inspected);
+
+    lua_createtable(L, 0, 6);
+    set_str(L, "kind", mpg_env_kind_name(r->env.kind));
+    set_str(L, "prefix", r->env.prefix);
+    set_str(L, "name", r->env.name);
+    set_str(L, "flavor", r->env.flavor);
+    set_str(L, "python_version", r->env.python_version);
+    set_bool(L, "system_site_packages", r->env.system_site_packages);
+    lua_setfield(L, -2, "env");
+
+    const struct mpg_module *m = &r->module;
+    lua_createtable(L, 0, 11);
+    set_bool(L, "loaded", m->loaded);
+    set_str(L, "name", m->name);
+    set_str(L, "version", m->version);
+    set_str(L, "home", m->home);
+    set_str(L, "home_var", m->home_var);
+    set_str(L, "mpicc", m->mpicc);
+    set_str(L, "mpicxx", m->mpicxx);
+    set_str(L, "mpifort", m->mpifort);
+    set_str(L, "mpiexec", m->mpiexec);
+    set_str(L, "libdir", m->libdir);
+    push_mpi(L, &m->mpi);
+    lua_setfield(L, -2, "mpi");
+    lua_setfield(L, -2, "module");
+
+    lua_createtable(L, (int)r->n_findings, 0);
+    for (size_t i = 0; i < r->n_findings; i++) {
+        const struct mpg_finding *f = &r->findings[i];
+        lua_createtable(L, 0, 6);
+        set_str(L, "code", f->code);
+        set_str(L, "severity", mpg_severity_name(f->severity));
+        set_str(L, "message", f->message);
+        set_str(L, "fix", f->fix);
+        set_str(L, "package", f->package);
+        set_str(L, "path", f->path);
+        lua_rawseti(L, -2, (int)i + 1);
+    }
+    lua_setfield(L, -2, "findings");
+
+    lua_createtable(L, (int)r->n_problems, 0);
+    for (size_t i = 0; i < r->n_problems; i++) {
+        lua_pushstring(L, r->problems[i]);
+        lua_rawseti(L, -2, (int)i + 1);
+    }
+    lua_setfield(L, -2, "problems");
+}
+
+/* The report as text (no colour, findings only); pushes "" when there is nothing. */
+static void push_text(lua_State *L, const struct mpg_report *r)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    if (!f) {
+        lua_pushliteral(L, "");
+        return;
+    }
+    mpg_report_text(r, f, false, false);
+    if (fclose(f) == 0 && buf)
+        lua_pushlstring(L, buf, len);
+    else
+        lua_pushliteral(L, "");
+    free(buf);
+}
+
+static int log_findings(const struct mpg_policy *p, const struct mpg_report *r, const char *user,
+                        const char *module)
+{
+    int sent = 0;
+    for (size_t i = 0; i < r->n_findings; i++) {
+        struct sitelog_entry e = {
+            .user = user,
+            .module = module,
+            .env_kind = mpg_env_kind_name(r->env.kind),
+            .env_prefix = r->env.prefix,
+            .code = r->findings[i].code,
+            .action = mpg_severity_name(r->findings[i].severity),
+        };
+        if (sitelog_send(p->log_socket, &e) == 0)
+            sent++;
+    }
+    return sent;
+}
+
+/* mpiguard.check([opts]) -> result | nil, message
+ * opts: env = {NAME="value" | false} changes to the process environment for this check (e.g.
+ *       the MPICC the hooks are about to export); env_prefix = inspect this prefix instead of
+ *       the active env; policy_file = site policy path (default mpiguard.policy_file);
+ *       log_module = "mpich/4.0.2": write one syslog line per finding, if the policy logs.
+ * result: {verdict, inspected, exempt, env={kind, prefix, name, flavor, python_version,
+ *       system_site_packages}, module={loaded, name, version, home, home_var, mpicc, mpicxx,
+ *       mpifort, mpiexec, libdir, mpi={path, soname, abi, impl, version, device}},
+ *       findings={{code, severity, message, fix, package, path}, ...}, problems={...},
+ *       text, policy={...as mpiguard.policy()}, logged}
+ * Findings and verdict are after the site policy (ignored findings are gone; severities may be
+ * "block"). An exempt user or env prefix gives exempt=true and no findings. */
+static int l_check(lua_State *L)
+{
+    int opts = 0;
+    if (!lua_isnoneornil(L, 1)) {
+        luaL_checktype(L, 1, LUA_TTABLE);
+        opts = 1;
+    }
+    const char *env_prefix = opt_string(L, opts, "env_prefix");
+    const char *policy_file = opt_string(L, opts, "policy_file");
+    const char *log_module = opt_string(L, opts, "log_module");
+
+    struct envsnap snap;
+    if (envsnap_build(L, opts, &snap) < 0) {
+        lua_pushnil(L);
+        lua_pushliteral(L, "mpiguard: out of memory");
+        return 2;
+    }
+    struct mpg_policy pol;
+    char perr[512] = "";
+    int prc = mpg_policy_load_effective(&pol, policy_file ? policy_file : MPIGUARD_POLICY_FILE,
+                                        snap.vars, perr, sizeof perr);
+    const char *user = current_user();
+
+    struct mpg_input in = {.environ = snap.vars, .env_prefix = env_prefix};
+    struct mpg_report *r = mpg_check(&in);
+    if (!r) {
+        mpg_policy_free(&pol);
+        envsnap_free(&snap);
+        lua_pushnil(L);
+        lua_pushliteral(L, "mpiguard: out of memory");
+        return 2;
+    }
+    bool exempt = mpg_policy_exempt(&pol, user, r->env.prefix);
+    if (exempt) {
+        pol.default_action = MPG_ACT_IGNORE;
+        for (size_t i = 0; i < pol.n_rules; i++)
+            pol.rules[i].action = MPG_ACT_IGNORE;
+    }
+    mpg_policy_apply(&pol, r);
+
+    lua_createtable(L, 0, 12);
+    push_report(L, r);
+    set_bool(L, "exempt", exempt);
+    push_text(L, r);
+    lua_setfield(L, -2, "text");
+    push_policy(L, &pol, prc < 0 ? perr : NULL);
+    lua_setfield(L, -2, "policy");
+    int logged = 0;
+    if (log_module && pol.log)
+        logged = log_findings(&pol, r, user, log_module);
+    lua_pushinteger(L, logged);
+    lua_setfield(L, -2, "logged");
+
+    mpg_report_free(r);
+    mpg_policy_free(&pol);
+    envsnap_free(&snap);
+    return 1;
+}
+
+/* ---- wrappers ---------------------------------------------------------------------------- */
+
+static bool is_exec(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
+}
+
+/* First of names that is executable in dir; pushes its path (as spelled, not canonical:
+ * Open MPI's wrappers are one binary that looks at argv[0]) or nothing. */
+static bool find_in(lua_State *L, const char *dir, const char *const *names)
+{
+    char path[4096];
+    for (; *names; names++) {
+        int n = snprintf(path, sizeof path, "%s/%s", dir, *names);
+        if (n > 0 && (size_t)n < sizeof path && is_exec(path)) {
+            lua_pushstring(L, path);
+            return true;
+        }
+    }
+    return false;
+}
+
+/* mpiguard.wrappers() -> {bin, mpicc, mpicxx, mpifort, from} | nil, message
+ * The loaded MPI's compiler wrappers for MPICC & co.: from <home>/bin of the first of
+ * MPI_HOME, MPI_ROOT, I_MPI_ROOT, MPICH_HOME that holds an mpicc, else from the first mpicc on
+ * PATH. `from` names the variable used ("PATH" for the search). */
+static int l_wrappers(lua_State *L)
+{
+    static const char *const cc[] = {"mpicc", NULL};
+    static const char *const cxx[] = {"mpicxx", "mpic++", "mpiCC", NULL};
+    static const char *const fort[] = {"mpifort", "mpif90", NULL};
+    static const char *const homes[] = {"MPI_HOME", "MPI_ROOT", "I_MPI_ROOT", "MPICH_HOME"};
+    char dir[4096];
+    const char *from = NULL;
+
+    for (size_t i = 0; !from && i < sizeof homes / sizeof homes[0]; i++) {
+        const char *h = getenv(homes[i]);
+        if (!h || h[0] != '/')
+            continue;
+        int n = snprintf(dir, sizeof dir, "%s/bin", h);
+        if (n > 0 && (size_t)n < sizeof dir && find_in(L, dir, cc)) {
+            lua_pop(L, 1);
+            from = homes[i];
+        }
+    }
+    const char *path = getenv("PATH");
+    while (!from && path && *path) {
+        const char *colon = strchr(path, ':');
+        size_t n = colon ? (size_t)(colon - path) : strlen(path);
+        if (n > 0 && n < sizeof dir && path[0] == '/') {
+            memcpy(dir, path, n);
+            dir[n] = '\0';
+            if (find_in(L, dir, cc)) {
+                lua_pop(L, 1);
+                from = "PATH";
+            }
+        }
+        path = colon ? colon + 1 : NULL;
+    }
+    if (!from) {
+        lua_pushnil(L);
+        lua_pushliteral(L, "no mpicc in MPI_HOME/bin, MPI_ROOT/bin, I_MPI_ROOT/bin, "
+                           "MPICH_HOME/bin or on PATH");
+        return 2;
+    }
+    lua_createtable(L, 0, 5);
+    set_str(L, "bin", dir);
+    set_str(L, "from", from);
+    if (find_in(L, dir, cc))
+        lua_setfield(L, -2, "mpicc");
+    if (find_in(L, dir, cxx))
+        lua_setfield(L, -2, "mpicxx");
+    if (find_in(L, dir, fort))
+        lua_setfield(L, -2, "mpifort");
+    return 1;
+}
+
+static const luaL_Reg mpiguard_funcs[] = {
+    {"check", l_check},
+    {"policy", l_policy},
+    {"wrappers", l_wrappers},
+    {NULL, NULL},
+};
+
+LUA_API_EXPORT int luaopen_mpiguard(lua_State *L)
+{
+#if LUA_VERSION_NUM >= 502
+    luaL_newlib(L, mpiguard_funcs); /* checks the Lua ABI: a mismatch raises here */
+#else
+    lua_newtable(L);
+    luaL_register(L, NULL, mpiguard_funcs);
+#endif
+    lua_pushliteral(L, PACKAGE_VERSION);
+    lua_setfield(L, -2, "version");
+    lua_pushliteral(L, MPIGUARD_POLICY_FILE);
+    lua_setfield(L, -2, "policy_file");
+    lua_pushinteger(L, LUA_VERSION_NUM);
+    lua_setfield(L, -2, "lua_version");
+    return 1;
+}
