@@ -1,0 +1,50 @@
+#!/bin/bash
+# MPICC & co. follow the loaded MPI after every kind of module command, and a user's own
+# MPICC survives and comes back. No env is active: nothing may be printed.
+. "$(dirname "$0")/lib.sh"
+
+M=$MPICH_HOME_DIR/bin
+O=$OMPI_HOME_DIR/bin
+state() { echo "${MPICC-unset}|${MPI4PY_BUILD_MPICC-unset}|${MPICXX-unset}|${MPIFC-unset}"; }
+mpich_state="$M/mpicc|$M/mpicc|$M/mpicxx|$M/mpifort"
+ompi_state="$O/mpicc|$O/mpicc|$O/mpicxx|$O/mpifort"
+none_state="unset|unset|unset|unset"
+
+mod load hello;               expect_eq "$(state)" "$none_state" "non-MPI load sets nothing"
+expect_empty "$ERR" "non-MPI load prints nothing"
+mod load mpich;               expect_eq "$(state)" "$mpich_state" "load mpich"
+expect_empty "$ERR" "healthy load prints nothing"
+mod load mpich;               expect_eq "$(state)" "$mpich_state" "load again (idempotent)"
+mod load openmpi;             expect_eq "$(state)" "$ompi_state" "family auto-swap to openmpi"
+mod swap openmpi mpich;       expect_eq "$(state)" "$mpich_state" "swap openmpi mpich"
+mod unload mpich;             expect_eq "$(state)" "$none_state" "unload"
+mod load openmpi hello;       expect_eq "$(state)" "$ompi_state" "load two modules"
+mod purge;                    expect_eq "$(state)" "$none_state" "purge"
+mod load mpich;               mod save;
+mod purge;                    expect_eq "$(state)" "$none_state" "purge before restore"
+mod restore;                  expect_eq "$(state)" "$mpich_state" "restore"
+mod update;                   expect_eq "$(state)" "$mpich_state" "update"
+mod reload;                   expect_eq "$(state)" "$mpich_state" "reload"
+mod load hello;               expect_eq "$(state)" "$mpich_state" "unrelated load keeps MPICC"
+mod purge
+
+# A user's own MPICC: replaced while an MPI is loaded, back afterwards.
+export MPICC=/home/me/bin/my-mpicc
+mod load mpich;               expect_eq "$MPICC" "$M/mpicc" "user MPICC replaced on load"
+mod load openmpi;             expect_eq "$MPICC" "$O/mpicc" "user MPICC replaced on swap"
+mod unload openmpi;           expect_eq "$MPICC" "/home/me/bin/my-mpicc" "user MPICC back after unload"
+expect_eq "${MPI4PY_BUILD_MPICC-unset}" "unset" "MPI4PY_BUILD_MPICC gone"
+mod load mpich; mod purge;    expect_eq "$MPICC" "/home/me/bin/my-mpicc" "user MPICC back after purge"
+# The user changes MPICC while an MPI is loaded: theirs stays after unload.
+mod load mpich
+export MPICC=/home/me/bin/other
+mod load hello;               expect_eq "$MPICC" "/home/me/bin/other" "user's later MPICC kept"
+mod unload mpich;             expect_eq "$MPICC" "/home/me/bin/other" "user's later MPICC kept after unload"
+unset MPICC
+env | grep -q '^__MPIGUARD_' && fail "bookkeeping variables left: $(env | grep '^__MPIGUARD_')"
+
+# Policy: export off.
+printf '[general]\nexport_mpicc = no\n' > "$POLICY"
+mod load mpich;               expect_eq "$(state)" "$none_state" "export_mpicc = no"
+mod purge
+finish
