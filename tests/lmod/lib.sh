@@ -14,7 +14,7 @@ if [ -z "${MPG_CLEAN:-}" ]; then
         MPG_TOP_SRCDIR="${MPG_TOP_SRCDIR:-$here/../..}" \
         MPG_TOP_BUILDDIR="${MPG_TOP_BUILDDIR:-$here/../..}" \
         MPG_LMOD_CMD="${MPG_LMOD_CMD:-/usr/share/lmod/lmod/libexec/lmod}" \
-        MPG_KEEP="${MPG_KEEP:-}" MPG_LUAEXT="${MPG_LUAEXT:-}" \
+        MPG_KEEP="${MPG_KEEP:-}" MPG_LUAEXT="${MPG_LUAEXT:-}" FAKE_FINDING="${FAKE_FINDING:-}" \
         bash "$0" "$@"
 fi
 set -u
@@ -24,7 +24,6 @@ BUILD=$MPG_TOP_BUILDDIR
 LMOD_CMD=$MPG_LMOD_CMD
 export LMOD_CMD
 LUAEXT=${MPG_LUAEXT:-$BUILD/luaext/.libs/mpiguard.so}
-HOOKS_DIR=$BUILD/site
 FAILS=0
 TNAME=$(basename "$0" .sh)
 
@@ -34,14 +33,18 @@ pass() { echo "ok   $TNAME: $*"; }
 
 [ -x "$LMOD_CMD" ] || skip "no Lmod at $LMOD_CMD (apt-get install lmod)"
 [ -f "$LUAEXT" ] || skip "no built Lua binding at $LUAEXT (run make first)"
-[ -f "$HOOKS_DIR/mpiguard_hooks.lua" ] || skip "no $HOOKS_DIR/mpiguard_hooks.lua (run make)"
+[ -f "$BUILD/site/mpiguard_hooks.lua" ] || skip "no $BUILD/site/mpiguard_hooks.lua (run make)"
 [ -x /usr/bin/mpicc.mpich ] || skip "Debian's mpich is not installed (apt-get install mpich)"
 [ -x /usr/bin/mpicc.openmpi ] || skip "Debian's openmpi-bin is not installed"
 
 T=$(mktemp -d /tmp/mpg-lmod.XXXXXX)
 if [ -z "${MPG_KEEP:-}" ]; then trap 'rm -rf "$T"' EXIT; else echo "keeping $T" >&2; fi
 export HOME=$T/home
-mkdir -p "$HOME" "$T/base/modulefiles" "$T/site"
+mkdir -p "$HOME" "$T/base/modulefiles" "$T/site" "$T/hooks"
+# The hooks module in its own folder, as installed (a build tree's site/ also holds the
+# shipped SitePackage.lua, which would then shadow the test's in `module --config`).
+HOOKS_DIR=$T/hooks
+cp "$BUILD/site/mpiguard_hooks.lua" "$HOOKS_DIR/"
 cp -r "$SRC/modulefiles/debian" "$T/base/modulefiles/"
 sh "$SRC/modulefiles/mkdebian.sh" "$T/base" 2>/dev/null
 mkdir -p "$T/base/modulefiles/debian/hello"
@@ -101,4 +104,62 @@ finish() {
         exit 1
     fi
     exit 0
+}
+
+# ---- env shapes -------------------------------------------------------------------------
+
+# make_venv DIR: a venv of Debian's python3 that sees python3-mpi4py (links Open MPI's
+# libmpi.so.40); activate with activate_venv DIR.
+make_venv() {
+    [ -x /usr/bin/python3 ] || skip "no /usr/bin/python3"
+    [ -d /usr/lib/python3/dist-packages/mpi4py ] || skip "python3-mpi4py is not installed"
+    /usr/bin/python3 -m venv --system-site-packages --without-pip "$1" >/dev/null 2>&1 ||
+        skip "python3 -m venv failed (apt-get install python3-venv)"
+}
+activate_venv() { export VIRTUAL_ENV=$1 PATH=$1/bin:$PATH; }
+
+# make_conda_bundled DIR [RECORDS]: a conda-like env whose mpi4py loads the env's own MPICH
+# (lib/libmpi.so.12 with MPICH's version symbols, recorded by a conda-forge bundled mpich
+# package), plus RECORDS extra package records (default 0). Activate with activate_conda.
+make_conda_bundled() {
+    local p=$1 n=${2:-0} sp i
+    command -v gcc >/dev/null || skip "no gcc"
+    sp=$p/lib/python3.11/site-packages
+    mkdir -p "$p/conda-meta" "$p/bin" "$sp/mpi4py" "$sp/mpi4py-3.1.6.dist-info"
+    printf 'const char MPII_Version_string[] = "4.1.2";\nconst char MPII_Version_device[] = "ch4:ofi";\nint MPI_Init(int *c, char ***v) { (void)c; (void)v; return 0; }\n' > "$T/fakempich.c"
+    gcc -shared -fPIC -Wl,-soname,libmpi.so.12 -o "$p/lib/libmpi.so.12" "$T/fakempich.c" ||
+        skip "cannot build a test libmpi.so.12"
+    printf 'extern int MPI_Init(int *, char ***);\nint PyInit_MPI(void) { return MPI_Init(0, 0); }\n' > "$T/mpimod.c"
+    gcc -shared -fPIC -o "$sp/mpi4py/MPI.cpython-311-x86_64-linux-gnu.so" "$T/mpimod.c" \
+        -L"$p/lib" -l:libmpi.so.12 -Wl,--disable-new-dtags -Wl,-rpath,'$ORIGIN/../../..' ||
+        skip "cannot build a test MPI extension"
+    printf '[mpi]\nmpicc = %s/bin/mpicc\n' "$p" > "$sp/mpi4py/mpi.cfg"
+    printf 'Metadata-Version: 2.1\nName: mpi4py\nVersion: 3.1.6\n' > "$sp/mpi4py-3.1.6.dist-info/METADATA"
+    echo conda > "$sp/mpi4py-3.1.6.dist-info/INSTALLER"
+    ln -sf /usr/bin/python3 "$p/bin/python3.11"
+    ln -sf python3.11 "$p/bin/python"
+    cat > "$p/conda-meta/mpich-4.1.2-h846660c_100.json" <<JSON
+{"name": "mpich", "version": "4.1.2", "build": "h846660c_100", "build_number": 100,
+ "channel": "https://conda.anaconda.org/conda-forge/linux-64", "subdir": "linux-64",
+ "depends": [], "track_features": "",
+ "files": ["bin/mpicc", "bin/mpiexec", "lib/libmpi.so.12"]}
+JSON
+    cat > "$p/conda-meta/mpi4py-3.1.6-py311h1234567_0.json" <<JSON
+{"name": "mpi4py", "version": "3.1.6", "build": "py311h1234567_0", "build_number": 0,
+ "channel": "https://conda.anaconda.org/conda-forge/linux-64", "subdir": "linux-64",
+ "depends": ["mpich >=4.1.2,<5.0a0", "python >=3.11,<3.12.0a0"],
+ "files": ["lib/python3.11/site-packages/mpi4py/MPI.cpython-311-x86_64-linux-gnu.so"]}
+JSON
+    cat > "$p/conda-meta/python-3.11.7-hab00c5b_0.json" <<JSON
+{"name": "python", "version": "3.11.7", "build": "hab00c5b_0", "build_number": 0,
+ "channel": "https://conda.anaconda.org/conda-forge/linux-64", "subdir": "linux-64",
+ "depends": [], "files": ["bin/python3.11"]}
+JSON
+    for i in $(seq 1 "$n"); do
+        printf '{"name": "pkg%d", "version": "1.0", "build": "h0_0", "build_number": 0, "channel": "https://conda.anaconda.org/conda-forge/linux-64", "depends": [], "files": ["lib/pkg%d.txt"]}\n' "$i" "$i" > "$p/conda-meta/pkg$i-1.0-h0_0.json"
+    done
+    : > "$p/conda-meta/history"
+}
+activate_conda() {
+    export CONDA_PREFIX=$1 CONDA_DEFAULT_ENV=$(basename "$1") PATH=$1/bin:$PATH
 }

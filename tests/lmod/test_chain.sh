@@ -1,0 +1,39 @@
+#!/bin/bash
+# A site with its own SitePackage.lua and hooks enables mpiguard with one require line and
+# keeps its hooks, whether it registers them before or after that line (Lmod 8.6 replaces on
+# register; 8.7.35+ appends).
+. "$(dirname "$0")/lib.sh"
+
+site_hooks='local hook = require("Hook")
+hook.register("load", function(t) io.stderr:write("SITE-LOAD ", t.modFullName, "\\n") end)
+hook.register("finalize", function() io.stderr:write("SITE-FINALIZE\\n") end)'
+
+# Site hooks registered before mpiguard's require line.
+site_package "$site_hooks"
+mod load mpich
+expect_grep "SITE-LOAD mpich/4.0.2" "$ERR" "before: site load hook kept"
+expect_grep "SITE-FINALIZE" "$ERR" "before: site finalize hook kept"
+expect_eq "${MPICC:-}" "$MPICH_HOME_DIR/bin/mpicc" "before: mpiguard finalize runs too"
+mod purge
+
+# Site hooks registered after it.
+cat > "$T/site/SitePackage.lua" <<EOF2
+package.path = "$HOOKS_DIR/?.lua;" .. package.path
+require("mpiguard_hooks").setup{ luaext = "$LUAEXT", policy_file = "$POLICY" }
+$site_hooks
+EOF2
+mod load mpich
+expect_grep "SITE-LOAD mpich/4.0.2" "$ERR" "after: site load hook kept"
+expect_grep "SITE-FINALIZE" "$ERR" "after: site finalize hook kept"
+expect_eq "${MPICC:-}" "$MPICH_HOME_DIR/bin/mpicc" "after: mpiguard finalize runs too"
+mod purge
+
+# The shipped SitePackage.lua for sites without one (paths substituted by make).
+if [ -f "$BUILD/site/SitePackage.lua" ]; then
+    expect_grep 'require("mpiguard_hooks")' "$BUILD/site/SitePackage.lua" "shipped SitePackage requires the hooks"
+fi
+
+# `module --config` still works and names the site package.
+"$LMOD_CMD" bash --config >"$OUT" 2>"$ERR"
+expect_grep "$T/site/SitePackage.lua" "$ERR" "module --config shows our Site Pkg location"
+finish

@@ -1,0 +1,94 @@
+#!/bin/bash
+# Faults never break `module`: the binding missing or built for another Lua, a policy path
+# that is not a file, an env folder that cannot be read. Each gives at most one clear line,
+# the module is applied and stdout stays valid shell (checked by `mod` on every command).
+. "$(dirname "$0")/lib.sh"
+
+# 1. The .so is missing.
+site_package_with() {
+    cat > "$T/site/SitePackage.lua" <<EOF2
+package.path = "$HOOKS_DIR/?.lua;" .. package.path
+require("mpiguard_hooks").setup{ luaext = "$1", policy_file = "$POLICY" }
+EOF2
+}
+site_package_with "$T/nowhere/mpiguard.so"
+mod load hello; rc=$?
+expect_eq "$rc" 0 "missing .so, non-MPI load: exit 0"
+expect_empty "$ERR" "missing .so, non-MPI load: silent (the binding is not even loaded)"
+mod load mpich; rc=$?
+expect_eq "$rc" 0 "missing .so: exit 0"
+expect_eq "$(grep -c . "$ERR")" 1 "missing .so: one line"
+expect_grep "mpiguard: check skipped: cannot load $T/nowhere/mpiguard.so" "$ERR" "missing .so: says what"
+expect_eq "${LOADEDMODULES:-}" "hello/1.0:mpich/4.0.2" "missing .so: module applied"
+mod purge
+
+# 2. A .so built for another Lua (5.1 and 5.4 headers; Lmod here runs 5.3).
+PIC=$BUILD/src/.libs/libmpiguard_pic.a
+for v in 5.1 5.4; do
+    if [ ! -f /usr/include/lua$v/lua.h ]; then
+        echo "note: no /usr/include/lua$v (apt-get install liblua$v-dev): case skipped" >&2
+        continue
+    fi
+    [ -f "$PIC" ] || { fail "no $PIC to build a Lua $v binding"; continue; }
+    mkdir -p "$T/lua$v"
+    if ! gcc -std=c11 -D_GNU_SOURCE -shared -fPIC -fvisibility=hidden -I/usr/include/lua$v \
+        -I"$SRC/src" -I"$SRC/luaext" "$SRC"/luaext/mpiguard_lua.c "$SRC"/luaext/sitelog.c \
+        -Wl,--whole-archive "$PIC" -Wl,--no-whole-archive $(pkg-config --libs jansson 2>/dev/null) \
+        -o "$T/lua$v/mpiguard.so" 2>"$T/cc.log"; then
+        fail "cannot build the binding for Lua $v: $(head -5 "$T/cc.log")"
+        continue
+    fi
+    site_package_with "$T/lua$v/mpiguard.so"
+    mod load mpich; rc=$?
+    expect_eq "$rc" 0 "Lua $v binding: exit 0"
+    expect_eq "$(grep -c . "$ERR")" 1 "Lua $v binding: one line"
+    expect_grep "mpiguard: check skipped: cannot load $T/lua$v/mpiguard.so into Lua 5.3" "$ERR" "Lua $v binding: says what"
+    expect_eq "${LOADEDMODULES:-}" "mpich/4.0.2" "Lua $v binding: module applied"
+    mod purge
+done
+site_package
+
+# 3. The policy path is a folder.
+rm -f "$POLICY"; mkdir -p "$POLICY"
+mod load mpich; rc=$?
+expect_eq "$rc" 0 "policy is a folder: exit 0"
+expect_eq "$(grep -c "ignoring the site policy: $POLICY: not a regular file" "$ERR")" 1 "policy is a folder: one line"
+expect_eq "${MPICC:-}" "$MPICH_HOME_DIR/bin/mpicc" "policy is a folder: defaults (MPICC exported)"
+mod purge
+rmdir "$POLICY"
+
+# 4. CONDA_PREFIX that does not exist, and an env folder that cannot be read.
+export CONDA_PREFIX=$T/no-such-env
+mod load mpich; rc=$?
+expect_eq "$rc" 0 "missing CONDA_PREFIX: exit 0"
+expect_eq "${LOADEDMODULES:-}" "mpich/4.0.2" "missing CONDA_PREFIX: applied"
+[ "$(grep -c . "$ERR")" -le 1 ] && pass "missing CONDA_PREFIX: at most one line" ||
+    fail "missing CONDA_PREFIX: more than one line: $(cat "$ERR")"
+mod purge
+unset CONDA_PREFIX
+
+make_conda_bundled "$T/conda"
+activate_conda "$T/conda"
+chmod 000 "$T/conda/conda-meta" "$T/conda/lib/python3.11/site-packages"
+if [ "$(id -u)" = 0 ]; then
+    # root reads anything: run the module command as nobody instead.
+    if command -v setpriv >/dev/null && id nobody >/dev/null 2>&1; then
+        chmod 755 "$T" "$T/home"
+        setpriv --reuid=nobody --regid=nogroup --clear-groups env HOME="$T/home" \
+            "$LMOD_CMD" bash load mpich >"$OUT" 2>"$ERR"; rc=$?
+        bash -n "$OUT" || fail "unreadable env: stdout is not valid shell"
+        expect_eq "$rc" 0 "unreadable env (as nobody): exit 0"
+        expect_grep "LOADEDMODULES=mpich/4.0.2" "$OUT" "unreadable env: module applied"
+        [ "$(grep -c . "$ERR")" -le 2 ] && pass "unreadable env: at most a line or two" ||
+            fail "unreadable env: too much output: $(cat "$ERR")"
+        echo "  (unreadable env said: $(head -c 400 "$ERR"))"
+    else
+        echo "note: running as root without setpriv/nobody: unreadable-env case skipped" >&2
+    fi
+else
+    mod load mpich; rc=$?
+    expect_eq "$rc" 0 "unreadable env: exit 0"
+    expect_eq "${LOADEDMODULES:-}" "mpich/4.0.2" "unreadable env: applied"
+fi
+chmod 755 "$T/conda/conda-meta" "$T/conda/lib/python3.11/site-packages"
+finish

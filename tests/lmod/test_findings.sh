@@ -1,0 +1,43 @@
+#!/bin/bash
+# Real detection through Lmod: findings appear on `module load` for mismatched envs, with
+# their codes, on stderr only; healthy shapes and non-MPI modules show nothing.
+. "$(dirname "$0")/lib.sh"
+
+# No env at all: nothing.
+mod load mpich;  rc=$?
+expect_eq "$rc" 0 "no env: exit 0"
+expect_empty "$ERR" "no env: silent"
+mod purge
+
+# venv seeing Debian's python3-mpi4py (Open MPI ABI) + the MPICH module: ABI mismatch.
+make_venv "$T/venv"
+activate_venv "$T/venv"
+mod load hello
+expect_empty "$ERR" "venv + non-MPI module: silent"
+mod load mpich; rc=$?
+expect_eq "$rc" 0 "venv + mpich: exit 0 (warn does not fail)"
+expect_grep "ABI_MISMATCH" "$ERR" "venv + mpich: ABI_MISMATCH shown"
+expect_eq "${LOADEDMODULES:-}" "hello/1.0:mpich/4.0.2" "venv + mpich: module loaded"
+expect_eq "${MPICC:-}" "$MPICH_HOME_DIR/bin/mpicc" "venv + mpich: MPICC exported"
+# Auto-swap to Open MPI, which that mpi4py was built for: healthy, silent.
+mod load openmpi; rc=$?
+expect_eq "$rc" 0 "venv + openmpi (auto-swap): exit 0"
+expect_nogrep "ABI_MISMATCH" "$ERR" "venv + openmpi: no ABI_MISMATCH"
+expect_nogrep "WARN\|warn" "$ERR" "venv + openmpi: no warning"
+# Swap back: shown again, once (the auto-swap loads twice; the check runs once a command).
+mod swap openmpi mpich
+expect_eq "$(grep -c "^(mpiguard findings for mpich/4.0.2: .*ABI_MISMATCH=warn" "$ERR")" 1 "swap: shown once, with code and action"
+expect_grep "ABI_MISMATCH" "$ERR" "swap back to mpich: ABI_MISMATCH shown"
+mod purge
+unset VIRTUAL_ENV
+PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin
+
+# conda env with its own bundled MPICH: the env's MPI wins over the module's.
+make_conda_bundled "$T/conda"
+activate_conda "$T/conda"
+mod load mpich; rc=$?
+expect_eq "$rc" 0 "conda bundled + mpich: exit 0"
+expect_grep "ENV_BUNDLED_MPI" "$ERR" "conda bundled + mpich: ENV_BUNDLED_MPI shown"
+expect_grep "mpi-external\|--no-binary" "$ERR" "conda bundled + mpich: a fix is shown"
+mod purge
+finish
