@@ -14,7 +14,8 @@ if [ -z "${MPG_CLEAN:-}" ]; then
         MPG_TOP_SRCDIR="${MPG_TOP_SRCDIR:-$here/../..}" \
         MPG_TOP_BUILDDIR="${MPG_TOP_BUILDDIR:-$here/../..}" \
         MPG_LMOD_CMD="${MPG_LMOD_CMD:-/usr/share/lmod/lmod/libexec/lmod}" \
-        MPG_KEEP="${MPG_KEEP:-}" MPG_LUAEXT="${MPG_LUAEXT:-}" FAKE_FINDING="${FAKE_FINDING:-}" \
+        MPG_KEEP="${MPG_KEEP:-}" MPG_LUAEXT="${MPG_LUAEXT:-}" MPG_BENCH_N="${MPG_BENCH_N:-}" \
+        FAKE_FINDING="${FAKE_FINDING:-}" \
         bash "$0" "$@"
 fi
 set -u
