@@ -4,6 +4,7 @@
 #include <criterion/hooks.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 
 static char fixture_dir[4096];
 
@@ -14,6 +15,7 @@ ReportHook(PRE_ALL)(struct criterion_test_set *set)
     const char *t = getenv("TMPDIR");
     snprintf(fixture_dir, sizeof fixture_dir, "%s/mpg-fixtures-XXXXXX", t && *t ? t : "/tmp");
     if (!mkdtemp(fixture_dir)) abort();
+    chmod(fixture_dir, 0755); /* tests that drop privileges still reach their files */
     char cmd[8192];
     snprintf(cmd, sizeof cmd, "bash '%s/fixtures.sh' '%s' >&2", SRCDIR, fixture_dir);
     if (system(cmd) != 0) {
