@@ -5,7 +5,7 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 
-want=$(grep -hv '^\s*#' dev/deps.txt tests/*/DEPS 2>/dev/null | awk 'NF{print $1}' | sort -u)
+want=$(for f in dev/deps.txt tests/*/DEPS; do if [ -f "$f" ]; then cat "$f"; fi; done | sed 's/#.*//' | awk 'NF{print $1}' | sort -u)
 missing=()
 for p in $want; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
