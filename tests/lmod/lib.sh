@@ -14,8 +14,8 @@ if [ -z "${MPG_CLEAN:-}" ]; then
         MPG_TOP_SRCDIR="${MPG_TOP_SRCDIR:-$here/../..}" \
         MPG_TOP_BUILDDIR="${MPG_TOP_BUILDDIR:-$here/../..}" \
         MPG_LMOD_CMD="${MPG_LMOD_CMD:-/usr/share/lmod/lmod/libexec/lmod}" \
+        MPG_LUA_RUNTIME="${MPG_LUA_RUNTIME:-}" ASAN_OPTIONS="${ASAN_OPTIONS:-}" \
         MPG_KEEP="${MPG_KEEP:-}" MPG_LUAEXT="${MPG_LUAEXT:-}" MPG_BENCH_N="${MPG_BENCH_N:-}" \
-        FAKE_FINDING="${FAKE_FINDING:-}" \
         bash "$0" "$@"
 fi
 set -u
@@ -37,6 +37,16 @@ pass() { echo "ok   $TNAME: $*"; }
 [ -f "$BUILD/site/mpiguard_hooks.lua" ] || skip "no $BUILD/site/mpiguard_hooks.lua (run make)"
 [ -x /usr/bin/mpicc.mpich ] || skip "Debian's mpich is not installed (apt-get install mpich)"
 [ -x /usr/bin/mpicc.openmpi ] || skip "Debian's openmpi-bin is not installed"
+
+# A binding built with --enable-sanitizers needs the sanitizer runtimes loaded first into the
+# (uninstrumented) Lua that runs Lmod. Lua is not closed when Lmod calls os.exit, so leak
+# checking is left to test_binding.sh, which closes its Lua state.
+SAN_PRELOAD=
+if ldd "$LUAEXT" 2>/dev/null | grep -q libasan; then
+    SAN_PRELOAD="$(gcc -print-file-name=libasan.so) $(gcc -print-file-name=libubsan.so)"
+    export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0}
+fi
+lmod_cmd() { LD_PRELOAD=$SAN_PRELOAD "$LMOD_CMD" "$@"; }
 
 T=$(mktemp -d /tmp/mpg-lmod.XXXXXX)
 if [ -z "${MPG_KEEP:-}" ]; then trap 'rm -rf "$T"' EXIT; else echo "keeping $T" >&2; fi
@@ -74,7 +84,7 @@ ERR=$T/stderr
 # mod ARGS...: one module command, evaluated like the `module` shell function does.
 mod() {
     local rc
-    "$LMOD_CMD" bash "$@" >"$OUT" 2>"$ERR"
+    lmod_cmd bash "$@" >"$OUT" 2>"$ERR"
     rc=$?
     if ! bash -n "$OUT" 2>/dev/null; then
         fail "stdout of 'module $*' is not valid shell: $(head -c 300 "$OUT")"

@@ -34,6 +34,6 @@ if [ -f "$BUILD/site/SitePackage.lua" ]; then
 fi
 
 # `module --config` still works and names the site package.
-"$LMOD_CMD" bash --config >"$OUT" 2>"$ERR"
+lmod_cmd bash --config >"$OUT" 2>"$ERR"
 expect_grep "$T/site/SitePackage.lua" "$ERR" "module --config shows our Site Pkg location"
 finish

@@ -23,7 +23,7 @@ expect_eq "${LOADEDMODULES:-}" "hello/1.0:mpich/4.0.2" "missing .so: module appl
 mod purge
 
 # 2. A .so built for another Lua (5.1 and 5.4 headers; Lmod here runs 5.3).
-PIC=$BUILD/src/.libs/libmpiguard_pic.a
+PIC=$BUILD/src/.libs/libmpgcore.a
 for v in 5.1 5.4; do
     if [ ! -f /usr/include/lua$v/lua.h ]; then
         echo "note: no /usr/include/lua$v (apt-get install liblua$v-dev): case skipped" >&2
@@ -74,7 +74,7 @@ if [ "$(id -u)" = 0 ]; then
     # root reads anything: run the module command as nobody instead.
     if command -v setpriv >/dev/null && id nobody >/dev/null 2>&1; then
         chmod 755 "$T" "$T/home"
-        setpriv --reuid=nobody --regid=nogroup --clear-groups env HOME="$T/home" \
+        setpriv --reuid=nobody --regid=nogroup --clear-groups env HOME="$T/home" LD_PRELOAD="$SAN_PRELOAD" \
             "$LMOD_CMD" bash load mpich >"$OUT" 2>"$ERR"; rc=$?
         bash -n "$OUT" || fail "unreadable env: stdout is not valid shell"
         expect_eq "$rc" 0 "unreadable env (as nobody): exit 0"

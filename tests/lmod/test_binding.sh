@@ -1,0 +1,56 @@
+#!/bin/bash
+# The Lua binding on its own, in the Lua that runs Lmod: module table, entry points, the
+# nil-plus-message convention, argument errors, policy defaults on a malformed file. The Lua
+# state is closed at the end, so a sanitizer build also checks the binding for leaks.
+. "$(dirname "$0")/lib.sh"
+
+LUA=${MPG_LUA_RUNTIME:-$(sed -n '1s/^#! *//p' "$LMOD_CMD")}
+[ -x "$LUA" ] || skip "no Lua interpreter for Lmod ($LUA)"
+printf '[general]\nexport_mpicc = maybe\n' > "$T/bad.conf"
+printf '[general]\nexport_mpicc = no\n[actions]\nABI_MISMATCH = block\n' > "$T/good.conf"
+make_venv "$T/venv"
+MODENV="LMOD_FAMILY_MPI = 'mpich', LMOD_FAMILY_MPI_VERSION = '4.0.2',
+         MPI_HOME = '$MPICH_HOME_DIR', PATH = '$MPICH_HOME_DIR/bin:/usr/bin:/bin',
+         LD_LIBRARY_PATH = '$MPICH_HOME_DIR/lib'"
+cat > "$T/t.lua" <<LUA
+local m = assert(package.loadlib("$LUAEXT", "luaopen_mpiguard"))()
+local function check(c, what) print((c and "ok   " or "FAIL ") .. "test_binding: " .. what) end
+check(type(m.version) == "string" and m.version ~= "", "version field")
+check(type(m.policy_file) == "string" and m.policy_file:sub(1, 1) == "/", "policy_file field")
+check(type(m.lua_version) == "number", "lua_version field")
+local p, err = m.policy("$T/bad.conf")
+check(p and p.export_mpicc == true and err and err:find("bad.conf:2:", 1, true), "malformed policy: defaults + message")
+p, err = m.policy("$T/good.conf")
+check(p.export_mpicc == false and p.actions.ABI_MISMATCH == "block" and err == nil, "policy table")
+p, err = m.policy("$T/none.conf")
+check(p.source == nil and err == nil, "missing policy: defaults, no error")
+local ok, e = pcall(m.check, 42)
+check(not ok and tostring(e):find("table expected", 1, true), "check(42) raises an argument error")
+ok, e = pcall(m.check, { env = 1 })
+check(not ok, "check{env = 1} raises")
+local r = assert(m.check{ env_prefix = "$T/venv", policy_file = "$T/none.conf", env = { $MODENV } })
+check(r.env.kind == "venv" and r.env.prefix == "$T/venv", "check: env")
+check(r.module.loaded and r.module.name == "mpich" and r.module.mpi.abi == "mpich", "check: module")
+local codes = {}
+for _, f in ipairs(r.findings) do codes[f.code] = f.severity end
+check(codes.ABI_MISMATCH == "warn" and r.verdict == "warn", "check: ABI_MISMATCH warn")
+check(type(r.text) == "string" and r.text:find("ABI_MISMATCH", 1, true), "check: text")
+r = assert(m.check{ env_prefix = "$T/venv", policy_file = "$T/good.conf", env = { $MODENV } })
+check(r.verdict == "block" and r.policy.export_mpicc == false, "check: policy applied")
+r = assert(m.check{ env_prefix = "$T/nowhere", policy_file = "$T/none.conf" })
+check(r.verdict ~= nil, "check: missing prefix gives a result, not an error")
+local w = m.wrappers()
+check(w == nil or type(w.mpicc) == "string", "wrappers")
+LUA
+echo "  $LUA: $("$LUA" -v 2>&1)"
+if [ -n "$SAN_PRELOAD" ]; then
+    LD_PRELOAD=$SAN_PRELOAD ASAN_OPTIONS=detect_leaks=1 "$LUA" "$T/t.lua" >"$OUT" 2>"$ERR"
+else
+    "$LUA" "$T/t.lua" >"$OUT" 2>"$ERR"
+fi
+rc=$?
+cat "$OUT"
+[ $rc -eq 0 ] || fail "lua exited $rc: $(head -c 2000 "$ERR")"
+FAILS=$((FAILS + $(grep -c '^FAIL' "$OUT")))
+[ "$(grep -c '^ok' "$OUT")" -ge 15 ] || fail "not all checks ran: $(head -c 2000 "$ERR")"
+finish
