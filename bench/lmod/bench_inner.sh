@@ -13,7 +13,7 @@ time_one() {
     set -- $t
     echo "$(echo "$1*1000000/1" | bc) $(echo "($2+$3)*1000000/1" | bc)"
 }
-median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : int((a[NR/2]+a[NR/2+1])/2)}'; }
+median() { sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : int((a[NR/2]+a[NR/2+1])/2)}'; }
 col() { awk -v c="$1" '{print $c}' "$2" | median; }
 ms() { echo "$1/1000" | bc -l; }
 pct() { echo "100*($2-$1)/$1" | bc -l; }
@@ -28,12 +28,16 @@ run_case() {
         time_one "$T/site-off" "$module" >> "$T/off.txt"
         time_one "$T/site" "$module" >> "$T/on.txt"
     done
-    local w0 w1 c0 c1
+    local w0 w1 c0 c1 dw dc
     w0=$(col 1 "$T/off.txt"); w1=$(col 1 "$T/on.txt")
     c0=$(col 2 "$T/off.txt"); c1=$(col 2 "$T/on.txt")
-    printf '%-42s wall %6.2f -> %6.2f ms (%+5.1f%%)  cpu %6.2f -> %6.2f ms (%+5.1f%%)  [%d stderr lines]\n' \
-        "$name" "$(ms "$w0")" "$(ms "$w1")" "$(pct "$w0" "$w1")" \
-        "$(ms "$c0")" "$(ms "$c1")" "$(pct "$c0" "$c1")" "$(grep -c . "$T/bench.err")"
+    # The median of the per-pair differences is steadier than the difference of medians.
+    paste "$T/off.txt" "$T/on.txt" | awk '{print $3-$1, $4-$2}' > "$T/diff.txt"
+    dw=$(col 1 "$T/diff.txt"); dc=$(col 2 "$T/diff.txt")
+    printf '%-42s wall %6.2f -> %6.2f ms, paired %+5.2f ms (%+5.1f%%) | cpu %6.2f -> %6.2f ms, paired %+5.2f ms (%+5.1f%%) [%d lines]\n' \
+        "$name" "$(ms "$w0")" "$(ms "$w1")" "$(ms "$dw")" "$(echo "100*$dw/$w0" | bc -l)" \
+        "$(ms "$c0")" "$(ms "$c1")" "$(ms "$dc")" "$(echo "100*$dc/$c0" | bc -l)" \
+        "$(grep -c . "$T/bench.err")"
 }
 
 echo "Lmod $("$LMOD_CMD" --version 2>&1 | grep -o 'Version [0-9.]*'), $N alternated pairs, medians, without -> with mpiguard"
