@@ -10,7 +10,10 @@
  *
  * Expected failures come back as nil, message; only misuse (wrong argument types) raises.
  * Nothing here writes to stdout or stderr: the hooks decide what the user sees. */
-#include <errno.h>
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
 #include <pwd.h>
 #include <stdbool.h>
 #include <stdio.h>
