@@ -174,3 +174,17 @@ JSON
 activate_conda() {
     export CONDA_PREFIX=$1 CONDA_DEFAULT_ENV=$(basename "$1") PATH=$1/bin:$PATH
 }
+
+# make_conda_external DIR: a conda env with conda-forge's "external" MPICH (no library of its
+# own) whose mpi4py needs libmpi.so.12, which Debian's MPICH does not provide (it has only
+# libmpich.so.12). Activate with activate_conda.
+make_conda_external() {
+    local p=$1 sp
+    make_conda_bundled "$p"
+    rm -f "$p/lib/libmpi.so.12" "$p/conda-meta/mpich-4.1.2-h846660c_100.json"
+    cat > "$p/conda-meta/mpich-4.0.2-external_0.json" <<JSON
+{"name": "mpich", "version": "4.0.2", "build": "external_0", "build_number": 0,
+ "channel": "https://conda.anaconda.org/conda-forge/linux-64", "subdir": "linux-64",
+ "depends": [], "track_features": "mpich_external", "files": []}
+JSON
+}

@@ -40,4 +40,15 @@ expect_eq "$rc" 0 "conda bundled + mpich: exit 0"
 expect_grep "ENV_BUNDLED_MPI" "$ERR" "conda bundled + mpich: ENV_BUNDLED_MPI shown"
 expect_grep "mpi-external\|--no-binary" "$ERR" "conda bundled + mpich: a fix is shown"
 mod purge
+unset CONDA_PREFIX CONDA_DEFAULT_ENV
+PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin
+
+# conda env with an "external" MPICH: nothing on Debian provides libmpi.so.12.
+make_conda_external "$T/condaext"
+activate_conda "$T/condaext"
+mod load mpich; rc=$?
+expect_eq "$rc" 0 "conda external + mpich: exit 0"
+expect_grep "LIBMPI_NOT_FOUND" "$ERR" "conda external + mpich: LIBMPI_NOT_FOUND shown"
+expect_nogrep "ENV_BUNDLED_MPI" "$ERR" "conda external + mpich: not called bundled"
+mod purge
 finish
