@@ -43,6 +43,16 @@ static void python_facts(const char *python, struct mpg_loader *ld, char **rpath
     mpg_elf_close(&e);
 }
 
+static bool prefix_has_libmpi(const char *prefix)
+{
+    char *lib = mpg_path_join(prefix, "lib");
+    char *found = mpg_find_libmpi_in(lib);
+    bool yes = found != NULL;
+    free(found);
+    free(lib);
+    return yes;
+}
+
 struct mpg_report *mpg_check(const struct mpg_input *in)
 {
     struct mpg_report *r = mpg_xcalloc(1, sizeof *r);
@@ -52,15 +62,6 @@ struct mpg_report *mpg_check(const struct mpg_input *in)
     r->inspected = mpg_pyenv_discover(&env, in ? in->env_prefix : NULL, &r->env, &problems);
     mpg_module_discover(&env, &r->module, &problems);
     if (!r->inspected) goto done;
-
-    struct mpg_conda_scan conda = {0};
-    if (r->env.kind == MPG_ENV_CONDA) {
-        mpg_conda_scan(r->env.prefix, &conda, &problems);
-        r->conda_mpi = conda.mpi;
-        r->n_conda_mpi = conda.n_mpi;
-        conda.mpi = NULL;
-        conda.n_mpi = 0;
-    }
 
     struct mpg_ldcache cache;
     char err[512];
@@ -84,6 +85,17 @@ struct mpg_report *mpg_check(const struct mpg_input *in)
     r->n_packages = ext.n_pkgs;
     ext.pkgs = NULL;
     ext.n_pkgs = 0;
+
+    /* conda-meta is listed only when there is MPI to explain: an MPI-linked package, or a libmpi
+     * in the env's lib. A big env without MPI costs a few stats. */
+    struct mpg_conda_scan conda = {0};
+    if (r->env.kind == MPG_ENV_CONDA && (r->n_packages || prefix_has_libmpi(r->env.prefix))) {
+        mpg_conda_scan(r->env.prefix, &conda, &problems);
+        r->conda_mpi = conda.mpi;
+        r->n_conda_mpi = conda.n_mpi;
+        conda.mpi = NULL;
+        conda.n_mpi = 0;
+    }
     for (size_t i = 0; i < r->n_packages; i++) {
         struct mpg_package *p = &r->packages[i];
         if (p->resolved && mpg_identify_mpi(p->resolved, &p->mpi, err, sizeof err) != 0)

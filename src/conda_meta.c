@@ -129,6 +129,9 @@ void mpg_conda_scan(const char *prefix, struct mpg_conda_scan *out, struct mpg_s
     size_t cap = 0;
     struct dirent *de;
     while ((de = readdir(d))) {
+        /* Thousands of records: decide on the first letter before doing any work. */
+        char c0 = de->d_name[0];
+        if (c0 != 'm' && c0 != 'o' && c0 != 'i' && c0 != 'p') continue;
         char *name = mpg_conda_record_name(de->d_name);
         if (!name) continue;
         bool is_python = strcmp(name, "python") == 0, is_mpi4py = strcmp(name, "mpi4py") == 0;

@@ -348,34 +348,49 @@ static char *read_installer(const char *site, const char *meta)
     return text;
 }
 
-static void scan_site(struct scan *s, const char *site, struct mpg_strv *seen)
+/* The site folder's metadata folders of MPI packages and MPI wheels. Listing a site-packages
+ * folder with thousands of entries costs milliseconds, so this runs only once a known package
+ * folder was found there. */
+static void list_metas(struct scan *s, const char *site, struct mpg_strv *metas)
 {
     DIR *d = opendir(site);
     if (!d) {
         mpg_strv_push(s->problems, mpg_printf("cannot list %s: %s", site, strerror(errno)));
         return;
     }
-    /* One pass over the folder: which MPI packages and which metadata folders are here. */
-    const char *pkg_dirs[sizeof mpi_packages / sizeof *mpi_packages] = {0};
-    struct mpg_strv metas = {0};
     struct dirent *de;
     while ((de = readdir(d))) {
         const char *n = de->d_name;
-        for (size_t i = 0; mpi_packages[i]; i++)
-            if (strcmp(n, mpi_packages[i]) == 0) pkg_dirs[i] = mpi_packages[i];
-        if (mpg_str_ends(n, "-info")) {
-            size_t nl;
-            char *ver;
-            bool egg;
-            if (!parse_meta_dir(n, &nl, &ver, &egg)) continue;
-            free(ver);
-            bool wanted = false;
-            for (size_t i = 0; mpi_packages[i] && !wanted; i++) wanted = dist_name_eq(n, nl, mpi_packages[i]);
-            for (size_t i = 0; mpi_wheels[i] && !wanted; i++) wanted = dist_name_eq(n, nl, mpi_wheels[i]);
-            if (wanted) mpg_strv_add(&metas, n);
-        }
+        size_t len = strlen(n);
+        if (len < 10 || n[len - 1] != 'o' || !mpg_str_ends(n, "-info")) continue;
+        size_t nl;
+        char *ver;
+        bool egg;
+        if (!parse_meta_dir(n, &nl, &ver, &egg)) continue;
+        free(ver);
+        bool wanted = false;
+        for (size_t i = 0; mpi_packages[i] && !wanted; i++) wanted = dist_name_eq(n, nl, mpi_packages[i]);
+        for (size_t i = 0; mpi_wheels[i] && !wanted; i++) wanted = dist_name_eq(n, nl, mpi_wheels[i]);
+        if (wanted) mpg_strv_add(metas, n);
     }
     closedir(d);
+}
+
+static void scan_site(struct scan *s, const char *site, struct mpg_strv *seen)
+{
+    /* Known package folders are probed by name: no listing of the whole folder. */
+    bool present[sizeof mpi_packages / sizeof *mpi_packages] = {0};
+    bool any = false;
+    for (size_t i = 0; mpi_packages[i]; i++) {
+        if (mpg_strv_contains(seen, mpi_packages[i])) continue;
+        char *p = mpg_path_join(site, mpi_packages[i]);
+        present[i] = mpg_is_dir(p);
+        any |= present[i];
+        free(p);
+    }
+    if (!any) return;
+    struct mpg_strv metas = {0};
+    list_metas(s, site, &metas);
 
     for (size_t m = 0; m < metas.n; m++) {
         size_t nl;
@@ -391,7 +406,7 @@ static void scan_site(struct scan *s, const char *site, struct mpg_strv *seen)
     }
 
     for (size_t i = 0; mpi_packages[i]; i++) {
-        if (!pkg_dirs[i] || mpg_strv_contains(seen, mpi_packages[i])) continue;
+        if (!present[i]) continue;
         mpg_strv_add(seen, mpi_packages[i]); /* the first sys.path entry that has it wins */
         char *pkgdir = mpg_path_join(site, mpi_packages[i]);
         struct mpg_package pkg = {0};
