@@ -79,8 +79,9 @@ struct mpg_report *mpg_check(const struct mpg_input *in)
     ld.exe_rpath = exe_rpath;
     ld.exe_dir = exe_dir;
 
+    struct mpg_dircache *dc = mpg_dircache_new(&env);
     struct mpg_ext_scan ext;
-    mpg_find_extensions(&r->env, &env, &ld, &ext, &problems);
+    mpg_find_extensions(&r->env, &env, &ld, dc, &ext, &problems);
     r->packages = ext.pkgs;
     r->n_packages = ext.n_pkgs;
     ext.pkgs = NULL;
@@ -90,7 +91,7 @@ struct mpg_report *mpg_check(const struct mpg_input *in)
      * in the env's lib. A big env without MPI costs a few stats. */
     struct mpg_conda_scan conda = {0};
     if (r->env.kind == MPG_ENV_CONDA && (r->n_packages || prefix_has_libmpi(r->env.prefix))) {
-        mpg_conda_scan(r->env.prefix, &conda, &problems);
+        mpg_conda_scan(r->env.prefix, dc, &conda, &problems);
         r->conda_mpi = conda.mpi;
         r->n_conda_mpi = conda.n_mpi;
         conda.mpi = NULL;
@@ -105,6 +106,7 @@ struct mpg_report *mpg_check(const struct mpg_input *in)
     }
     mpg_compute_findings(r, &env, &ext);
 
+    mpg_dircache_free(dc);
     mpg_ext_scan_free(&ext);
     free(python);
     free(exe_rpath);

@@ -112,6 +112,7 @@ struct scan {
     const struct mpg_env *env;
     const struct mpg_envsnap *snap;
     const struct mpg_loader *ld;
+    struct mpg_dircache *cache;
     struct mpg_ext_scan *out;
     struct mpg_strv *problems;
     struct lib_memo *memo;
@@ -351,29 +352,25 @@ static char *read_installer(const char *site, const char *meta)
 /* The site folder's metadata folders of MPI packages and MPI wheels. Listing a site-packages
  * folder with thousands of entries costs milliseconds, so this runs only once a known package
  * folder was found there. */
+static bool want_meta(const char *n)
+{
+    size_t len = strlen(n);
+    if (len < 10 || n[len - 1] != 'o' || !mpg_str_ends(n, "-info")) return false;
+    size_t nl;
+    char *ver;
+    bool egg;
+    if (!parse_meta_dir(n, &nl, &ver, &egg)) return false;
+    free(ver);
+    bool wanted = false;
+    for (size_t i = 0; mpi_packages[i] && !wanted; i++) wanted = dist_name_eq(n, nl, mpi_packages[i]);
+    for (size_t i = 0; mpi_wheels[i] && !wanted; i++) wanted = dist_name_eq(n, nl, mpi_wheels[i]);
+    return wanted;
+}
+
 static void list_metas(struct scan *s, const char *site, struct mpg_strv *metas)
 {
-    DIR *d = opendir(site);
-    if (!d) {
+    if (mpg_dircache_list(s->cache, site, "site", want_meta, metas) != 0)
         mpg_strv_push(s->problems, mpg_printf("cannot list %s: %s", site, strerror(errno)));
-        return;
-    }
-    struct dirent *de;
-    while ((de = readdir(d))) {
-        const char *n = de->d_name;
-        size_t len = strlen(n);
-        if (len < 10 || n[len - 1] != 'o' || !mpg_str_ends(n, "-info")) continue;
-        size_t nl;
-        char *ver;
-        bool egg;
-        if (!parse_meta_dir(n, &nl, &ver, &egg)) continue;
-        free(ver);
-        bool wanted = false;
-        for (size_t i = 0; mpi_packages[i] && !wanted; i++) wanted = dist_name_eq(n, nl, mpi_packages[i]);
-        for (size_t i = 0; mpi_wheels[i] && !wanted; i++) wanted = dist_name_eq(n, nl, mpi_wheels[i]);
-        if (wanted) mpg_strv_add(metas, n);
-    }
-    closedir(d);
 }
 
 static void scan_site(struct scan *s, const char *site, struct mpg_strv *seen)
@@ -447,10 +444,10 @@ static void scan_site(struct scan *s, const char *site, struct mpg_strv *seen)
 }
 
 void mpg_find_extensions(const struct mpg_env *e, const struct mpg_envsnap *env, const struct mpg_loader *ld,
-                         struct mpg_ext_scan *out, struct mpg_strv *problems)
+                         struct mpg_dircache *cache, struct mpg_ext_scan *out, struct mpg_strv *problems)
 {
     memset(out, 0, sizeof *out);
-    struct scan s = {.env = e, .snap = env, .ld = ld, .out = out, .problems = problems};
+    struct scan s = {.env = e, .snap = env, .ld = ld, .cache = cache, .out = out, .problems = problems};
     struct mpg_strv seen = {0};
     for (size_t i = 0; i < e->n_sys_path; i++) scan_site(&s, e->sys_path[i], &seen);
     mpg_strv_free(&seen);

@@ -37,6 +37,9 @@ mk_conda() { # prefix records entries
 }
 mk_conda "$work/empty" 0 0
 mk_conda "$work/large" 5000 3000
+# An env is not installed into the second before `module load`: age the folders as in real life
+# (mpiguard does not cache a listing of a folder changed in the last 2 seconds).
+find "$work/empty" "$work/large" -type d -exec touch -d '1 minute ago' {} +
 
 run_env() { # prefix command...
     local p=$1; shift
@@ -50,12 +53,19 @@ syscalls() { # prefix
     awk '/^-+/{n++} n==1 && $NF!="syscall" && NF>=5 {s+=$4} END{print s}' "$work/strace.txt"
 }
 inproc() { run_env "$1" "$work/check_bench" 200; }
+nocache() { run_env "$1" env MPIGUARD_NO_CACHE=1 "$work/check_bench" 200; }
 
-declare -A sc tm
+declare -A sc tm nc scw
 for shape in empty large; do
-    sc[$shape]=$(syscalls "$work/$shape")
+    rm -rf "$work/.cache"
+    nc[$shape]=$(nocache "$work/$shape")
+    sc[$shape]=$(syscalls "$work/$shape")   # first run: fills the listing cache
     tm[$shape]=$(inproc "$work/$shape")
+    scw[$shape]=$(syscalls "$work/$shape")  # later module loads
 done
-echo "shape   fs-syscalls   in-process mpg_check()"
-for shape in empty large; do printf '%-7s %11s   %s\n' "$shape" "${sc[$shape]}" "${tm[$shape]}"; done
-awk -v a="${sc[empty]}" -v b="${sc[large]}" 'BEGIN{printf "syscall ratio large/empty: %.2f (target <= 2)\n", b/a}'
+echo "shape   fs-syscalls(first)  fs-syscalls(later)  in-process mpg_check() later / without listing cache"
+for shape in empty large; do
+    printf '%-7s %19s %19s  %s / %s\n' "$shape" "${sc[$shape]}" "${scw[$shape]}" "${tm[$shape]}" "${nc[$shape]}"
+done
+awk -v a="${sc[empty]}" -v b="${sc[large]}" -v c="${scw[empty]}" -v d="${scw[large]}" \
+    'BEGIN{printf "syscall ratio large/empty: %.2f first run, %.2f later (target <= 2)\n", b/a, d/c}'
