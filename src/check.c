@@ -61,7 +61,11 @@ struct mpg_report *mpg_check(const struct mpg_input *in)
 
     r->inspected = mpg_pyenv_discover(&env, in ? in->env_prefix : NULL, &r->env, &problems);
     mpg_module_discover(&env, &r->module, &problems);
-    if (!r->inspected) goto done;
+    if (!r->inspected) {
+        r->problems = problems.v;
+        r->n_problems = problems.n;
+        return r;
+    }
 
     struct mpg_ldcache cache;
     char err[512];
@@ -113,7 +117,6 @@ struct mpg_report *mpg_check(const struct mpg_input *in)
     free(exe_dir);
     if (have_cache) mpg_ldcache_free(&cache);
     mpg_conda_scan_free(&conda);
-done:
     r->problems = problems.v;
     r->n_problems = problems.n;
     return r;
