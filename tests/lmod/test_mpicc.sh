@@ -43,6 +43,14 @@ mod unload mpich;             expect_eq "$MPICC" "/home/me/bin/other" "user's la
 unset MPICC
 env | grep -q '^__MPIGUARD_' && fail "bookkeeping variables left: $(env | grep '^__MPIGUARD_')"
 
+# A user value full of shell syntax is saved and restored exactly, never evaluated.
+weird='/x y/mpicc;$(touch '"$T"'/pwned) `touch '"$T"'/pwned2` "q" '"'"'s'"'"' \ end'
+export MPICC=$weird
+mod load mpich;               expect_eq "$MPICC" "$M/mpicc" "shell-syntax MPICC replaced"
+mod unload mpich;             expect_eq "$MPICC" "$weird" "shell-syntax MPICC restored exactly"
+[ -e "$T/pwned" ] || [ -e "$T/pwned2" ] && fail "a user value was evaluated by the shell"
+unset MPICC
+
 # Policy: export off.
 printf '[general]\nexport_mpicc = no\n' > "$POLICY"
 mod load mpich;               expect_eq "$(state)" "$none_state" "export_mpicc = no"
