@@ -28,6 +28,23 @@ expect_grep "SITE-FINALIZE" "$ERR" "after: site finalize hook kept"
 expect_eq "${MPICC:-}" "$MPICH_HOME_DIR/bin/mpicc" "after: mpiguard finalize runs too"
 mod purge
 
+# An MPI modulefile without family("MPI"), named in setup{mpi_modules = ...}.
+mkdir -p "$T/base/modulefiles/debian/impi"
+printf 'setenv("MPI_HOME", "%s")\nprepend_path("PATH", "%s/bin")\n' "$MPICH_HOME_DIR" "$MPICH_HOME_DIR" \
+    > "$T/base/modulefiles/debian/impi/2021.lua"
+cat > "$T/site/SitePackage.lua" <<EOF2
+package.path = "$HOOKS_DIR/?.lua;" .. package.path
+require("mpiguard_hooks").setup{ luaext = "$LUAEXT", policy_file = "$POLICY", mpi_modules = { "impi" } }
+EOF2
+mod load impi
+expect_eq "${MPICC:-}" "$MPICH_HOME_DIR/bin/mpicc" "mpi_modules: MPICC for a module without family"
+mod unload impi
+expect_eq "${MPICC-unset}" "unset" "mpi_modules: MPICC gone after unload"
+site_package
+mod load impi
+expect_eq "${MPICC-unset}" "unset" "without mpi_modules such a module is not seen"
+mod purge
+
 # The shipped SitePackage.lua for sites without one (paths substituted by make).
 if [ -f "$BUILD/site/SitePackage.lua" ]; then
     expect_grep 'require("mpiguard_hooks")' "$BUILD/site/SitePackage.lua" "shipped SitePackage requires the hooks"
