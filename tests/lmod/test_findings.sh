@@ -28,6 +28,13 @@ expect_nogrep "WARN\|warn" "$ERR" "venv + openmpi: no warning"
 mod swap openmpi mpich
 expect_eq "$(grep -c "^(mpiguard findings for mpich/4.0.2: .*ABI_MISMATCH=warn" "$ERR")" 1 "swap: shown once, with code and action"
 expect_grep "ABI_MISMATCH" "$ERR" "swap back to mpich: ABI_MISMATCH shown"
+mod save mpg
+mod purge
+expect_empty "$ERR" "purge: silent"
+mod restore mpg
+expect_grep "ABI_MISMATCH" "$ERR" "restore: ABI_MISMATCH shown"
+mod load hello
+expect_empty "$ERR" "unrelated load with a mismatched MPI loaded: silent (checked once, on the MPI change)"
 mod purge
 unset VIRTUAL_ENV
 PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin
