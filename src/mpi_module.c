@@ -133,6 +133,8 @@ void mpg_module_discover(const struct mpg_envsnap *env, struct mpg_module *m, st
     } else {
         mpg_strv_push(problems, mpg_printf("the MPI module%s%s sets no library folder mpiguard can find "
                                            "(MPI_HOME/lib or LD_LIBRARY_PATH)", fam ? " " : "", fam ? fam : ""));
+        /* Its name or mpicc still tell the ABI, which is what most findings need. */
+        m->mpi.abi = hint;
     }
     m->mpicxx = wrapper(env, m->home, "mpicxx");
     m->mpifort = wrapper(env, m->home, "mpifort");

@@ -9,17 +9,19 @@
 
 #include "config.h"
 #include "mpiguard.h"
+#include "policy.h"
 
 enum { EXIT_OK = 0, EXIT_WARN = 1, EXIT_BLOCK = 2, EXIT_USAGE = 3 };
 
 static void usage(FILE *out)
 {
-    fputs("usage: mpiguard check [--json] [--env PREFIX] [--verbose] [--color=auto|always|never]\n"
+    fputs("usage: mpiguard check [--json] [--env PREFIX] [--policy FILE] [--verbose] [--color=auto|always|never]\n"
           "       mpiguard --version\n"
           "\n"
           "check: does the active conda env or venv use the loaded MPI module's library?\n"
           "  --json         print one JSON object (schema " MPG_CHECK_SCHEMA ")\n"
           "  --env PREFIX   inspect this conda env or venv instead of the active one\n"
+          "  --policy FILE  apply this policy file instead of the site's (" MPIGUARD_POLICY_FILE ")\n"
           "  --verbose      also print what was inspected, when nothing is wrong\n"
           "exit status: 0 ok or notes only, 1 warnings, 2 blocked by site policy, 3 usage error\n",
           out);
@@ -41,10 +43,11 @@ static int cmd_check(int argc, char **argv)
         {"json", no_argument, NULL, 'j'},   {"env", required_argument, NULL, 'e'},
         {"verbose", no_argument, NULL, 'v'}, {"color", required_argument, NULL, 'c'},
         {"colour", required_argument, NULL, 'c'}, {"help", no_argument, NULL, 'h'},
+        {"policy", required_argument, NULL, 'p'},
         {NULL, 0, NULL, 0},
     };
     bool json = false, verbose = false;
-    const char *env_prefix = NULL, *color = "auto";
+    const char *env_prefix = NULL, *color = "auto", *policy_file = NULL;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "je:vh", opts, NULL)) != -1) {
@@ -53,6 +56,7 @@ static int cmd_check(int argc, char **argv)
         case 'e': env_prefix = optarg; break;
         case 'v': verbose = true; break;
         case 'c': color = optarg; break;
+        case 'p': policy_file = optarg; break;
         case 'h': usage(stdout); return EXIT_OK;
         default: usage(stderr); return EXIT_USAGE;
         }
@@ -69,6 +73,16 @@ static int cmd_check(int argc, char **argv)
         fputs("mpiguard: out of memory\n", stderr);
         return EXIT_USAGE;
     }
+    /* The site's actions (ignore/note/warn/block) apply here as on `module load`; exemptions do
+     * not: whoever runs the command asked to see. A broken policy is one line, then defaults. */
+    struct mpg_policy pol;
+    char err[512];
+    int prc = policy_file ? mpg_policy_load(&pol, policy_file, err, sizeof err)
+                          : mpg_policy_load_effective(&pol, NULL, NULL, err, sizeof err);
+    if (prc != 0) fprintf(stderr, "mpiguard: %s; using the built-in defaults\n", err);
+    if (policy_file && prc == 0 && !pol.source) fprintf(stderr, "mpiguard: %s: no such file; using the built-in defaults\n", policy_file);
+    mpg_policy_apply(&pol, r);
+    mpg_policy_free(&pol);
     if (json) {
         char *s = mpg_report_json(r);
         if (s) puts(s);
