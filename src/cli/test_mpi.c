@@ -486,8 +486,8 @@ static void tm_verdict(struct tm_state *s)
     } else if (s->env_vs_mpi >= 0 && s->env_vs_mpi < TM_SLOW_RATIO) {
         s->verdict = "slow";
         snprintf(s->verdict_msg, sizeof s->verdict_msg,
-                 "your env's mpi4py reaches %.0f%% of the module's MPI (%s) at >= 64 KiB%s%s",
-                 100 * s->env_vs_mpi, s->module_label,
+                 "your env's mpi4py reaches %.*f%% of the module's MPI (%s) at >= 64 KiB%s%s",
+                 s->env_vs_mpi < 0.1 ? 1 : 0, 100 * s->env_vs_mpi, s->module_label,
                  foreign_lib ? ": it loads " : "", foreign_lib ? lib4py : "");
         s->exit_code = MPG_TEST_MPI_ENV_BAD;
     } else if (!s->intra_node && s->mpi_vs_verbs >= 0 && s->mpi_vs_verbs < TM_MPI_VERBS_RATIO) {
