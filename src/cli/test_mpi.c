@@ -33,7 +33,11 @@
 #define MPIGUARD_PKGDATADIR ""
 #endif
 
-#define TM_SLOW_RATIO 0.75   /* env below this fraction of the module's MPI: slow */
+/* env below this fraction of the module's MPI: slow. The seed's conda env reached 15%; two
+ * launches minutes apart on a shared node jitter by up to ~1.5x, so only a clear gap is "slow"
+ * and a smaller one gets a note. */
+#define TM_SLOW_RATIO 0.5
+#define TM_NOTE_RATIO 0.8
 #define TM_MPI_VERBS_RATIO 0.5 /* across nodes, MPI below this fraction of RDMA write: slow */
 
 struct tm_opts {
@@ -512,7 +516,11 @@ static void tm_verdict(struct tm_state *s)
         s->exit_code = MPG_TEST_MPI_OK;
         s->cause = NULL;
     }
-    if (!strcmp(s->verdict, "slow") && !s->cause)
+    if (!strcmp(s->verdict, "ok") && s->env_vs_mpi >= 0 && s->env_vs_mpi < TM_NOTE_RATIO)
+        snprintf(s->note, sizeof s->note,
+                 "below the module's MPI but within what a busy node's jitter can explain; run "
+                 "it again (or with --sizes 1M,4M) before acting on it");
+    else if (!strcmp(s->verdict, "slow") && !s->cause)
         snprintf(s->note, sizeof s->note,
                  "the check found nothing in the env's files that explains it%s; look at what "
                  "changes how its python starts MPI (sitecustomize, .pth files, UCX_* or "

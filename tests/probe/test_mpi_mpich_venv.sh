@@ -19,7 +19,7 @@ cat "$TMP/out" >&2
 awk -v t="$took" 'BEGIN { exit !(t < 10) }' || fail "took $took s: the 0-of-1 case must end promptly"
 grep -q '^65536 .* 0 of 1$' "$TMP/out" || fail "no '0 of 1' in the mpi4py column"
 grep -q '^verdict: broken: every rank of your env.s mpi4py is rank 0 of 1' "$TMP/out" || fail "verdict"
-line=$(grep '^1048576 ' "$TMP/out") && set -- $line && awk -v a="$3" 'BEGIN { exit !(a > 300) }' ||
+line=$(grep '^1048576 ' "$TMP/out") && set -- $line && awk -v a="$3" -v f="$BW_FLOOR" 'BEGIN { exit !(a > f) }' ||
     fail "the MPICH leg did not measure: '$line'"
 
 "$MPIGUARD" test-mpi --quick --json >"$TMP/json" 2>"$TMP/err"

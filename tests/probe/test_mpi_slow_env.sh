@@ -42,7 +42,7 @@ took=$(elapsed "$t0")
 note "$(json_get "$TMP/json" '"\n# ".join("%8d  MPI %9.1f  mpi4py %9s" % (r["size"], r["mb_per_s"], next(("%.1f" % x["mb_per_s"] for x in j["legs"]["mpi4py"]["rows"] if x["size"] == r["size"]), "-")) for r in j["legs"]["mpi"]["rows"])')"
 [ "$(json_get "$TMP/json" 'j["verdict"]["status"]')" = slow ] || fail "verdict $(json_get "$TMP/json" 'j["verdict"]')"
 ratio=$(json_get "$TMP/json" 'j["verdict"]["env_vs_mpi"]')
-awk -v r="$ratio" 'BEGIN { exit !(r < 0.2) }' || fail "env/MPI ratio $ratio: the TCP leg should be far slower"
+awk -v r="$ratio" 'BEGIN { exit !(r < 0.5) }' || fail "env/MPI ratio $ratio: the TCP leg should be far slower"
 # 1 gbit tbf: ~123 MB/s at 1 MiB (FACTS 4); a real transport, so allow a wide band
 bw=$(json_get "$TMP/json" '[r["mb_per_s"] for r in j["legs"]["mpi4py"]["rows"] if r["size"] == 1048576][0]')
 awk -v b="$bw" 'BEGIN { exit !(b > 60 && b < 140) }' || fail "mpi4py at 1 MiB: $bw MB/s, expected ~123"
