@@ -1,0 +1,44 @@
+#!/bin/bash
+# The whole test suite, from a fresh Debian 12 machine: installs what is missing, builds, runs
+# `make check` (unit tests and the integration tests against real Lmod, MPICH, Open MPI and
+# Soft-RoCE in QEMU), the same suite under ASan+UBSan, and each fuzz target briefly.
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+bash dev/setup.sh --sanitizers
+
+status=0
+run() { # label command...
+    local label=$1; shift
+    echo "== $label" >&2
+    if "$@"; then echo "== $label: ok" >&2; else echo "== $label: FAILED" >&2; status=1; fi
+}
+# Totals over both builds: Criterion's per-test counts plus each integration script's result.
+count() {
+    local pass=0 fail=0 skip=0 f
+    for f in $(find _build _build-san -name '*.trs' -path '*tests*' 2>/dev/null); do
+        local log=${f%.trs}.log res
+        res=$(sed -n 's/^:test-result: //p' "$f" | head -1)
+        if grep -q 'Synthesis: Tested' "$log" 2>/dev/null; then
+            local line
+            line=$(grep 'Synthesis: Tested' "$log" | tail -1)
+            pass=$((pass + $(sed -E 's/.*Passing: ([0-9]+).*/\1/' <<<"$line")))
+            fail=$((fail + $(sed -E 's/.*Failing: ([0-9]+).*Crashing: ([0-9]+).*/\1+\2/' <<<"$line")))
+        else
+            case $res in PASS) pass=$((pass + 1)) ;; SKIP) skip=$((skip + 1)) ;; *) fail=$((fail + 1)) ;; esac
+        fi
+    done
+    echo "$pass passed, $fail failed, $skip skipped"
+}
+show_logs() {
+    find "$1" -name '*.log' -path '*tests*' ! -name 'test-suite.log' -newer "$1/Makefile" -print0 |
+        xargs -0 -r grep -h -E 'Synthesis|^(PASS|FAIL|SKIP|ERROR)|SKIPPED' || true
+}
+run "make check" make -k -C _build check
+show_logs _build
+run "make check (ASan+UBSan)" env ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 make -k -C _build-san check
+show_logs _build-san
+run "fuzz targets (${FUZZ_SECONDS:-20}s each)" bash tests/fuzz/run.sh
+echo "tests: $(count)"
+[ $status -eq 0 ] && echo "dev/test.sh: all passed" >&2 || echo "dev/test.sh: FAILURES above" >&2
+exit $status

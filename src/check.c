@@ -1,0 +1,106 @@
+/* check.c: mpg_check(), the whole pass: env, module, conda records, extensions, loader, findings.
+ * Nothing is executed and no library is loaded; each file is opened at most once. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "conda_meta.h"
+#include "elf_read.h"
+#include "envsnap.h"
+#include "extensions.h"
+#include "findings.h"
+#include "ldcache.h"
+#include "loader.h"
+#include "mpi_module.h"
+#include "mpiguard.h"
+#include "pyenv.h"
+#include "util.h"
+
+extern char **environ;
+
+#define DEFAULT_LD_CACHE "/etc/ld.so.cache"
+
+/* The interpreter's RPATH/RUNPATH and class: conda's python carries DT_RPATH $ORIGIN/../lib,
+ * which puts the env's own lib folder ahead of LD_LIBRARY_PATH for every extension. */
+static void python_facts(const char *python, struct mpg_loader *ld, char **rpath, char **dir)
+{
+    struct mpg_elf e;
+    *rpath = NULL;
+    *dir = NULL;
+    ld->is64 = sizeof(void *) == 8;
+#if defined(__x86_64__)
+    ld->machine = 62; /* EM_X86_64 */
+#elif defined(__aarch64__)
+    ld->machine = 183; /* EM_AARCH64 */
+#elif defined(__powerpc64__)
+    ld->machine = 21; /* EM_PPC64 */
+#endif
+    if (!python || mpg_elf_open(python, &e, NULL, 0) != 0) return;
+    ld->is64 = e.is64;
+    ld->machine = e.machine;
+    *rpath = mpg_strdup(e.rpath);
+    ld->exe_has_runpath = e.runpath != NULL;
+    *dir = mpg_dirname(python);
+    mpg_elf_close(&e);
+}
+
+struct mpg_report *mpg_check(const struct mpg_input *in)
+{
+    struct mpg_report *r = mpg_xcalloc(1, sizeof *r);
+    struct mpg_envsnap env = {.vars = in && in->environ ? in->environ : (const char *const *)environ};
+    struct mpg_strv problems = {0};
+
+    r->inspected = mpg_pyenv_discover(&env, in ? in->env_prefix : NULL, &r->env, &problems);
+    mpg_module_discover(&env, &r->module, &problems);
+    if (!r->inspected) goto done;
+
+    struct mpg_conda_scan conda = {0};
+    if (r->env.kind == MPG_ENV_CONDA) {
+        mpg_conda_scan(r->env.prefix, &conda, &problems);
+        r->conda_mpi = conda.mpi;
+        r->n_conda_mpi = conda.n_mpi;
+        conda.mpi = NULL;
+        conda.n_mpi = 0;
+    }
+
+    struct mpg_ldcache cache;
+    char err[512];
+    const char *cache_path = in && in->ld_cache ? in->ld_cache : DEFAULT_LD_CACHE;
+    bool have_cache = mpg_ldcache_load(cache_path, &cache, err, sizeof err) == 0;
+    if (!have_cache && in && in->ld_cache) mpg_strv_push(&problems, mpg_strdup(err));
+
+    char *python = mpg_pyenv_python(&r->env, &env);
+    struct mpg_loader ld = {
+        .ld_library_path = mpg_env_get(&env, "LD_LIBRARY_PATH"),
+        .cache = have_cache ? &cache : NULL,
+    };
+    char *exe_rpath, *exe_dir;
+    python_facts(python, &ld, &exe_rpath, &exe_dir);
+    ld.exe_rpath = exe_rpath;
+    ld.exe_dir = exe_dir;
+
+    struct mpg_ext_scan ext;
+    mpg_find_extensions(&r->env, &env, &ld, &ext, &problems);
+    r->packages = ext.pkgs;
+    r->n_packages = ext.n_pkgs;
+    ext.pkgs = NULL;
+    ext.n_pkgs = 0;
+    for (size_t i = 0; i < r->n_packages; i++) {
+        struct mpg_package *p = &r->packages[i];
+        if (p->resolved && mpg_identify_mpi(p->resolved, &p->mpi, err, sizeof err) != 0)
+            mpg_strv_push(&problems, mpg_printf("%s's MPI library: %s", p->name, err));
+        if (!p->version && conda.mpi4py_version && strcmp(p->name, "mpi4py") == 0)
+            p->version = mpg_strdup(conda.mpi4py_version);
+    }
+    mpg_compute_findings(r, &env, &ext);
+
+    mpg_ext_scan_free(&ext);
+    free(python);
+    free(exe_rpath);
+    free(exe_dir);
+    if (have_cache) mpg_ldcache_free(&cache);
+    mpg_conda_scan_free(&conda);
+done:
+    r->problems = problems.v;
+    r->n_problems = problems.n;
+    return r;
+}

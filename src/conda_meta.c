@@ -1,0 +1,184 @@
+/* conda_meta.c: conda-meta PrefixRecord reading with jansson. */
+#include "conda_meta.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_RECORD ((size_t)32 << 20)
+
+static const char *const mpi_packages[] = {
+    "mpich", "openmpi", "impi_rt", "intel-mpi", "mvapich", "mvapich2", "mpi", NULL,
+};
+
+int mpg_conda_is_mpi_package(const char *name)
+{
+    for (const char *const *p = mpi_packages; *p; p++)
+        if (strcmp(name, *p) == 0) return 1;
+    return 0;
+}
+
+char *mpg_conda_record_name(const char *filename)
+{
+    if (!mpg_str_ends(filename, ".json")) return NULL;
+    size_t n = strlen(filename) - 5;
+    /* Walk back over "-<build>" and "-<version>"; names may contain dashes themselves. */
+    int dashes = 0;
+    while (n > 0 && dashes < 2)
+        if (filename[--n] == '-') dashes++;
+    if (dashes < 2 || n == 0) return NULL;
+    return mpg_strndup(filename, n);
+}
+
+void mpg_conda_mpi_clear(struct mpg_conda_mpi *m)
+{
+    free(m->name);
+    free(m->version);
+    free(m->build);
+    free(m->channel);
+    free(m->libmpi);
+    memset(m, 0, sizeof *m);
+}
+
+static const char *str_field(json_t *obj, const char *key)
+{
+    json_t *v = json_object_get(obj, key);
+    return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+/* The library a bundled MPI package installed: prefer the bare SONAME file. */
+static char *bundled_libmpi(json_t *files)
+{
+    const char *best = NULL;
+    size_t i;
+    json_t *f;
+    json_array_foreach(files, i, f) {
+        const char *s = json_string_value(f);
+        if (!s || !mpg_str_starts(s, "lib/")) continue;
+        const char *b = s + 4;
+        if (!(mpg_str_starts(b, "libmpi.so") || mpg_str_starts(b, "libmpich.so") ||
+              mpg_str_starts(b, "libmpi_abi.so") || mpg_str_starts(b, "release/libmpi.so")))
+            continue;
+        if (!best || strlen(s) < strlen(best)) best = s;
+    }
+    return mpg_strdup(best);
+}
+
+static bool has_external_feature(json_t *tf)
+{
+    /* track_features is a space- or comma-separated string in records, a list in some tools. */
+    if (json_is_string(tf)) {
+        const char *s = json_string_value(tf);
+        for (const char *p = strstr(s, "_external"); p; p = strstr(p + 1, "_external"))
+            if (p[9] == '\0' || p[9] == ' ' || p[9] == ',') return true;
+        return false;
+    }
+    size_t i;
+    json_t *v;
+    json_array_foreach(tf, i, v) if (mpg_str_ends(json_string_value(v), "_external")) return true;
+    return false;
+}
+
+int mpg_conda_parse_record(const char *json, size_t len, struct mpg_conda_mpi *out, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    json_error_t jerr;
+    json_t *root = json_loadb(json, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
+    if (!root) {
+        snprintf(err, errlen, "malformed JSON at line %d: %s", jerr.line, jerr.text);
+        return -1;
+    }
+    if (!json_is_object(root) || !str_field(root, "name")) {
+        json_decref(root);
+        snprintf(err, errlen, "not a conda package record (no \"name\")");
+        return -1;
+    }
+    out->name = mpg_strdup(str_field(root, "name"));
+    out->version = mpg_strdup(str_field(root, "version"));
+    out->build = mpg_strdup(str_field(root, "build"));
+    const char *channel = str_field(root, "channel");
+    const char *url = str_field(root, "url");
+    out->channel = mpg_strdup(channel);
+    json_t *files = json_object_get(root, "files");
+    bool no_files = !json_is_array(files) || json_array_size(files) == 0;
+    if (!no_files) out->libmpi = bundled_libmpi(files);
+    bool on_external_label = (channel && (mpg_str_ends(channel, "/label/mpi-external") ||
+                                          strstr(channel, "/label/mpi-external/"))) ||
+                             (url && strstr(url, "/label/mpi-external/"));
+    bool metapackage = strcmp(out->name, "mpi") == 0;
+    out->external = !metapackage && !out->libmpi &&
+                    (no_files || mpg_str_starts(out->build, "external_") || on_external_label ||
+                     has_external_feature(json_object_get(root, "track_features")));
+    json_decref(root);
+    return 0;
+}
+
+void mpg_conda_scan(const char *prefix, struct mpg_conda_scan *out, struct mpg_strv *problems)
+{
+    memset(out, 0, sizeof *out);
+    char *meta = mpg_path_join(prefix, "conda-meta");
+    DIR *d = opendir(meta);
+    if (!d) {
+        mpg_strv_push(problems, mpg_printf("cannot list %s: %s", meta, strerror(errno)));
+        free(meta);
+        return;
+    }
+    size_t cap = 0;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        char *name = mpg_conda_record_name(de->d_name);
+        if (!name) continue;
+        bool is_python = strcmp(name, "python") == 0, is_mpi4py = strcmp(name, "mpi4py") == 0;
+        if (is_python || is_mpi4py) {
+            /* The file name carries the version: no need to open the record. */
+            const char *v = de->d_name + strlen(name) + 1;
+            const char *dash = strchr(v, '-');
+            char *ver = mpg_strndup(v, dash ? (size_t)(dash - v) : strlen(v));
+            if (is_python) {
+                free(out->python_version);
+                out->python_version = mpg_version_major_minor(ver);
+                free(ver);
+            } else {
+                free(out->mpi4py_version);
+                out->mpi4py_version = ver;
+            }
+        }
+        if (!mpg_conda_is_mpi_package(name)) {
+            free(name);
+            continue;
+        }
+        free(name);
+        char *path = mpg_path_join(meta, de->d_name);
+        size_t len = 0;
+        char *text = mpg_read_file(path, MAX_RECORD, &len);
+        struct mpg_conda_mpi rec;
+        char err[256];
+        if (!text) {
+            mpg_strv_push(problems, mpg_printf("cannot read %s: %s", path, strerror(errno)));
+        } else if (mpg_conda_parse_record(text, len, &rec, err, sizeof err) != 0) {
+            mpg_strv_push(problems, mpg_printf("%s: %s; record skipped", path, err));
+        } else {
+            if (out->n_mpi == cap) {
+                cap = cap ? cap * 2 : 4;
+                out->mpi = mpg_xrealloc(out->mpi, cap * sizeof *out->mpi);
+            }
+            out->mpi[out->n_mpi++] = rec;
+        }
+        free(text);
+        free(path);
+    }
+    closedir(d);
+    free(meta);
+}
+
+void mpg_conda_scan_free(struct mpg_conda_scan *s)
+{
+    for (size_t i = 0; i < s->n_mpi; i++) mpg_conda_mpi_clear(&s->mpi[i]);
+    free(s->mpi);
+    free(s->mpi4py_version);
+    free(s->python_version);
+    memset(s, 0, sizeof *s);
+}

@@ -1,0 +1,356 @@
+/* elf_read.c: dynamic section and dynamic symbol reader. Every offset read from the file is
+ * checked against its size before use; multi-byte fields are read with memcpy so unaligned or
+ * foreign-endian files are fine. */
+#include "elf_read.h"
+
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util.h"
+
+#define MAX_ELF_SIZE ((size_t)2 << 30)
+#define MAX_DYN_ENTRIES 65536
+#define MAX_CHAIN 1000000
+
+static void fail(char *err, size_t errlen, const char *fmt, ...)
+{
+    if (!err || !errlen) return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}
+
+static bool in_file(const struct mpg_elf *e, uint64_t off, uint64_t len)
+{
+    return off <= e->size && len <= e->size - off;
+}
+
+static uint16_t rd16(const struct mpg_elf *e, size_t off)
+{
+    uint16_t v;
+    memcpy(&v, e->data + off, 2);
+    return e->big_endian ? __builtin_bswap16(v) : v;
+}
+
+static uint32_t rd32(const struct mpg_elf *e, size_t off)
+{
+    uint32_t v;
+    memcpy(&v, e->data + off, 4);
+    return e->big_endian ? __builtin_bswap32(v) : v;
+}
+
+static uint64_t rd64(const struct mpg_elf *e, size_t off)
+{
+    uint64_t v;
+    memcpy(&v, e->data + off, 8);
+    return e->big_endian ? __builtin_bswap64(v) : v;
+}
+
+/* A machine word: 8 bytes in ELF64, 4 in ELF32. */
+static uint64_t rdw(const struct mpg_elf *e, size_t off)
+{
+    return e->is64 ? rd64(e, off) : rd32(e, off);
+}
+
+/* File offset of virtual address va through the PT_LOAD segments; (size_t)-1 when unmapped. */
+static size_t va_to_off(const struct mpg_elf *e, uint64_t va)
+{
+    uint64_t phoff = rdw(e, e->is64 ? 32 : 28);
+    uint16_t phentsize = rd16(e, e->is64 ? 54 : 42), phnum = rd16(e, e->is64 ? 56 : 44);
+    for (uint16_t i = 0; i < phnum; i++) {
+        uint64_t ph = phoff + (uint64_t)i * phentsize;
+        if (!in_file(e, ph, phentsize)) break;
+        if (rd32(e, ph) != PT_LOAD) continue;
+        uint64_t off = e->is64 ? rd64(e, ph + 8) : rd32(e, ph + 4);
+        uint64_t vaddr = e->is64 ? rd64(e, ph + 16) : rd32(e, ph + 8);
+        uint64_t filesz = e->is64 ? rd64(e, ph + 32) : rd32(e, ph + 16);
+        if (va >= vaddr && va - vaddr < filesz && in_file(e, off + (va - vaddr), 1))
+            return (size_t)(off + (va - vaddr));
+    }
+    return (size_t)-1;
+}
+
+/* The NUL-terminated string at offset off of the dynamic string table, or NULL. */
+static const char *dynstr(const struct mpg_elf *e, uint64_t off)
+{
+    if (!e->strtab || off >= e->strsz) return NULL;
+    const char *s = (const char *)e->data + e->strtab + off;
+    size_t room = e->strsz - (size_t)off;
+    return memchr(s, '\0', room) ? s : NULL;
+}
+
+static int parse_header(struct mpg_elf *e, char *err, size_t errlen)
+{
+    if (e->size < EI_NIDENT || memcmp(e->data, ELFMAG, SELFMAG) != 0)
+        return fail(err, errlen, "not an ELF file"), -1;
+    unsigned char cls = e->data[EI_CLASS], enc = e->data[EI_DATA];
+    if (cls != ELFCLASS32 && cls != ELFCLASS64) return fail(err, errlen, "unknown ELF class"), -1;
+    if (enc != ELFDATA2LSB && enc != ELFDATA2MSB)
+        return fail(err, errlen, "unknown ELF byte order"), -1;
+    e->is64 = cls == ELFCLASS64;
+    e->big_endian = enc == ELFDATA2MSB;
+    if (e->size < (e->is64 ? sizeof(Elf64_Ehdr) : sizeof(Elf32_Ehdr)))
+        return fail(err, errlen, "truncated ELF header"), -1;
+    e->type = rd16(e, 16);
+    e->machine = rd16(e, 18);
+    return 0;
+}
+
+static int parse_dynamic(struct mpg_elf *e, char *err, size_t errlen)
+{
+    uint64_t phoff = rdw(e, e->is64 ? 32 : 28);
+    uint16_t phentsize = rd16(e, e->is64 ? 54 : 42), phnum = rd16(e, e->is64 ? 56 : 44);
+    if (phnum && phentsize < (e->is64 ? sizeof(Elf64_Phdr) : sizeof(Elf32_Phdr)))
+        return fail(err, errlen, "bad program header size"), -1;
+    uint64_t dyn_off = 0, dyn_size = 0;
+    for (uint16_t i = 0; i < phnum; i++) {
+        uint64_t ph = phoff + (uint64_t)i * phentsize;
+        if (!in_file(e, ph, phentsize)) return fail(err, errlen, "truncated program headers"), -1;
+        if (rd32(e, ph) == PT_DYNAMIC) {
+            dyn_off = e->is64 ? rd64(e, ph + 8) : rd32(e, ph + 4);
+            dyn_size = e->is64 ? rd64(e, ph + 32) : rd32(e, ph + 16);
+            break;
+        }
+    }
+    if (!dyn_size) return 0; /* static object: no dependencies */
+    if (!in_file(e, dyn_off, dyn_size)) return fail(err, errlen, "dynamic section outside the file"), -1;
+
+    size_t entsz = e->is64 ? 16 : 8, n = (size_t)(dyn_size / entsz);
+    if (n > MAX_DYN_ENTRIES) n = MAX_DYN_ENTRIES;
+    uint64_t strtab_va = 0, symtab_va = 0, gnu_va = 0, sysv_va = 0;
+    uint64_t soname = UINT64_MAX, rpath = UINT64_MAX, runpath = UINT64_MAX;
+    size_t n_needed = 0;
+    e->syment = e->is64 ? sizeof(Elf64_Sym) : sizeof(Elf32_Sym);
+    for (size_t i = 0; i < n; i++) {
+        size_t d = (size_t)dyn_off + i * entsz;
+        int64_t tag = (int64_t)rdw(e, d);
+        uint64_t val = rdw(e, d + entsz / 2);
+        if (tag == DT_NULL) break;
+        switch (tag) {
+        case DT_NEEDED: n_needed++; break;
+        case DT_STRTAB: strtab_va = val; break;
+        case DT_STRSZ: e->strsz = (size_t)val; break;
+        case DT_SYMTAB: symtab_va = val; break;
+        case DT_SYMENT: if (val) e->syment = (size_t)val; break;
+        case DT_GNU_HASH: gnu_va = val; break;
+        case DT_HASH: sysv_va = val; break;
+        case DT_SONAME: soname = val; break;
+        case DT_RPATH: rpath = val; break;
+        case DT_RUNPATH: runpath = val; break;
+        }
+    }
+    if (!strtab_va) return n_needed ? (fail(err, errlen, "dynamic section without a string table"), -1) : 0;
+    size_t so = va_to_off(e, strtab_va);
+    if (so == (size_t)-1 || !in_file(e, so, e->strsz))
+        return fail(err, errlen, "string table outside the file"), -1;
+    e->strtab = so;
+    if (symtab_va) {
+        size_t o = va_to_off(e, symtab_va);
+        e->symtab = o == (size_t)-1 ? 0 : o;
+    }
+    if (gnu_va) {
+        size_t o = va_to_off(e, gnu_va);
+        e->gnu_hash = o == (size_t)-1 ? 0 : o;
+    }
+    if (sysv_va) {
+        size_t o = va_to_off(e, sysv_va);
+        e->sysv_hash = o == (size_t)-1 ? 0 : o;
+    }
+
+    e->needed = mpg_xcalloc(n_needed + 1, sizeof *e->needed);
+    for (size_t i = 0; i < n; i++) {
+        size_t d = (size_t)dyn_off + i * entsz;
+        int64_t tag = (int64_t)rdw(e, d);
+        if (tag == DT_NULL) break;
+        if (tag != DT_NEEDED) continue;
+        const char *s = dynstr(e, rdw(e, d + entsz / 2));
+        if (s && e->n_needed < n_needed) e->needed[e->n_needed++] = mpg_strdup(s);
+    }
+    if (soname != UINT64_MAX) e->soname = mpg_strdup(dynstr(e, soname));
+    if (rpath != UINT64_MAX) e->rpath = mpg_strdup(dynstr(e, rpath));
+    if (runpath != UINT64_MAX) e->runpath = mpg_strdup(dynstr(e, runpath));
+    return 0;
+}
+
+int mpg_elf_parse(const void *buf, size_t size, struct mpg_elf *e, char *err, size_t errlen)
+{
+    memset(e, 0, sizeof *e);
+    e->data = buf;
+    e->size = size;
+    if (parse_header(e, err, errlen) != 0 || parse_dynamic(e, err, errlen) != 0) {
+        mpg_elf_close(e);
+        return -1;
+    }
+    return 0;
+}
+
+int mpg_elf_open(const char *path, struct mpg_elf *e, char *err, size_t errlen)
+{
+    memset(e, 0, sizeof *e);
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0) return fail(err, errlen, "cannot open: %s", strerror(errno)), -1;
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return fail(err, errlen, "not a regular file"), -1;
+    }
+    if ((unsigned long long)st.st_size > MAX_ELF_SIZE || st.st_size < EI_NIDENT) {
+        close(fd);
+        return fail(err, errlen, st.st_size < EI_NIDENT ? "not an ELF file (too short)" : "file too large"), -1;
+    }
+    void *map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+    close(fd);
+    if (map == MAP_FAILED) return fail(err, errlen, "cannot map: %s", strerror(errno)), -1;
+    if (mpg_elf_parse(map, (size_t)st.st_size, e, err, errlen) != 0) {
+        munmap(map, (size_t)st.st_size);
+        return -1;
+    }
+    e->mapped = true;
+    return 0;
+}
+
+void mpg_elf_close(struct mpg_elf *e)
+{
+    for (size_t i = 0; i < e->n_needed; i++) free(e->needed[i]);
+    free(e->needed);
+    free(e->soname);
+    free(e->rpath);
+    free(e->runpath);
+    if (e->mapped) munmap((void *)e->data, e->size);
+    memset(e, 0, sizeof *e);
+}
+
+/* Symbol entry offset for index i, or (size_t)-1. */
+static size_t sym_at(const struct mpg_elf *e, uint64_t i)
+{
+    if (!e->symtab || e->syment < (e->is64 ? 24u : 16u)) return (size_t)-1;
+    if (i > (e->size - e->symtab) / e->syment) return (size_t)-1;
+    size_t off = e->symtab + (size_t)i * e->syment;
+    return in_file(e, off, e->syment) ? off : (size_t)-1;
+}
+
+/* Is the symbol at off a definition called name? Returns its value through va. */
+static bool sym_matches(const struct mpg_elf *e, size_t off, const char *name, uint64_t *va)
+{
+    uint32_t st_name = rd32(e, off);
+    uint16_t shndx = e->is64 ? rd16(e, off + 6) : rd16(e, off + 14);
+    const char *s = dynstr(e, st_name);
+    if (!s || strcmp(s, name) != 0 || shndx == SHN_UNDEF) return false;
+    *va = e->is64 ? rd64(e, off + 8) : rd32(e, off + 4);
+    return true;
+}
+
+static uint32_t gnu_hash_of(const char *s)
+{
+    uint32_t h = 5381;
+    for (; *s; s++) h = h * 33 + (unsigned char)*s;
+    return h;
+}
+
+static uint32_t sysv_hash_of(const char *s)
+{
+    uint32_t h = 0;
+    for (; *s; s++) {
+        h = (h << 4) + (unsigned char)*s;
+        uint32_t g = h & 0xf0000000u;
+        if (g) h ^= g >> 24;
+        h &= ~g;
+    }
+    return h;
+}
+
+static bool lookup_gnu(const struct mpg_elf *e, const char *name, uint64_t *va)
+{
+    size_t h = e->gnu_hash;
+    if (!in_file(e, h, 16)) return false;
+    uint32_t nbuckets = rd32(e, h), symoffset = rd32(e, h + 4), bloom_size = rd32(e, h + 8);
+    if (!nbuckets) return false;
+    size_t wsz = e->is64 ? 8 : 4;
+    uint64_t buckets = h + 16 + (uint64_t)bloom_size * wsz;
+    uint64_t chains = buckets + (uint64_t)nbuckets * 4;
+    if (!in_file(e, buckets, (uint64_t)nbuckets * 4)) return false;
+    uint32_t hash = gnu_hash_of(name);
+    uint32_t idx = rd32(e, (size_t)buckets + (hash % nbuckets) * 4);
+    if (idx < symoffset) return false;
+    for (uint32_t steps = 0; steps < MAX_CHAIN; steps++, idx++) {
+        uint64_t c = chains + (uint64_t)(idx - symoffset) * 4;
+        if (!in_file(e, c, 4)) return false;
+        uint32_t chainval = rd32(e, (size_t)c);
+        if ((chainval | 1) == (hash | 1)) {
+            size_t so = sym_at(e, idx);
+            if (so != (size_t)-1 && sym_matches(e, so, name, va)) return true;
+        }
+        if (chainval & 1) return false;
+        if (idx == UINT32_MAX) return false;
+    }
+    return false;
+}
+
+static bool lookup_sysv(const struct mpg_elf *e, const char *name, uint64_t *va)
+{
+    size_t h = e->sysv_hash;
+    if (!in_file(e, h, 8)) return false;
+    uint32_t nbucket = rd32(e, h), nchain = rd32(e, h + 4);
+    if (!nbucket || !in_file(e, h + 8, ((uint64_t)nbucket + nchain) * 4)) return false;
+    uint32_t idx = rd32(e, h + 8 + (sysv_hash_of(name) % nbucket) * 4);
+    for (uint32_t steps = 0; idx != 0 && idx < nchain && steps < nchain; steps++) {
+        size_t so = sym_at(e, idx);
+        if (so == (size_t)-1) return false;
+        if (sym_matches(e, so, name, va)) return true;
+        idx = rd32(e, h + 8 + ((size_t)nbucket + idx) * 4);
+    }
+    return false;
+}
+
+static bool lookup(const struct mpg_elf *e, const char *name, uint64_t *va)
+{
+    if (!e->symtab || !e->strtab) return false;
+    if (e->gnu_hash) return lookup_gnu(e, name, va);
+    if (e->sysv_hash) return lookup_sysv(e, name, va);
+    return false;
+}
+
+bool mpg_elf_defines(const struct mpg_elf *e, const char *name)
+{
+    uint64_t va;
+    return lookup(e, name, &va);
+}
+
+char *mpg_elf_symbol_string(const struct mpg_elf *e, const char *name, size_t max)
+{
+    uint64_t va;
+    if (!lookup(e, name, &va)) return NULL;
+    size_t off = va_to_off(e, va);
+    if (off == (size_t)-1) return NULL; /* e.g. in .bss: no bytes in the file */
+    size_t room = e->size - off < max ? e->size - off : max;
+    const char *s = (const char *)e->data + off;
+    const char *nul = memchr(s, '\0', room);
+    if (!nul || nul == s) return NULL;
+    for (const char *p = s; p < nul; p++)
+        if ((unsigned char)*p < 0x20 || (unsigned char)*p > 0x7e) return NULL; /* not text */
+    return mpg_strndup(s, (size_t)(nul - s));
+}
+
+int mpg_elf_peek(const char *path, bool *is64, uint16_t *machine)
+{
+    unsigned char h[20];
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0) return -1;
+    ssize_t n = pread(fd, h, sizeof h, 0);
+    close(fd);
+    if (n != (ssize_t)sizeof h || memcmp(h, ELFMAG, SELFMAG) != 0) return -1;
+    *is64 = h[EI_CLASS] == ELFCLASS64;
+    uint16_t m;
+    memcpy(&m, h + 18, 2);
+    *machine = h[EI_DATA] == ELFDATA2MSB ? __builtin_bswap16(m) : m;
+    return 0;
+}

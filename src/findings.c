@@ -1,0 +1,431 @@
+/* findings.c: the rules. Each finding names one cause; a package gets at most one runtime finding
+ * (the first rule that fits, most specific first), plus MPICC/launcher findings for the shell. */
+#include "findings.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "mpi_module.h"
+#include "util.h"
+
+/* Static code strings: findings point at these, so consumers may compare pointers or text. */
+static const char *const code_order[] = {
+    "ABI_MISMATCH", "LIBMPI_NOT_FOUND", "ENV_BUNDLED_MPI", "MPI_INSTALL_MISMATCH", "VERSION_MISMATCH",
+    "LAUNCHER_SHADOWED", "MPICC_MISMATCH", "NO_MPI_MODULE", NULL,
+};
+
+static const char *code_str(const char *code)
+{
+    for (const char *const *c = code_order; *c; c++)
+        if (strcmp(*c, code) == 0) return *c;
+    return "UNKNOWN";
+}
+
+void mpg_finding_clear(struct mpg_finding *f)
+{
+    free(f->message);
+    free(f->fix);
+    free(f->package);
+    free(f->path);
+    memset(f, 0, sizeof *f);
+}
+
+void mpg_add_finding(struct mpg_report *r, const char *code, enum mpg_severity sev, char *message, char *fix,
+                     const char *package, const char *path)
+{
+    r->findings = mpg_xrealloc(r->findings, (r->n_findings + 1) * sizeof *r->findings);
+    r->findings[r->n_findings++] = (struct mpg_finding){
+        .code = code_str(code), .severity = sev, .message = message, .fix = fix,
+        .package = mpg_strdup(package), .path = mpg_strdup(path),
+    };
+}
+
+/* ---- wording helpers -------------------------------------------------------------------- */
+
+static char *env_label(const struct mpg_env *e)
+{
+    switch (e->kind) {
+    case MPG_ENV_CONDA: return mpg_printf("conda env \"%s\" (%s)", e->name, e->prefix);
+    case MPG_ENV_VENV: return mpg_printf("%s \"%s\" (%s)", e->flavor ? e->flavor : "venv", e->name, e->prefix);
+    default: return mpg_strdup("your Python (no env active)");
+    }
+}
+
+static char *module_label(const struct mpg_module *m)
+{
+    if (m->name && m->version) return mpg_printf("%s/%s", m->name, m->version);
+    if (m->name) return mpg_strdup(m->name);
+    return mpg_strdup("MPI");
+}
+
+static char *mpi_label(const struct mpg_mpi *mpi)
+{
+    const char *impl = mpi->impl ? mpi->impl : mpi->abi == MPG_ABI_OPENMPI ? "Open MPI"
+                                               : mpi->abi == MPG_ABI_MPICH ? "an MPICH-ABI MPI"
+                                               : mpi->abi == MPG_ABI_STANDARD ? "a standard-ABI MPI" : "an unknown MPI";
+    return mpi->version ? mpg_printf("%s %s", impl, mpi->version) : mpg_strdup(impl);
+}
+
+static const char *abi_words(enum mpg_abi a)
+{
+    switch (a) {
+    case MPG_ABI_MPICH: return "the MPICH ABI";
+    case MPG_ABI_OPENMPI: return "the Open MPI ABI";
+    case MPG_ABI_STANDARD: return "the MPI standard ABI";
+    default: return "an unknown ABI";
+    }
+}
+
+/* ABI a DT_NEEDED name asks for. */
+static enum mpg_abi abi_of_needed(const char *n)
+{
+    if (!n) return MPG_ABI_UNKNOWN;
+    if (mpg_str_starts(n, "libmpi_abi.so")) return MPG_ABI_STANDARD;
+    if (strstr(n, ".so.12")) return MPG_ABI_MPICH;
+    if (strstr(n, ".so.40") || strstr(n, ".so.20")) return MPG_ABI_OPENMPI;
+    return MPG_ABI_UNKNOWN;
+}
+
+static enum mpg_abi package_abi(const struct mpg_package *p)
+{
+    /* The library found decides when there is one (Open MPI 1.10 also used .so.12). */
+    if (p->resolved && p->mpi.abi != MPG_ABI_UNKNOWN) return p->mpi.abi;
+    return abi_of_needed(p->needed);
+}
+
+/* conda-forge package name for the module's MPI. */
+static const char *conda_family(const struct mpg_module *m)
+{
+    return m->mpi.abi == MPG_ABI_OPENMPI ? "openmpi" : "mpich";
+}
+
+static char *conda_external_fix(const struct mpg_env *e, const struct mpg_module *m)
+{
+    char *mm = mpg_version_major_minor(m->mpi.version ? m->mpi.version : m->version);
+    char *pin = mm ? mpg_printf("%s=%s", conda_family(m), mm) : mpg_strdup(conda_family(m));
+    char *fix = mpg_printf("%s install -p %s -c conda-forge/label/mpi-external \"%s\"",
+                           e->flavor && strcmp(e->flavor, "micromamba") == 0 ? "micromamba" : "conda", e->prefix, pin);
+    free(mm);
+    free(pin);
+    return fix;
+}
+
+static char *pip_fix(const struct mpg_module *m, const char *pkg)
+{
+    const char *cc = m->mpicc ? m->mpicc : "$(which mpicc)";
+    if (strcmp(pkg, "mpi4py") == 0)
+        return mpg_printf("MPICC=%s python -m pip install --no-binary=mpi4py --no-cache-dir --force-reinstall mpi4py", cc);
+    return mpg_printf("MPICC=%s CC=%s python -m pip install --no-binary=%s --no-cache-dir --force-reinstall %s", cc, cc, pkg, pkg);
+}
+
+/* The fix for a package that should use the module's MPI instead of what it uses now. */
+static char *rebuild_fix(const struct mpg_report *r, const struct mpg_package *p)
+{
+    bool conda_pkg = r->env.kind == MPG_ENV_CONDA && (!p->installer || strcmp(p->installer, "conda") == 0);
+    char *pip = pip_fix(&r->module, p->name);
+    if (!conda_pkg) return pip;
+    char *conda = conda_external_fix(&r->env, &r->module);
+    char *fix = mpg_printf("%s\n%s", conda, pip);
+    free(conda);
+    free(pip);
+    return fix;
+}
+
+/* ---- which MPI an mpicc belongs to ----------------------------------------------------- */
+
+/* Family from a wrapper's name: Debian's alternatives (mpicc.mpich, mpicc.openmpi) and Open MPI's
+ * opal_wrapper. Each link of the symlink chain is looked at, as the last one may be generic. */
+static enum mpg_abi abi_from_wrapper_names(const char *path)
+{
+    char cur[MPG_MAX_PATH];
+    snprintf(cur, sizeof cur, "%s", path);
+    for (int hop = 0; hop < 16; hop++) {
+        const char *b = mpg_basename(cur);
+        if (mpg_str_ends(b, ".mpich") || mpg_str_ends(b, ".mpich2")) return MPG_ABI_MPICH;
+        if (mpg_str_ends(b, ".openmpi") || strcmp(b, "opal_wrapper") == 0) return MPG_ABI_OPENMPI;
+        char next[MPG_MAX_PATH];
+        ssize_t n = readlink(cur, next, sizeof next - 1);
+        if (n <= 0) break;
+        next[n] = '\0';
+        if (next[0] == '/') {
+            memcpy(cur, next, (size_t)n + 1);
+        } else {
+            char *dir = mpg_dirname(cur);
+            int w = snprintf(cur, sizeof cur, "%s/%s", dir, next);
+            free(dir);
+            if (w < 0 || (size_t)w >= sizeof cur) break;
+        }
+    }
+    return MPG_ABI_UNKNOWN;
+}
+
+/* Which MPI an mpicc belongs to: its installation's libmpi (prefix/lib next to prefix/bin),
+ * else what its name says. */
+static void identify_mpicc(const char *mpicc, struct mpg_mpi *out)
+{
+    memset(out, 0, sizeof *out);
+    char *real = mpg_realpath(mpicc);
+    if (!real) return;
+    char *bin = mpg_dirname(real), *prefix = mpg_dirname(bin);
+    static const char *const subs[] = {"lib", "lib64", "lib/release", NULL};
+    /* /usr/bin/mpicc's prefix is /usr, which holds every MPI: only a dedicated prefix tells. */
+    for (const char *const *s = subs; *s && !out->path && strcmp(prefix, "/usr") != 0; s++) {
+        char *dir = mpg_path_join(prefix, *s);
+        char *lib = mpg_find_libmpi_in(dir);
+        char err[256];
+        if (lib && mpg_identify_mpi(lib, out, err, sizeof err) != 0) memset(out, 0, sizeof *out);
+        free(lib);
+        free(dir);
+    }
+    if (!out->path) {
+        out->abi = abi_from_wrapper_names(mpicc);
+        if (out->abi != MPG_ABI_UNKNOWN) out->impl = mpg_strdup(out->abi == MPG_ABI_OPENMPI ? "Open MPI" : "MPICH");
+    }
+    free(bin);
+    free(prefix);
+    free(real);
+}
+
+/* ---- the rules ---------------------------------------------------------------------------- */
+
+static const struct mpg_conda_mpi *conda_mpi_record(const struct mpg_report *r, bool external)
+{
+    for (size_t i = 0; i < r->n_conda_mpi; i++)
+        if (strcmp(r->conda_mpi[i].name, "mpi") != 0 && r->conda_mpi[i].external == external) return &r->conda_mpi[i];
+    return NULL;
+}
+
+/* Who put the bundled library at path into the env: a sentence fragment. */
+static char *bundled_origin(const struct mpg_report *r, const struct mpg_ext_scan *ext, const char *path)
+{
+    const struct mpg_conda_mpi *c = conda_mpi_record(r, false);
+    const char *rel = path + strlen(r->env.prefix) + 1;
+    if (c) return mpg_printf("conda package %s %s (%s)", c->name, c->version ? c->version : "", rel);
+    if (ext->n_pip_mpi)
+        return mpg_printf("pip package %s %s (%s)", ext->pip_mpi[0].name, ext->pip_mpi[0].version ? ext->pip_mpi[0].version : "", rel);
+    return mpg_strdup(rel);
+}
+
+static void check_package(struct mpg_report *r, const struct mpg_ext_scan *ext, const struct mpg_package *p)
+{
+    const struct mpg_module *m = &r->module;
+    char *where = env_label(&r->env);
+    char *mod = module_label(m);
+    enum mpg_abi pabi = package_abi(p);
+    bool bundled = p->resolved && r->env.kind != MPG_ENV_NONE && mpg_path_under(p->resolved, r->env.prefix);
+
+    if (!p->resolved) {
+        const struct mpg_conda_mpi *ext_rec = conda_mpi_record(r, true);
+        char *why = ext_rec ? mpg_printf(" The env's conda package %s %s is an \"external\" build: it installs no library "
+                                         "and expects the system's MPI to provide %s.", ext_rec->name,
+                                         ext_rec->version ? ext_rec->version : "", p->needed)
+                            : mpg_strdup("");
+        char *also = (m->loaded && m->mpi.soname && abi_of_needed(m->mpi.soname) == pabi && strcmp(m->mpi.soname, p->needed) != 0)
+                         ? mpg_printf(" The %s module provides %s, not %s.", mod, m->mpi.soname, p->needed)
+                         : mpg_strdup("");
+        char *fix = m->loaded ? pip_fix(m, p->name) : mpg_strdup("module load <the site's MPI module>   # see: module spider mpi");
+        mpg_add_finding(r, "LIBMPI_NOT_FOUND", MPG_SEV_WARN,
+                        mpg_printf("%s in %s needs %s, but nothing on the loader path provides it: "
+                                   "'import %s' fails with \"%s: cannot open shared object file\".%s%s",
+                                   p->name, where, p->needed, strcmp(p->name, "mpi4py") == 0 ? "mpi4py.MPI" : p->name,
+                                   p->needed, why, also),
+                        fix, p->name, p->extension);
+        free(why);
+        free(also);
+    } else if (!m->loaded) {
+        char *lib = mpi_label(&p->mpi);
+        mpg_add_finding(r, "NO_MPI_MODULE", MPG_SEV_NOTE,
+                        mpg_printf("%s in %s uses %s (%s), and no MPI module is loaded: jobs will run on that "
+                                   "library%s, not on the site's tuned MPI.", p->name, where, lib, p->resolved,
+                                   bundled ? ", which the env installed itself" : ""),
+                        mpg_printf("module load <the site's MPI module>   # see: module spider mpi\n%s", 
+                                   strcmp(p->name, "mpi4py") == 0
+                                       ? "MPICC=$(which mpicc) python -m pip install --no-binary=mpi4py --no-cache-dir --force-reinstall mpi4py"
+                                       : "then rebuild the package against it with MPICC=$(which mpicc)"),
+                        p->name, p->resolved);
+        free(lib);
+    } else if (pabi != MPG_ABI_UNKNOWN && m->mpi.abi != MPG_ABI_UNKNOWN && pabi != m->mpi.abi) {
+        char *lib = mpi_label(&p->mpi), *mlib = mpi_label(&m->mpi);
+        mpg_add_finding(r, "ABI_MISMATCH", MPG_SEV_WARN,
+                        mpg_printf("%s in %s was built for %s (it needs %s and loads %s), but the loaded module %s "
+                                   "is %s (%s). Launched with the module's mpiexec or srun, every rank says "
+                                   "\"0 of 1\", or the import fails with undefined symbols.",
+                                   p->name, where, abi_words(pabi), p->needed, lib, mod, mlib, abi_words(m->mpi.abi)),
+                        rebuild_fix(r, p), p->name, p->extension);
+        free(lib);
+        free(mlib);
+    } else if (bundled && (!m->mpi.path || strcmp(p->resolved, m->mpi.path) != 0)) {
+        char *origin = bundled_origin(r, ext, p->resolved);
+        char *lib = mpi_label(&p->mpi);
+        mpg_add_finding(r, "ENV_BUNDLED_MPI", MPG_SEV_WARN,
+                        mpg_printf("%s ships its own %s: %s. %s in this env loads it (via %s) instead of the %s "
+                                   "module's library, so your jobs bypass the site's InfiniBand-tuned MPI "
+                                   "(often 5-7x slower, or a crash under srun).",
+                                   where, lib, origin, p->name, p->resolved_via, mod),
+                        rebuild_fix(r, p), p->name, p->resolved);
+        free(origin);
+        free(lib);
+    } else if (m->mpi.path && strcmp(p->resolved, m->mpi.path) != 0) {
+        char *lib = mpi_label(&p->mpi), *mlib = mpi_label(&m->mpi);
+        mpg_add_finding(r, "MPI_INSTALL_MISMATCH", MPG_SEV_WARN,
+                        mpg_printf("%s in %s loads %s from %s (via %s), not the %s module's %s (%s). Same ABI, so it "
+                                   "starts, but on another MPI build: not the site's network tuning, and a launcher of "
+                                   "one build with the library of another can hang or fall back to TCP.",
+                                   p->name, where, lib, p->resolved, p->resolved_via, mod, mlib, m->mpi.path),
+                        rebuild_fix(r, p), p->name, p->resolved);
+        free(lib);
+        free(mlib);
+    } else {
+        /* Runs on the module's library. Was it built for this version? */
+        const struct mpg_conda_mpi *pin = r->env.kind == MPG_ENV_CONDA ? conda_mpi_record(r, true) : NULL;
+        char *built = NULL, *source = NULL;
+        if (pin && pin->version) {
+            built = mpg_strdup(pin->version);
+            source = mpg_printf("conda's external %s %s %s", pin->name, pin->version, pin->build ? pin->build : "");
+        } else if (p->mpicc_cfg) {
+            struct mpg_mpi cc;
+            identify_mpicc(p->mpicc_cfg, &cc);
+            if (cc.abi == m->mpi.abi && cc.path && m->mpi.path && strcmp(cc.path, m->mpi.path) != 0 && cc.version) {
+                built = mpg_strdup(cc.version);
+                source = mpg_printf("mpi.cfg's mpicc %s (%s)", p->mpicc_cfg, cc.path);
+            }
+            mpg_mpi_clear(&cc);
+        }
+        const char *have = m->mpi.version ? m->mpi.version : m->version;
+        if (built && have && mpg_version_cmp(built, have, 2) != 0) {
+            bool older = mpg_version_cmp(have, built, 2) < 0;
+            mpg_add_finding(r, "VERSION_MISMATCH", older ? MPG_SEV_WARN : MPG_SEV_NOTE,
+                            mpg_printf("%s in %s was built for MPI %s (%s) and runs with the %s module's %s. %s", p->name,
+                                       where, built, source, mod, have,
+                                       older ? "The module is older than what the package was built for: expect "
+                                               "undefined-symbol errors at import or launch."
+                                             : "Newer within the same ABI usually works; rebuild to match when you can."),
+                            rebuild_fix(r, p), p->name, p->extension);
+        }
+        free(built);
+        free(source);
+    }
+    free(where);
+    free(mod);
+}
+
+/* LAUNCHER_SHADOWED: the first mpiexec/mpirun on PATH is not the module's. */
+static void check_launchers(struct mpg_report *r, const struct mpg_envsnap *env)
+{
+    const struct mpg_module *m = &r->module;
+    static const char *const names[] = {"mpiexec", "mpirun", NULL};
+    for (const char *const *n = names; *n; n++) {
+        char *first = mpg_which(mpg_env_get(env, "PATH"), *n);
+        char *real = first ? mpg_realpath(first) : NULL;
+        char *mine = NULL;
+        if (m->home) {
+            char *p = mpg_printf("%s/bin/%s", m->home, *n);
+            mine = mpg_realpath(p);
+            free(p);
+        }
+        bool from_env = real && r->env.kind != MPG_ENV_NONE && mpg_path_under(first, r->env.prefix);
+        bool shadowed = real && ((mine && strcmp(real, mine) != 0 && !mpg_path_under(first, m->home)) || from_env);
+        if (shadowed) {
+            char *mod = module_label(m);
+            char *owner = from_env ? env_label(&r->env) : NULL;
+            mpg_add_finding(r, "LAUNCHER_SHADOWED", MPG_SEV_WARN,
+                            mpg_printf("the first %s on your PATH is %s%s%s%s, not the %s module's%s%s%s. Jobs started with "
+                                       "it use another MPI's launcher: ranks do not see each other (\"0 of 1\") or "
+                                       "miss the site's network.",
+                                       *n, first, owner ? " (from " : "", owner ? owner : "", owner ? ")" : "", mod,
+                                       mine ? " (" : "", mine ? mine : "", mine ? ")" : ""),
+                            mine ? mpg_printf("srun python yourscript.py   # or the module's launcher: %s -n N python yourscript.py", mine)
+                                 : mpg_strdup("srun python yourscript.py   # srun always uses the site's launcher"),
+                            NULL, first);
+            free(mod);
+            free(owner);
+            free(first);
+            free(real);
+            free(mine);
+            break; /* one launcher finding says it all */
+        }
+        free(first);
+        free(real);
+        free(mine);
+    }
+}
+
+static bool has_finding_for(const struct mpg_report *r, const char *package)
+{
+    for (size_t i = 0; i < r->n_findings; i++)
+        if (r->findings[i].package && strcmp(r->findings[i].package, package) == 0) return true;
+    return false;
+}
+
+/* MPICC_MISMATCH: the exported MPICC, or mpi4py's recorded one, belongs to another MPI. */
+static void check_mpicc(struct mpg_report *r, const struct mpg_envsnap *env)
+{
+    const struct mpg_module *m = &r->module;
+    char *mod = module_label(m);
+    const char *cc = mpg_env_nonempty(env, "MPICC");
+    char *path = cc ? (cc[0] == '/' ? mpg_strdup(cc) : mpg_which(mpg_env_get(env, "PATH"), cc)) : NULL;
+    char *real = path ? mpg_realpath(path) : NULL;
+    char *mine = m->mpicc ? mpg_realpath(m->mpicc) : NULL;
+    if (real && mine && strcmp(real, mine) != 0) {
+        struct mpg_mpi id;
+        identify_mpicc(path, &id);
+        bool other = id.abi != MPG_ABI_UNKNOWN && m->mpi.abi != MPG_ABI_UNKNOWN &&
+                     (id.abi != m->mpi.abi || (id.path && m->mpi.path && strcmp(id.path, m->mpi.path) != 0));
+        if (other) {
+            char *lib = mpi_label(&id);
+            mpg_add_finding(r, "MPICC_MISMATCH", MPG_SEV_WARN,
+                            mpg_printf("MPICC=%s is %s's compiler, not the %s module's (%s): 'pip install mpi4py' "
+                                       "would build against the wrong MPI.", cc, lib, mod, m->mpicc),
+                            mpg_printf("export MPICC=%s", m->mpicc), NULL, real);
+            free(lib);
+        }
+        mpg_mpi_clear(&id);
+    }
+    free(path);
+    free(real);
+    free(mine);
+    for (size_t i = 0; i < r->n_packages; i++) {
+        const struct mpg_package *p = &r->packages[i];
+        if (!p->mpicc_cfg || !m->mpicc || has_finding_for(r, p->name)) continue; /* its fix covers this */
+        struct mpg_mpi id;
+        identify_mpicc(p->mpicc_cfg, &id);
+        if (id.abi != MPG_ABI_UNKNOWN && m->mpi.abi != MPG_ABI_UNKNOWN && id.abi != m->mpi.abi) {
+            char *lib = mpi_label(&id);
+            mpg_add_finding(r, "MPICC_MISMATCH", MPG_SEV_NOTE,
+                            mpg_printf("%s was built with %s (%s, recorded in its mpi.cfg), not with the %s module's "
+                                       "mpicc.", p->name, p->mpicc_cfg, lib, mod),
+                            pip_fix(m, p->name), p->name, p->mpicc_cfg);
+            free(lib);
+        }
+        mpg_mpi_clear(&id);
+    }
+    free(mod);
+}
+
+static int code_rank(const char *code)
+{
+    for (int i = 0; code_order[i]; i++)
+        if (strcmp(code_order[i], code) == 0) return i;
+    return 99;
+}
+
+static int cmp_findings(const void *a, const void *b)
+{
+    const struct mpg_finding *x = a, *y = b;
+    if (x->severity != y->severity) return x->severity > y->severity ? -1 : 1;
+    if (code_rank(x->code) != code_rank(y->code)) return code_rank(x->code) - code_rank(y->code);
+    return strcmp(x->package ? x->package : "", y->package ? y->package : "");
+}
+
+void mpg_compute_findings(struct mpg_report *r, const struct mpg_envsnap *env, const struct mpg_ext_scan *ext)
+{
+    for (size_t i = 0; i < r->n_packages; i++) check_package(r, ext, &r->packages[i]);
+    if (r->module.loaded) {
+        check_launchers(r, env);
+        check_mpicc(r, env);
+    }
+    if (r->n_findings > 1) qsort(r->findings, r->n_findings, sizeof *r->findings, cmp_findings);
+    mpg_report_update_verdict(r);
+}

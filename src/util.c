@@ -1,0 +1,239 @@
+/* util.c: string, path and file helpers. */
+#include "util.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static void oom(void)
+{
+    static const char msg[] = "mpiguard: out of memory\n";
+    if (write(2, msg, sizeof msg - 1) < 0) { /* nothing more to do */
+    }
+    abort();
+}
+
+void *mpg_xmalloc(size_t n)
+{
+    void *p = malloc(n ? n : 1);
+    if (!p) oom();
+    return p;
+}
+
+void *mpg_xcalloc(size_t n, size_t size)
+{
+    void *p = calloc(n ? n : 1, size ? size : 1);
+    if (!p) oom();
+    return p;
+}
+
+void *mpg_xrealloc(void *p, size_t n)
+{
+    p = realloc(p, n ? n : 1);
+    if (!p) oom();
+    return p;
+}
+
+char *mpg_strdup(const char *s)
+{
+    if (!s) return NULL;
+    return mpg_strndup(s, strlen(s));
+}
+
+char *mpg_strndup(const char *s, size_t n)
+{
+    char *d = mpg_xmalloc(n + 1);
+    memcpy(d, s, n);
+    d[n] = '\0';
+    return d;
+}
+
+char *mpg_vprintf(const char *fmt, va_list ap)
+{
+    char *s = NULL;
+    if (vasprintf(&s, fmt, ap) < 0) oom();
+    return s;
+}
+
+char *mpg_printf(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *s = mpg_vprintf(fmt, ap);
+    va_end(ap);
+    return s;
+}
+
+bool mpg_str_starts(const char *s, const char *prefix)
+{
+    return s && strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+bool mpg_str_ends(const char *s, const char *suffix)
+{
+    if (!s) return false;
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && memcmp(s + n - m, suffix, m) == 0;
+}
+
+void mpg_strv_push(struct mpg_strv *sv, char *owned)
+{
+    if (sv->n == sv->cap) {
+        sv->cap = sv->cap ? sv->cap * 2 : 8;
+        sv->v = mpg_xrealloc(sv->v, sv->cap * sizeof *sv->v);
+    }
+    sv->v[sv->n++] = owned;
+}
+
+void mpg_strv_add(struct mpg_strv *sv, const char *s) { mpg_strv_push(sv, mpg_strdup(s)); }
+
+bool mpg_strv_contains(const struct mpg_strv *sv, const char *s)
+{
+    for (size_t i = 0; i < sv->n; i++)
+        if (strcmp(sv->v[i], s) == 0) return true;
+    return false;
+}
+
+void mpg_strv_free(struct mpg_strv *sv)
+{
+    for (size_t i = 0; i < sv->n; i++) free(sv->v[i]);
+    free(sv->v);
+    sv->v = NULL;
+    sv->n = sv->cap = 0;
+}
+
+void mpg_strv_split(struct mpg_strv *sv, const char *s, char sep)
+{
+    while (s && *s) {
+        const char *e = strchr(s, sep);
+        size_t n = e ? (size_t)(e - s) : strlen(s);
+        if (n) mpg_strv_push(sv, mpg_strndup(s, n));
+        s = e ? e + 1 : NULL;
+    }
+}
+
+char *mpg_path_join(const char *dir, const char *name)
+{
+    size_t n = strlen(dir);
+    while (n > 1 && dir[n - 1] == '/') n--;
+    return mpg_printf("%.*s/%s", (int)n, dir, name);
+}
+
+char *mpg_dirname(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash) return mpg_strdup(".");
+    if (slash == path) return mpg_strdup("/");
+    return mpg_strndup(path, (size_t)(slash - path));
+}
+
+const char *mpg_basename(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    return slash ? slash + 1 : path;
+}
+
+char *mpg_realpath(const char *path)
+{
+    if (!path || strlen(path) >= MPG_MAX_PATH) return NULL;
+    return realpath(path, NULL);
+}
+
+bool mpg_path_under(const char *path, const char *dir)
+{
+    if (!path || !dir) return false;
+    size_t n = strlen(dir);
+    while (n > 1 && dir[n - 1] == '/') n--;
+    return strncmp(path, dir, n) == 0 && (path[n] == '\0' || path[n] == '/');
+}
+
+bool mpg_is_dir(const char *path)
+{
+    struct stat st;
+    return path && stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+bool mpg_is_file(const char *path)
+{
+    struct stat st;
+    return path && stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+bool mpg_is_executable(const char *path)
+{
+    return mpg_is_file(path) && access(path, X_OK) == 0;
+}
+
+char *mpg_read_file(const char *path, size_t max, size_t *len)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0) return NULL;
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        errno = EINVAL;
+        return NULL;
+    }
+    if ((unsigned long long)st.st_size > max) {
+        close(fd);
+        errno = EFBIG;
+        return NULL;
+    }
+    size_t cap = (size_t)st.st_size, got = 0;
+    char *buf = mpg_xmalloc(cap + 1);
+    while (got < cap) {
+        ssize_t r = read(fd, buf + got, cap - got);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) break; /* shrank under us: keep what we have */
+        got += (size_t)r;
+    }
+    close(fd);
+    buf[got] = '\0';
+    if (len) *len = got;
+    return buf;
+}
+
+char *mpg_which(const char *path_var, const char *name)
+{
+    struct mpg_strv dirs = {0};
+    mpg_strv_split(&dirs, path_var, ':');
+    char *found = NULL;
+    for (size_t i = 0; i < dirs.n && !found; i++) {
+        if (dirs.v[i][0] != '/') continue; /* relative PATH entries depend on the cwd: skip */
+        char *p = mpg_path_join(dirs.v[i], name);
+        if (mpg_is_executable(p))
+            found = p;
+        else
+            free(p);
+    }
+    mpg_strv_free(&dirs);
+    return found;
+}
+
+int mpg_version_cmp(const char *a, const char *b, int components)
+{
+    for (int i = 0; i < components; i++) {
+        if (!a || !b || !isdigit((unsigned char)*a) || !isdigit((unsigned char)*b)) return 0;
+        unsigned long x = strtoul(a, (char **)&a, 10), y = strtoul(b, (char **)&b, 10);
+        if (x != y) return x < y ? -1 : 1;
+        if (*a != '.' || *b != '.') return 0;
+        a++, b++;
+    }
+    return 0;
+}
+
+char *mpg_version_major_minor(const char *v)
+{
+    if (!v) return NULL;
+    const char *dot = strchr(v, '.');
+    if (!dot) return mpg_strdup(v);
+    const char *end = dot + 1;
+    while (isdigit((unsigned char)*end)) end++;
+    return mpg_strndup(v, (size_t)(end - v));
+}
