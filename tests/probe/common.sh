@@ -18,8 +18,8 @@ MPIGUARD_PROBE=${MPIGUARD_PROBE:-$top_builddir/src/mpiguard-probe}
 MPIGUARD_MPI4PY_BW=${MPIGUARD_MPI4PY_BW:-$top_srcdir/share/mpiguard/mpi4py_bw.py}
 export MPIGUARD_PROBE MPIGUARD_MPI4PY_BW
 # A sanitizer build of the probe dlopens an uninstrumented libmpi that keeps its allocations
-# until exit: leak reports there are the MPI's, not ours.
-export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0}
+# until exit: leak reports from inside the MPI are suppressed, ours are not.
+export LSAN_OPTIONS="suppressions=$here/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 LIBDIR=/usr/lib/x86_64-linux-gnu
 # A sanitizer build of the probe also slows the MPI it loads (ASan intercepts the libmpi's
@@ -40,7 +40,13 @@ need_cmd() { command -v "$1" >/dev/null 2>&1 || skip "$1 not found (apt-get inst
 need_mpich() { need_cmd mpiexec.mpich mpich; need_file "$LIBDIR/libmpich.so.12" "apt-get install libmpich12"; }
 need_openmpi() { need_cmd mpirun.openmpi openmpi-bin; need_file "$LIBDIR/libmpi.so.40" "apt-get install libopenmpi3"; }
 need_probe() { [ -x "$MPIGUARD_PROBE" ] || skip "mpiguard-probe not built at $MPIGUARD_PROBE"; }
-need_cli() { [ -x "$MPIGUARD" ] || skip "mpiguard not built at $MPIGUARD"; need_probe; need_file "$MPIGUARD_MPI4PY_BW"; }
+need_cli() {
+    [ -x "$MPIGUARD" ] || skip "mpiguard not built at $MPIGUARD"
+    "$MPIGUARD" test-mpi --help >/dev/null 2>&1 ||
+        skip "$MPIGUARD has no test-mpi command (its main must dispatch to mpg_cli_test_mpi)"
+    need_probe
+    need_file "$MPIGUARD_MPI4PY_BW"
+}
 need_debian_mpi4py() {
     need_file /usr/bin/python3 "apt-get install python3"
     /usr/bin/python3 -c 'import mpi4py' 2>/dev/null || skip "Debian's python3-mpi4py is not installed (apt-get install python3-mpi4py)"

@@ -34,7 +34,7 @@ export VIRTUAL_ENV=$V PATH=$V/bin:$PATH
 t0=$(now)
 unshare -n bash -c '
     ip link set lo up && tc qdisc add dev lo root tbf rate 1gbit burst 256kb latency 100ms || exit 99
-    "$0" test-mpi --sizes 64K,256K,1M --json' "$MPIGUARD" >"$TMP/json" 2>"$TMP/err"
+    "$0" test-mpi --sizes 64K,1M --budget 10 --timeout 30 --json' "$MPIGUARD" >"$TMP/json" 2>"$TMP/err"
 rc=$?
 took=$(elapsed "$t0")
 [ $rc = 99 ] && skip "could not set up the rate-limited loopback"
@@ -42,10 +42,10 @@ took=$(elapsed "$t0")
 note "$(json_get "$TMP/json" '"\n# ".join("%8d  MPI %9.1f  mpi4py %9s" % (r["size"], r["mb_per_s"], next(("%.1f" % x["mb_per_s"] for x in j["legs"]["mpi4py"]["rows"] if x["size"] == r["size"]), "-")) for r in j["legs"]["mpi"]["rows"])')"
 [ "$(json_get "$TMP/json" 'j["verdict"]["status"]')" = slow ] || fail "verdict $(json_get "$TMP/json" 'j["verdict"]')"
 ratio=$(json_get "$TMP/json" 'j["verdict"]["env_vs_mpi"]')
-awk -v r="$ratio" 'BEGIN { exit !(r < 0.5) }' || fail "env/MPI ratio $ratio: the TCP leg should be far slower"
-# 1 gbit tbf: ~123 MB/s at 1 MiB (FACTS 4); a real transport, so allow a wide band
-bw=$(json_get "$TMP/json" '[r["mb_per_s"] for r in j["legs"]["mpi4py"]["rows"] if r["size"] == 1048576][0]')
-awk -v b="$bw" 'BEGIN { exit !(b > 60 && b < 140) }' || fail "mpi4py at 1 MiB: $bw MB/s, expected ~123"
+awk -v r="$ratio" 'BEGIN { exit !(r < 0.4) }' || fail "env/MPI ratio $ratio: the TCP leg should be far slower"
+# 1 gbit tbf: ~123 MB/s at 1 MiB (FACTS 4), never above the limit; a busy machine only lowers it
+bw=$(json_get "$TMP/json" '([r["mb_per_s"] for r in j["legs"]["mpi4py"]["rows"] if r["size"] == 1048576] or [-1])[0]')
+awk -v b="$bw" 'BEGIN { exit !(b > 10 && b < 140) }' || fail "mpi4py at 1 MiB: $bw MB/s, expected ~123 (at most 125)"
 [ "$(json_get "$TMP/json" 'j["env"]["mpi4py_library"]')" = "$V/lib/libmpi.so.40" ] || fail "the env's own libmpi not named"
 cause=$(json_get "$TMP/json" 'j["verdict"]["cause"]')
 note "took $took s; env/MPI $ratio; mpi4py at 1 MiB $bw MB/s; cause $cause"
