@@ -17,9 +17,6 @@ MPIGUARD=${MPIGUARD:-$top_builddir/src/mpiguard}
 MPIGUARD_PROBE=${MPIGUARD_PROBE:-$top_builddir/src/mpiguard-probe}
 MPIGUARD_MPI4PY_BW=${MPIGUARD_MPI4PY_BW:-$top_srcdir/share/mpiguard/mpi4py_bw.py}
 export MPIGUARD_PROBE MPIGUARD_MPI4PY_BW
-# A sanitizer build of the probe dlopens an uninstrumented libmpi that keeps its allocations
-# until exit: leak reports from inside the MPI are suppressed, ours are not.
-export LSAN_OPTIONS="suppressions=$here/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 LIBDIR=/usr/lib/x86_64-linux-gnu
 # A sanitizer build of the probe also slows the MPI it loads (ASan intercepts the libmpi's
@@ -30,6 +27,7 @@ if [ -x "$MPIGUARD_PROBE" ] && nm -D "$MPIGUARD_PROBE" 2>/dev/null | grep -q ' _
 fi
 BW_FLOOR=$([ $SANITIZED = 1 ] && echo 20 || echo 300)
 RUN_LIMIT=$([ $SANITIZED = 1 ] && echo 60 || echo 20)
+QUICK_LIMIT=$([ $SANITIZED = 1 ] && echo 40 || echo 10)
 
 skip() { echo "SKIP: $*" >&2; exit 77; }
 fail() { echo "FAIL: $*" >&2; exit 1; }
