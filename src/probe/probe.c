@@ -293,6 +293,20 @@ static int probe_xchg_barrier(void *ctx)
     return dmpi_barrier(p->mpi) ? -1 : 0;
 }
 
+/* ib_write_bw's 5000 iterations would move 20 GB at 4 MiB: cap what the largest size moves at
+ * 256 MiB (--quick: 64 MiB), about 20 ms on EDR, so the leg stays within the run's seconds. */
+static int probe_verbs_iters(const struct probe_opts *o)
+{
+    size_t max = 1;
+    for (size_t i = 0; i < o->n_sizes; i++)
+        if (o->sizes[i] > max)
+            max = o->sizes[i];
+    size_t cap = (o->quick ? 64u : 256u) << 20;
+    size_t iters = cap / max;
+    size_t most = o->quick ? 200 : 1000;
+    return (int)(iters < 20 ? 20 : iters > most ? most : iters);
+}
+
 static void probe_verbs_leg(struct probe *p)
 {
     struct probe_xchg x = {.ctx = p, .rank = p->rank, .exchange = probe_xchg_exchange,
@@ -303,8 +317,8 @@ static void probe_verbs_leg(struct probe *p)
         .gid_index = p->o.gid_index,
         .sizes = p->o.sizes,
         .n_sizes = p->o.n_sizes,
-        .iters = p->o.quick ? 200 : 1000,
-        .warmup = p->o.quick ? 20 : 100,
+        .iters = probe_verbs_iters(&p->o),
+        .warmup = 0, /* the module's default: one tx_depth window */
         .tx_depth = 128,
     };
     struct verbs_result res = {0};
