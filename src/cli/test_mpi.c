@@ -508,19 +508,22 @@ static void tm_confirm_slow(struct tm_state *s)
     s->runs = 2;
 }
 
-/* The finding that best explains an env that does not get the module's MPI. */
-static const struct mpg_finding *tm_cause(const struct mpg_report *rep)
+/* The finding that best explains an env that does not get the module's MPI (env true), or a
+ * module MPI that does not run (env false). */
+static const struct mpg_finding *tm_cause(const struct mpg_report *rep, bool env)
 {
-    static const char *const order[] = {"ENV_BUNDLED_MPI", "ABI_MISMATCH",
-                                        "MPI_INSTALL_MISMATCH", "LIBMPI_NOT_FOUND",
-                                        "VERSION_MISMATCH", "LAUNCHER_SHADOWED",
-                                        "MPICC_MISMATCH", "NO_MPI_MODULE", NULL};
+    static const char *const env_order[] = {"ENV_BUNDLED_MPI", "ABI_MISMATCH",
+                                            "MPI_INSTALL_MISMATCH", "LIBMPI_NOT_FOUND",
+                                            "VERSION_MISMATCH", "LAUNCHER_SHADOWED",
+                                            "MPICC_MISMATCH", "NO_MPI_MODULE", NULL};
+    static const char *const mpi_order[] = {"LAUNCHER_SHADOWED", "NO_MPI_MODULE", NULL};
+    const char *const *order = env ? env_order : mpi_order;
     for (size_t k = 0; order[k]; k++)
         for (size_t i = 0; i < rep->n_findings; i++)
             if (rep->findings[i].code && !strcmp(rep->findings[i].code, order[k]) &&
                 rep->findings[i].severity >= MPG_SEV_WARN)
                 return &rep->findings[i];
-    for (size_t i = 0; i < rep->n_findings; i++)
+    for (size_t i = 0; env && i < rep->n_findings; i++)
         if (rep->findings[i].severity >= MPG_SEV_WARN)
             return &rep->findings[i];
     return NULL;
@@ -542,7 +545,7 @@ static void tm_verdict(struct tm_state *s)
     struct probe_leg *mpi = &s->res.mpi, *env = &s->res.mpi4py, *verbs = &s->res.verbs;
     s->env_vs_mpi = tm_ratio(env, mpi);
     s->mpi_vs_verbs = tm_ratio(mpi, verbs);
-    s->cause = tm_cause(s->report);
+    s->cause = tm_cause(s->report, true);
     const char *lib4py = s->res.mpi4py_library;
     bool foreign_lib = lib4py[0] && s->libmpi && !tm_same_file(lib4py, s->libmpi);
 
@@ -560,10 +563,17 @@ static void tm_verdict(struct tm_state *s)
         s->exit_code = MPG_TEST_MPI_ENV_BAD;
     } else if (strcmp(mpi->state, "ok") || mpi->n == 0) {
         s->verdict = "not_run";
-        snprintf(s->verdict_msg, sizeof s->verdict_msg,
-                 "the module's own MPI could not be measured: %s",
-                 mpi->reason[0] ? mpi->reason : "no result");
+        if (!strcmp(mpi->state, "zero_of_one"))
+            snprintf(s->verdict_msg, sizeof s->verdict_msg,
+                     "the module's own MPI does not run under %s: every rank is 0 of 1, so the "
+                     "launcher and %s belong to different MPIs",
+                     s->launcher, s->libmpi ? s->libmpi : "its library");
+        else
+            snprintf(s->verdict_msg, sizeof s->verdict_msg,
+                     "the module's own MPI could not be measured: %s",
+                     mpi->reason[0] ? mpi->reason : "no result");
         s->exit_code = MPG_TEST_MPI_NOT_RUN;
+        s->cause = tm_cause(s->report, false);
     } else if (s->env_vs_mpi >= 0 && s->env_vs_mpi < TM_SLOW_RATIO) {
         s->verdict = "slow";
         snprintf(s->verdict_msg, sizeof s->verdict_msg,
@@ -603,7 +613,7 @@ static void tm_verdict(struct tm_state *s)
                  "changes how its python starts MPI (sitecustomize, .pth files, UCX_* or "
                  "OMPI_MCA_* variables)",
                  foreign_lib ? "" : " (its mpi4py loads the module's own library)");
-    else if (s->intra_node)
+    else if (s->intra_node && (s->res.mpi.n || s->res.mpi4py.n))
         snprintf(s->note, sizeof s->note,
                  "intra-node only (two ranks on %s): shared memory, not the network; run it "
                  "inside a Slurm allocation of 2 nodes to test the network",
@@ -627,7 +637,7 @@ static void tm_print_text(const struct tm_state *s)
     snprintf(mpi_col, sizeof mpi_col, "MPI %s [MB/s]", s->module_label);
     snprintf(env_col, sizeof env_col, "mpi4py in %s [MB/s]", s->env_label);
     printf("# mpiguard test-mpi: 2 ranks, %s <-> %s (%s%s), module %s, %s\n",
-           s->res.host0[0] ? s->res.host0 : "?", s->res.host1[0] ? s->res.host1 : "?",
+           s->res.host0[0] ? s->res.host0 : "(no rank", s->res.host1[0] ? s->res.host1 : "met)",
            s->srun ? "srun" : "mpiexec", s->intra_node ? ", intra-node only" : "",
            s->module_label, s->env_label);
     int w2 = 18, w3 = (int)strlen(mpi_col) + 2, w4 = (int)strlen(env_col) + 2;

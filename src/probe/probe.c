@@ -372,6 +372,9 @@ int main(int argc, char **argv)
         snprintf(msg, sizeof msg, "rank %d of %d: expected 2 ranks in one MPI_COMM_WORLD", p.rank,
                  size);
         probe_out_status(stdout, "mpi", size == 1 ? "zero_of_one" : "failed", msg);
+        if (p.o.leg_verbs)
+            probe_out_status(stdout, "verbs", "skipped",
+                             "the two ranks never met, so no connection data could be exchanged");
         dmpi_finalize(p.mpi);
         dmpi_close(p.mpi);
         return 3;
