@@ -358,6 +358,14 @@ static void tm_leg_from_run(struct probe_leg *l, const struct probe_run *r, doub
     tm_leg_set(l, "failed", "%s", msg);
 }
 
+/* The command line of a launch, for the progress on stderr. */
+static void tm_print_argv(const char *const *argv)
+{
+    for (size_t i = 0; argv[i]; i++)
+        fprintf(stderr, " %s", argv[i]);
+    fputc('\n', stderr);
+}
+
 /* One launch of mpiguard-probe; its records go into res. */
 static void tm_run_probe(struct tm_state *s, bool verbs, bool mpi, const char *sizes,
                          struct probe_results *res)
@@ -394,8 +402,9 @@ static void tm_run_probe(struct tm_state *s, bool verbs, bool mpi, const char *s
         argv[n++] = gid;
     }
     argv[n] = NULL;
-    fprintf(stderr, "mpiguard test-mpi: %s legs: %s -n 2 mpiguard-probe --libmpi %s\n",
-            verbs ? (mpi ? "RDMA verbs and MPI" : "RDMA verbs") : "MPI", s->launcher, s->libmpi);
+    fprintf(stderr, "mpiguard test-mpi: %s legs:",
+            verbs ? (mpi ? "RDMA verbs and MPI" : "RDMA verbs") : "MPI");
+    tm_print_argv(argv);
     struct probe_run r;
     probe_run((char *const *)argv, tm_launch_env(s), s->o.timeout, &r);
     probe_out_parse(r.out, res);
@@ -426,8 +435,8 @@ static void tm_run_mpi4py(struct tm_state *s, const char *sizes, struct probe_re
     argv[n++] = "--budget";
     argv[n++] = budget;
     argv[n] = NULL;
-    fprintf(stderr, "mpiguard test-mpi: mpi4py leg: %s -n 2 %s mpi4py_bw.py\n", s->launcher,
-            s->python);
+    fprintf(stderr, "mpiguard test-mpi: mpi4py leg:");
+    tm_print_argv(argv);
     struct probe_run r;
     probe_run((char *const *)argv, tm_launch_env(s), s->o.timeout, &r);
     probe_out_parse(r.out, res);
@@ -615,7 +624,7 @@ static void tm_verdict(struct tm_state *s)
                  foreign_lib ? "" : " (its mpi4py loads the module's own library)");
     else if (s->intra_node && (s->res.mpi.n || s->res.mpi4py.n))
         snprintf(s->note, sizeof s->note,
-                 "intra-node only (two ranks on %s): shared memory, not the network; run it "
+                 "intra-node only (both ranks on %s): shared memory, not the network; run it "
                  "inside a Slurm allocation of 2 nodes to test the network",
                  s->res.host0[0] ? s->res.host0 : "this node");
 }
@@ -928,6 +937,9 @@ int mpg_cli_test_mpi(int argc, char **argv)
     if (!s.o.leg_verbs)
         tm_leg_set(&s.res.verbs, "skipped", "%s", "not asked for (--legs)");
 
+    /* srun may still place both ranks on one host (a one-host partition, several slurmd) */
+    if (s.res.host0[0] && !strcmp(s.res.host0, s.res.host1))
+        s.intra_node = true;
     double first = tm_ratio(&s.res.mpi4py, &s.res.mpi);
     if (first >= 0 && first < TM_SLOW_RATIO && !strcmp(s.res.mpi4py.state, "ok") &&
         !strcmp(s.res.mpi.state, "ok"))
