@@ -43,6 +43,16 @@ static void python_facts(const char *python, struct mpg_loader *ld, char **rpath
     mpg_elf_close(&e);
 }
 
+static bool prefix_has_libmpi(const char *prefix)
+{
+    char *lib = mpg_path_join(prefix, "lib");
+    char *found = mpg_find_libmpi_in(lib);
+    bool yes = found != NULL;
+    free(found);
+    free(lib);
+    return yes;
+}
+
 struct mpg_report *mpg_check(const struct mpg_input *in)
 {
     struct mpg_report *r = mpg_xcalloc(1, sizeof *r);
@@ -51,15 +61,10 @@ struct mpg_report *mpg_check(const struct mpg_input *in)
 
     r->inspected = mpg_pyenv_discover(&env, in ? in->env_prefix : NULL, &r->env, &problems);
     mpg_module_discover(&env, &r->module, &problems);
-    if (!r->inspected) goto done;
-
-    struct mpg_conda_scan conda = {0};
-    if (r->env.kind == MPG_ENV_CONDA) {
-        mpg_conda_scan(r->env.prefix, &conda, &problems);
-        r->conda_mpi = conda.mpi;
-        r->n_conda_mpi = conda.n_mpi;
-        conda.mpi = NULL;
-        conda.n_mpi = 0;
+    if (!r->inspected) {
+        r->problems = problems.v;
+        r->n_problems = problems.n;
+        return r;
     }
 
     struct mpg_ldcache cache;
@@ -78,12 +83,24 @@ struct mpg_report *mpg_check(const struct mpg_input *in)
     ld.exe_rpath = exe_rpath;
     ld.exe_dir = exe_dir;
 
+    struct mpg_dircache *dc = mpg_dircache_new(&env);
     struct mpg_ext_scan ext;
-    mpg_find_extensions(&r->env, &env, &ld, &ext, &problems);
+    mpg_find_extensions(&r->env, &env, &ld, dc, &ext, &problems);
     r->packages = ext.pkgs;
     r->n_packages = ext.n_pkgs;
     ext.pkgs = NULL;
     ext.n_pkgs = 0;
+
+    /* conda-meta is listed only when there is MPI to explain: an MPI-linked package, or a libmpi
+     * in the env's lib. A big env without MPI costs a few stats. */
+    struct mpg_conda_scan conda = {0};
+    if (r->env.kind == MPG_ENV_CONDA && (r->n_packages || prefix_has_libmpi(r->env.prefix))) {
+        mpg_conda_scan(r->env.prefix, dc, &conda, &problems);
+        r->conda_mpi = conda.mpi;
+        r->n_conda_mpi = conda.n_mpi;
+        conda.mpi = NULL;
+        conda.n_mpi = 0;
+    }
     for (size_t i = 0; i < r->n_packages; i++) {
         struct mpg_package *p = &r->packages[i];
         if (p->resolved && mpg_identify_mpi(p->resolved, &p->mpi, err, sizeof err) != 0)
@@ -93,13 +110,13 @@ struct mpg_report *mpg_check(const struct mpg_input *in)
     }
     mpg_compute_findings(r, &env, &ext);
 
+    mpg_dircache_free(dc);
     mpg_ext_scan_free(&ext);
     free(python);
     free(exe_rpath);
     free(exe_dir);
     if (have_cache) mpg_ldcache_free(&cache);
     mpg_conda_scan_free(&conda);
-done:
     r->problems = problems.v;
     r->n_problems = problems.n;
     return r;

@@ -1,7 +1,6 @@
 /* conda_meta.c: conda-meta PrefixRecord reading with jansson. */
 #include "conda_meta.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -116,25 +115,37 @@ int mpg_conda_parse_record(const char *json, size_t len, struct mpg_conda_mpi *o
     return 0;
 }
 
-void mpg_conda_scan(const char *prefix, struct mpg_conda_scan *out, struct mpg_strv *problems)
+/* The records worth knowing about: MPI packages, python and mpi4py. Decided on the first letter
+ * first: an env has thousands of records. */
+static bool want_record(const char *fname)
+{
+    char c0 = fname[0];
+    if (c0 != 'm' && c0 != 'o' && c0 != 'i' && c0 != 'p') return false;
+    char *name = mpg_conda_record_name(fname);
+    bool yes = name && (mpg_conda_is_mpi_package(name) || strcmp(name, "python") == 0 || strcmp(name, "mpi4py") == 0);
+    free(name);
+    return yes;
+}
+
+void mpg_conda_scan(const char *prefix, struct mpg_dircache *cache, struct mpg_conda_scan *out, struct mpg_strv *problems)
 {
     memset(out, 0, sizeof *out);
     char *meta = mpg_path_join(prefix, "conda-meta");
-    DIR *d = opendir(meta);
-    if (!d) {
+    struct mpg_strv files = {0};
+    if (mpg_dircache_list(cache, meta, "conda", want_record, &files) != 0) {
         mpg_strv_push(problems, mpg_printf("cannot list %s: %s", meta, strerror(errno)));
         free(meta);
         return;
     }
     size_t cap = 0;
-    struct dirent *de;
-    while ((de = readdir(d))) {
-        char *name = mpg_conda_record_name(de->d_name);
+    for (size_t f = 0; f < files.n; f++) {
+        const char *fname = files.v[f];
+        char *name = mpg_conda_record_name(fname);
         if (!name) continue;
         bool is_python = strcmp(name, "python") == 0, is_mpi4py = strcmp(name, "mpi4py") == 0;
         if (is_python || is_mpi4py) {
             /* The file name carries the version: no need to open the record. */
-            const char *v = de->d_name + strlen(name) + 1;
+            const char *v = fname + strlen(name) + 1;
             const char *dash = strchr(v, '-');
             char *ver = mpg_strndup(v, dash ? (size_t)(dash - v) : strlen(v));
             if (is_python) {
@@ -151,7 +162,7 @@ void mpg_conda_scan(const char *prefix, struct mpg_conda_scan *out, struct mpg_s
             continue;
         }
         free(name);
-        char *path = mpg_path_join(meta, de->d_name);
+        char *path = mpg_path_join(meta, fname);
         size_t len = 0;
         char *text = mpg_read_file(path, MAX_RECORD, &len);
         struct mpg_conda_mpi rec;
@@ -170,7 +181,7 @@ void mpg_conda_scan(const char *prefix, struct mpg_conda_scan *out, struct mpg_s
         free(text);
         free(path);
     }
-    closedir(d);
+    mpg_strv_free(&files);
     free(meta);
 }
 

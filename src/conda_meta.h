@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 
+#include "dircache.h"
 #include "mpiguard.h"
 #include "util.h"
 
@@ -18,7 +19,7 @@ struct mpg_conda_scan {
 };
 
 /* Scans prefix/conda-meta. Unreadable or malformed records become problems, not failures. */
-void mpg_conda_scan(const char *prefix, struct mpg_conda_scan *out, struct mpg_strv *problems);
+void mpg_conda_scan(const char *prefix, struct mpg_dircache *cache, struct mpg_conda_scan *out, struct mpg_strv *problems);
 void mpg_conda_scan_free(struct mpg_conda_scan *s);
 
 /* Parses one PrefixRecord (JSON text). Returns 0, or -1 with err filled. */

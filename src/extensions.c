@@ -112,6 +112,7 @@ struct scan {
     const struct mpg_env *env;
     const struct mpg_envsnap *snap;
     const struct mpg_loader *ld;
+    struct mpg_dircache *cache;
     struct mpg_ext_scan *out;
     struct mpg_strv *problems;
     struct lib_memo *memo;
@@ -348,34 +349,45 @@ static char *read_installer(const char *site, const char *meta)
     return text;
 }
 
+/* The site folder's metadata folders of MPI packages and MPI wheels. Listing a site-packages
+ * folder with thousands of entries costs milliseconds, so this runs only once a known package
+ * folder was found there. */
+static bool want_meta(const char *n)
+{
+    size_t len = strlen(n);
+    if (len < 10 || n[len - 1] != 'o' || !mpg_str_ends(n, "-info")) return false;
+    size_t nl;
+    char *ver;
+    bool egg;
+    if (!parse_meta_dir(n, &nl, &ver, &egg)) return false;
+    free(ver);
+    bool wanted = false;
+    for (size_t i = 0; mpi_packages[i] && !wanted; i++) wanted = dist_name_eq(n, nl, mpi_packages[i]);
+    for (size_t i = 0; mpi_wheels[i] && !wanted; i++) wanted = dist_name_eq(n, nl, mpi_wheels[i]);
+    return wanted;
+}
+
+static void list_metas(struct scan *s, const char *site, struct mpg_strv *metas)
+{
+    if (mpg_dircache_list(s->cache, site, "site", want_meta, metas) != 0)
+        mpg_strv_push(s->problems, mpg_printf("cannot list %s: %s", site, strerror(errno)));
+}
+
 static void scan_site(struct scan *s, const char *site, struct mpg_strv *seen)
 {
-    DIR *d = opendir(site);
-    if (!d) {
-        mpg_strv_push(s->problems, mpg_printf("cannot list %s: %s", site, strerror(errno)));
-        return;
+    /* Known package folders are probed by name: no listing of the whole folder. */
+    bool present[sizeof mpi_packages / sizeof *mpi_packages] = {0};
+    bool any = false;
+    for (size_t i = 0; mpi_packages[i]; i++) {
+        if (mpg_strv_contains(seen, mpi_packages[i])) continue;
+        char *p = mpg_path_join(site, mpi_packages[i]);
+        present[i] = mpg_is_dir(p);
+        any |= present[i];
+        free(p);
     }
-    /* One pass over the folder: which MPI packages and which metadata folders are here. */
-    const char *pkg_dirs[sizeof mpi_packages / sizeof *mpi_packages] = {0};
+    if (!any) return;
     struct mpg_strv metas = {0};
-    struct dirent *de;
-    while ((de = readdir(d))) {
-        const char *n = de->d_name;
-        for (size_t i = 0; mpi_packages[i]; i++)
-            if (strcmp(n, mpi_packages[i]) == 0) pkg_dirs[i] = mpi_packages[i];
-        if (mpg_str_ends(n, "-info")) {
-            size_t nl;
-            char *ver;
-            bool egg;
-            if (!parse_meta_dir(n, &nl, &ver, &egg)) continue;
-            free(ver);
-            bool wanted = false;
-            for (size_t i = 0; mpi_packages[i] && !wanted; i++) wanted = dist_name_eq(n, nl, mpi_packages[i]);
-            for (size_t i = 0; mpi_wheels[i] && !wanted; i++) wanted = dist_name_eq(n, nl, mpi_wheels[i]);
-            if (wanted) mpg_strv_add(&metas, n);
-        }
-    }
-    closedir(d);
+    list_metas(s, site, &metas);
 
     for (size_t m = 0; m < metas.n; m++) {
         size_t nl;
@@ -391,7 +403,7 @@ static void scan_site(struct scan *s, const char *site, struct mpg_strv *seen)
     }
 
     for (size_t i = 0; mpi_packages[i]; i++) {
-        if (!pkg_dirs[i] || mpg_strv_contains(seen, mpi_packages[i])) continue;
+        if (!present[i]) continue;
         mpg_strv_add(seen, mpi_packages[i]); /* the first sys.path entry that has it wins */
         char *pkgdir = mpg_path_join(site, mpi_packages[i]);
         struct mpg_package pkg = {0};
@@ -432,10 +444,10 @@ static void scan_site(struct scan *s, const char *site, struct mpg_strv *seen)
 }
 
 void mpg_find_extensions(const struct mpg_env *e, const struct mpg_envsnap *env, const struct mpg_loader *ld,
-                         struct mpg_ext_scan *out, struct mpg_strv *problems)
+                         struct mpg_dircache *cache, struct mpg_ext_scan *out, struct mpg_strv *problems)
 {
     memset(out, 0, sizeof *out);
-    struct scan s = {.env = e, .snap = env, .ld = ld, .out = out, .problems = problems};
+    struct scan s = {.env = e, .snap = env, .ld = ld, .cache = cache, .out = out, .problems = problems};
     struct mpg_strv seen = {0};
     for (size_t i = 0; i < e->n_sys_path; i++) scan_site(&s, e->sys_path[i], &seen);
     mpg_strv_free(&seen);

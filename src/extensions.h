@@ -5,6 +5,7 @@
 #ifndef MPG_EXTENSIONS_H
 #define MPG_EXTENSIONS_H
 
+#include "dircache.h"
 #include "envsnap.h"
 #include "loader.h"
 #include "mpiguard.h"
@@ -22,8 +23,9 @@ struct mpg_ext_scan {
     size_t n_pip_mpi;
 };
 
+/* cache: listing cache for site folders, or NULL. */
 void mpg_find_extensions(const struct mpg_env *e, const struct mpg_envsnap *env, const struct mpg_loader *ld,
-                         struct mpg_ext_scan *out, struct mpg_strv *problems);
+                         struct mpg_dircache *cache, struct mpg_ext_scan *out, struct mpg_strv *problems);
 void mpg_ext_scan_free(struct mpg_ext_scan *s);
 void mpg_package_clear(struct mpg_package *p);
 

@@ -81,6 +81,8 @@ Test(badinput, malformed_conda_record_is_skipped_with_a_message)
     char *root = scratch(), *prefix = make_conda(root, "bad");
     char *p = joinp(prefix, "conda-meta/mpich-4.0.2-h1_100.json");
     write_file(p, "{\"name\": \"mpich\", \"files\": [\"lib/libmpi.so.12\"");
+    char *site = site_dir(prefix);
+    put_mpi4py(site, "ext_mpi12_condarpath.so", "conda", NULL); /* MPI to explain: records are read */
     struct envb e;
     envb_init(&e);
     activate_conda(&e, prefix, "bad");
@@ -165,13 +167,16 @@ Test(badinput, five_thousand_conda_records)
         free(name);
     }
     conda_record(prefix, "mpich", "4.0.2", "external_0", "conda-forge", "[]", NULL);
+    char *site = site_dir(prefix);
+    put_mpi4py(site, "ext_mpi12_condarpath.so", "conda", NULL);
     struct envb e;
     envb_init(&e);
     activate_conda(&e, prefix, "big");
     load_module(&e, "mpich");
     struct mpg_report *r = run_check(&e, NULL);
-    cr_expect_eq(r->n_conda_mpi, 1);
+    cr_assert_eq(r->n_conda_mpi, 1);
     cr_expect(r->conda_mpi[0].external);
+    cr_expect_eq(r->n_findings, 0, "external MPICH resolving to the module is healthy");
     mpg_report_free(r);
 }
 

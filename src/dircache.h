@@ -1,0 +1,32 @@
+/* dircache.h: the names of interest in big folders (site-packages, conda-meta), remembered per
+ * user and keyed by the folder's device, inode and mtime (nanoseconds). Adding or removing an
+ * entry changes the folder's mtime, so a stale listing is never used; a module load after the
+ * first costs one stat per folder instead of a listing of thousands of entries.
+ * Stored in $XDG_CACHE_HOME/mpiguard (or ~/.cache/mpiguard), like Lmod's own ~/.cache/lmod.
+ * Any failure to read or write it only means listing the folder again. */
+#ifndef MPG_DIRCACHE_H
+#define MPG_DIRCACHE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "envsnap.h"
+#include "util.h"
+
+struct mpg_dircache;
+
+/* NULL when caching is off (MPIGUARD_NO_CACHE set, or no HOME); callers pass NULL on. */
+struct mpg_dircache *mpg_dircache_new(const struct mpg_envsnap *env);
+/* Writes changes back (atomically) and frees. */
+void mpg_dircache_free(struct mpg_dircache *c);
+
+/* Names in dir for which want() is true, from the cache when it is fresh. kind separates
+ * different filters of the same folder. Returns 0, or -1 when dir cannot be listed (errno). */
+int mpg_dircache_list(struct mpg_dircache *c, const char *dir, const char *kind, bool (*want)(const char *name),
+                      struct mpg_strv *out);
+
+/* Parses a cache file's text into c (the fuzz target's entry); malformed lines are dropped. */
+void mpg_dircache_parse(struct mpg_dircache *c, const char *text, size_t len);
+struct mpg_dircache *mpg_dircache_new_at(const char *file);
+
+#endif
