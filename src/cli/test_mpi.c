@@ -17,6 +17,7 @@
  *            library's own symbols), mpi_version}
  *   env      {kind: "none"|"conda"|"venv", name, prefix, python, mpi4py_library (the libmpi the
  *            env's mpi4py really mapped)}
+ *   rows     the table: [{size, verbs, mpi, mpi4py}] in MB/s, null where not measured
  *   legs     {verbs, mpi, mpi4py}: each {status: "ok"|"skipped"|"failed"|"zero_of_one", reason,
  *            rows: [{size (bytes), mb_per_s (decimal MB/s), iterations}], latency_us (8 B
  *            one-way)}; verbs also has device ("dev:port")
@@ -306,8 +307,8 @@ static char *tm_find_launcher(struct tm_state *s)
     return p ? p : probe_which("mpirun");
 }
 
-/* argv for two ranks of prog with the chosen launcher; args appended after prog. */
-static size_t tm_launch_argv(const struct tm_state *s, const char **argv, size_t max)
+/* The launcher's words for two ranks (at most 5); the program and its arguments follow. */
+static size_t tm_launch_argv(const struct tm_state *s, const char **argv)
 {
     size_t n = 0;
     argv[n++] = s->launcher;
@@ -317,7 +318,6 @@ static size_t tm_launch_argv(const struct tm_state *s, const char **argv, size_t
     }
     argv[n++] = "-n";
     argv[n++] = "2";
-    (void)max;
     return n;
 }
 
@@ -374,7 +374,7 @@ static void tm_run_probe(struct tm_state *s, bool verbs, bool mpi, const char *s
     snprintf(budget, sizeof budget, "%g", s->o.budget);
     snprintf(gid, sizeof gid, "%d", s->o.gid_index);
     const char *argv[40];
-    size_t n = tm_launch_argv(s, argv, 40);
+    size_t n = tm_launch_argv(s, argv);
     argv[n++] = s->probe;
     argv[n++] = "--libmpi";
     argv[n++] = s->libmpi;
@@ -421,7 +421,7 @@ static void tm_run_mpi4py(struct tm_state *s, const char *sizes, struct probe_re
     char budget[32];
     snprintf(budget, sizeof budget, "%g", s->o.budget);
     const char *argv[32];
-    size_t n = tm_launch_argv(s, argv, 32);
+    size_t n = tm_launch_argv(s, argv);
     argv[n++] = s->python;
     argv[n++] = s->script;
     argv[n++] = "--expect";
@@ -640,6 +640,30 @@ static const char *tm_cell(char *buf, size_t len, const struct probe_leg *l, siz
     return buf;
 }
 
+/* The table's sizes: the ones asked for and any a leg measured, ascending, each once. out
+ * holds 4 * PROBE_MAX_SIZES. */
+static size_t tm_table_sizes(const struct tm_state *s, size_t *out)
+{
+    size_t n = 0;
+    const struct probe_leg *legs[3] = {&s->res.verbs, &s->res.mpi, &s->res.mpi4py};
+    for (size_t i = 0; i < s->n_sizes; i++)
+        out[n++] = s->sizes[i];
+    for (size_t k = 0; k < 3; k++)
+        for (size_t i = 0; i < legs[k]->n; i++)
+            out[n++] = legs[k]->sizes[i];
+    for (size_t i = 1; i < n; i++)
+        for (size_t j = i; j > 0 && out[j - 1] > out[j]; j--) {
+            size_t t = out[j];
+            out[j] = out[j - 1];
+            out[j - 1] = t;
+        }
+    size_t u = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!u || out[u - 1] != out[i])
+            out[u++] = out[i];
+    return u;
+}
+
 static void tm_print_text(const struct tm_state *s)
 {
     char env_col[200], mpi_col[200];
@@ -653,22 +677,9 @@ static void tm_print_text(const struct tm_state *s)
     printf("# %-10s %*s %*s %*s\n", "Size [B]", w2, "RDMA write [MB/s]", w3, mpi_col, w4,
            env_col);
     size_t all[3 * PROBE_MAX_SIZES + PROBE_MAX_SIZES];
-    size_t n = 0;
+    size_t n = tm_table_sizes(s, all);
     const struct probe_leg *legs[3] = {&s->res.verbs, &s->res.mpi, &s->res.mpi4py};
-    for (size_t i = 0; i < s->n_sizes; i++)
-        all[n++] = s->sizes[i];
-    for (size_t k = 0; k < 3; k++)
-        for (size_t i = 0; i < legs[k]->n; i++)
-            all[n++] = legs[k]->sizes[i];
-    for (size_t i = 1; i < n; i++)
-        for (size_t j = i; j > 0 && all[j - 1] > all[j]; j--) {
-            size_t t = all[j];
-            all[j] = all[j - 1];
-            all[j - 1] = t;
-        }
     for (size_t i = 0; i < n; i++) {
-        if (i && all[i] == all[i - 1])
-            continue;
         char b1[32], b2[32], b3[32];
         printf("%-12zu %*s %*s %*s\n", all[i], w2, tm_cell(b1, sizeof b1, legs[0], all[i]), w3,
                tm_cell(b2, sizeof b2, legs[1], all[i]), w4,
@@ -795,6 +806,23 @@ static int tm_print_json(const struct tm_state *s)
     json_object_set_new(legs, "mpi", tm_json_leg(&s->res.mpi, s->o.leg_mpi));
     json_object_set_new(legs, "mpi4py", tm_json_leg(&s->res.mpi4py, s->o.leg_mpi4py));
     json_object_set_new(root, "legs", legs);
+
+    /* the table as printed: one row a size, a column a leg (null: not measured) */
+    json_t *rows = json_array();
+    const struct probe_leg *cols[3] = {&s->res.verbs, &s->res.mpi, &s->res.mpi4py};
+    static const char *const col_names[3] = {"verbs", "mpi", "mpi4py"};
+    size_t sizes[3 * PROBE_MAX_SIZES + PROBE_MAX_SIZES];
+    size_t ns = tm_table_sizes(s, sizes);
+    for (size_t i = 0; i < ns; i++) {
+        json_t *r = json_object();
+        json_object_set_new(r, "size", json_integer((json_int_t)sizes[i]));
+        for (size_t k = 0; k < 3; k++) {
+            double mbps = probe_leg_mbps(cols[k], sizes[i]);
+            json_object_set_new(r, col_names[k], mbps >= 0 ? json_real(mbps) : json_null());
+        }
+        json_array_append_new(rows, r);
+    }
+    json_object_set_new(root, "rows", rows);
 
     json_t *v = json_object();
     json_object_set_new(v, "status", json_string(s->verdict));

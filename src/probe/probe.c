@@ -13,7 +13,6 @@
 #include "verbs_bw.h"
 #endif
 
-#include <errno.h>
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
