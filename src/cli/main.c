@@ -9,6 +9,7 @@
 
 #include "config.h"
 #include "mpiguard.h"
+#include "cli/test_mpi.h"
 
 enum { EXIT_OK = 0, EXIT_WARN = 1, EXIT_BLOCK = 2, EXIT_USAGE = 3 };
 
@@ -90,6 +91,7 @@ int main(int argc, char **argv)
         return EXIT_USAGE;
     }
     if (strcmp(argv[1], "check") == 0) return cmd_check(argc - 1, argv + 1);
+    if (strcmp(argv[1], "test-mpi") == 0) return mpg_cli_test_mpi(argc - 1, argv + 1);
     if (strcmp(argv[1], "--version") == 0) {
         printf("mpiguard %s\n", PACKAGE_VERSION);
         return EXIT_OK;
