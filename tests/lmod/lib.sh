@@ -70,7 +70,7 @@ site_package() {
     cat > "$T/site/SitePackage.lua" <<EOF
 ${1:-}
 package.path = "$HOOKS_DIR/?.lua;" .. package.path
-require("mpiguard_hooks").setup{ luaext = "$LUAEXT", policy_file = "$POLICY" }
+require("mpiguard_hooks").setup{ luaext = "$LUAEXT", policy_file = "$POLICY", mpiguard = "$BUILD/src/mpiguard" }
 EOF
 }
 site_package

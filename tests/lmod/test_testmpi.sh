@@ -1,0 +1,50 @@
+#!/bin/bash
+# `module test-mpi` through real Lmod: handled by the startup hook, the result on stderr only
+# (stdout stays valid shell), the exit status of `module` follows the probe's verdict, and
+# words become options (quick, json, sizes=...; `--` passes dashed options through).
+. "$(dirname "$0")/lib.sh"
+[ -x "$BUILD/src/mpiguard-probe" ] || skip "no $BUILD/src/mpiguard-probe (run make)"
+# A build tree keeps the mpi4py script in the source tree.
+export MPIGUARD_MPI4PY_BW=$SRC/share/mpiguard/mpi4py_bw.py MPIGUARD_PROBE=$BUILD/src/mpiguard-probe
+
+make_venv "$T/venv"
+activate_venv "$T/venv"
+
+# Matched: Debian's mpi4py (Open MPI) under the Open MPI module.
+mod load openmpi
+mod test-mpi quick; rc=$?
+expect_eq "$rc" 0 "openmpi + matched venv: exit 0"
+expect_empty "$OUT" "test-mpi writes nothing to stdout when ok"
+expect_grep "mpiguard test-mpi" "$ERR" "the table header is on stderr"
+expect_grep "mpi4py in" "$ERR" "the mpi4py column is there"
+expect_grep "verdict" "$ERR" "a verdict is given"
+expect_eq "${LOADEDMODULES:-}" "openmpi/4.1.4" "test-mpi changes no module"
+
+# Mismatched: the same venv under MPICH: every rank "0 of 1", reported with the finding.
+mod swap openmpi mpich
+mod test-mpi quick; rc=$?
+[ "$rc" -ne 0 ] && pass "mpich + Open MPI mpi4py: module test-mpi fails (exit $rc)" || fail "mismatch exited 0"
+expect_grep "0 of 1" "$ERR" "'0 of 1' reported"
+expect_grep "ABI_MISMATCH" "$ERR" "cause named"
+expect_grep "pip install" "$ERR" "fix printed"
+expect_eq "$(tr -d '[:space:]' < "$OUT")" "false" "stdout is only the shell's failure word"
+
+# Options through `--`, and JSON.
+mod test-mpi sizes=64K -- --json; rc=$?
+if python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["schema"]=="mpiguard.probe/1", d' "$ERR" 2>/dev/null; then
+    pass "json=... gives the mpiguard.probe/1 object on stderr"
+else
+    # progress lines may precede the object on stderr: take the last JSON object
+    if python3 - "$ERR" <<'PY'
+import json, sys
+t = open(sys.argv[1]).read()
+d = json.loads(t[t.index("{\n"):] if "{\n" in t else t[t.index("{"):])
+assert d["schema"] == "mpiguard.probe/1"
+PY
+    then pass "--json gives the mpiguard.probe/1 object on stderr"; else fail "no probe JSON in: $(head -c 400 "$ERR")"; fi
+fi
+
+# Not test-mpi: Lmod's own unknown-command handling is untouched.
+mod frobnicate; rc=$?
+expect_eq "$rc" 1 "an unknown command still fails as before"
+finish
