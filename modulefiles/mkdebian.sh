@@ -36,6 +36,9 @@ layout() { # layout MPI SUFFIX LIBGLOB...
 layout mpich mpich 'libmpich*.so.12*'
 layout openmpi openmpi 'libmpi.so.40*' 'libmpi_*.so.40*' 'libopen-*.so.40*' 'liboshmem.so.40*'
 # MPICH's launcher is installed unsuffixed as mpiexec.hydra; mpiexec.mpich links to it.
-if [ -e /usr/bin/mpichversion ] && [ -d "$dest/debian-mpi/mpich/bin" ]; then
-    ln -sfn /usr/bin/mpichversion "$dest/debian-mpi/mpich/bin/mpichversion"
+# Hydra starts hydra_pmi_proxy from the folder of the mpiexec it was called as: link it too.
+if [ -d "$dest/debian-mpi/mpich/bin" ]; then
+    for f in /usr/bin/mpichversion /usr/bin/hydra_*; do
+        [ -e "$f" ] && ln -sfn "$f" "$dest/debian-mpi/mpich/bin/$(basename "$f")"
+    done
 fi
