@@ -1,4 +1,4 @@
-/* policy.h: the site policy, read from one INI-like file (see doc/site-install.md).
+/* policy.h: the site policy, read from one INI-like file (see README.md, "For site admins").
  *
  * The policy says, per finding code, whether a finding is ignored, shown as a note or a
  * warning, or blocks the module load; whether MPICC is exported; who and which envs are
