@@ -2,8 +2,9 @@
  *
  * Method (after perftest's ib_write_bw / ib_write_lat, re-implemented):
  * - rank 0 keeps up to tx_depth RDMA WRITEs in flight, asks for a completion
- *   every VB_CQ_MOD-th write and times from the first post to the last
- *   completion; one tx_depth window of untimed writes warms the path first.
+ *   every VB_CQ_MOD-th write (every write above 8 KiB) and times from the
+ *   first post to the last completion; one tx_depth window of untimed writes
+ *   warms the path first.
  * - rank 1 is the passive target. Unlike ib_write_bw's server (which sleeps
  *   in a TCP read), it cannot sleep in the caller's exchange: MPI spins, and
  *   on a node shared by both ranks that spin steals the CPU the transfer needs.
@@ -38,7 +39,10 @@
 #define VB_DEF_TX_DEPTH  128
 #define VB_DEF_LAT_ITERS 1000
 #define VB_LAT_WARMUP    100
-#define VB_CQ_MOD        100 /* ib_write_bw asks for one completion per 100 */
+/* ib_write_bw asks for one completion per 100 writes up to 8 KiB and for
+ * every one above (where moderation saves nothing and drains the window). */
+#define VB_CQ_MOD        100
+#define VB_CQ_MOD_LIMIT  8192
 #define VB_MAX_INLINE    220 /* ib_write_bw's default inline size for WRITE */
 #define VB_RX_DEPTH      64
 #define VB_IMM_BYTES     (16u << 20)
@@ -69,7 +73,6 @@ struct vb_ctx {
 	int port;
 	int gid_index;
 	int tx_depth;
-	int cq_mod;
 	uint32_t max_inline;
 	uint32_t psn;
 	/* peer */
@@ -602,6 +605,15 @@ static uint64_t vb_imm_every(size_t size)
 	return n ? n : 1;
 }
 
+/* Signal every cq_mod-th write. With a small tx_depth the interval must
+ * shrink too, or the window could never drain to the next signalled write. */
+static int vb_cq_mod(const struct vb_ctx *c, size_t size)
+{
+	int mod = size > VB_CQ_MOD_LIMIT ? 1 : VB_CQ_MOD;
+
+	return mod < c->tx_depth ? mod : c->tx_depth;
+}
+
 /* Rank 0: writes count messages of size, indices first..first+count-1,
  * keeping up to tx_depth in flight; returns when all have completed. */
 static int vb_write_burst(struct vb_ctx *c, size_t size, uint64_t first, uint64_t count,
@@ -609,7 +621,8 @@ static int vb_write_burst(struct vb_ctx *c, size_t size, uint64_t first, uint64_
 {
 	struct ibv_wc wc[16];
 	uint64_t posted = 0, done = 0, every = vb_imm_every(size);
-	double limit = vb_stall_limit((double)size * (c->cq_mod + c->tx_depth));
+	uint64_t cq_mod = (uint64_t)vb_cq_mod(c, size);
+	double limit = vb_stall_limit((double)size * (double)(cq_mod + (uint64_t)c->tx_depth));
 	double last = vb_now();
 	unsigned spins = 0;
 
@@ -618,7 +631,7 @@ static int vb_write_burst(struct vb_ctx *c, size_t size, uint64_t first, uint64_
 
 		while (posted < count && posted - done < (uint64_t)c->tx_depth) {
 			uint64_t id = first + posted;
-			int sig = (posted + 1) % (uint64_t)c->cq_mod == 0 || posted + 1 == count;
+			int sig = (posted + 1) % cq_mod == 0 || posted + 1 == count;
 			int imm = (id + 1) % every == 0 || id == last_index;
 
 			if (vb_post_write(c, 0, 0, size, id, sig, imm)) {
@@ -681,7 +694,7 @@ static int vb_recv_size(struct vb_ctx *c, size_t size, uint64_t last_index, char
 			size_t whylen)
 {
 	double limit = vb_stall_limit((double)size * (double)vb_imm_every(size) +
-				      (double)size * (c->cq_mod + c->tx_depth));
+				      (double)size * (vb_cq_mod(c, size) + c->tx_depth));
 	double last = vb_now();
 
 	for (;;) {
@@ -847,9 +860,6 @@ int verbs_bw_run(const struct verbs_opts *o, const struct probe_xchg *x,
 	lat_iters = o->lat_iters > 0 ? o->lat_iters : o->lat_iters < 0 ? 0 : VB_DEF_LAT_ITERS;
 
 	st = vb_open(&c, o, sizes, n_sizes, mywhy, sizeof(mywhy));
-	/* With a small tx_depth the completion interval must shrink too, or the
-	 * window could never drain to the next signalled write. */
-	c.cq_mod = c.tx_depth < VB_CQ_MOD ? c.tx_depth : VB_CQ_MOD;
 	warm = o->warmup > 0 ? (uint64_t)o->warmup : o->warmup < 0 ? 0 : (uint64_t)c.tx_depth;
 	st = vb_agree(x, st, 0.0, mywhy, NULL, why, whylen);
 	if (st != VB_OK)
