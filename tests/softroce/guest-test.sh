@@ -21,7 +21,7 @@ setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all --bounding-se
 echo "R memlock $? $(head -n 1 "$out/memlock.out")"
 
 # 3. The verbs leg between two MPICH ranks.
-sr_verbs "$bin/verbs_driver" "$MPIGUARD_T_SIZES" "$MPIGUARD_T_ITERS" "$MPIGUARD_T_WARMUP" \
+sr_verbs "$bin/verbs_driver" "$MPIGUARD_T_SIZES" "$MPIGUARD_T_ITERS" "$MPIGUARD_T_WARMUP" 200 \
 	"$out/verbs.out"
 rc=$?
 echo "R verbs $rc $(grep -m1 -E '^(skipped|failed):' "$out/verbs.out")"
