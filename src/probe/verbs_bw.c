@@ -52,7 +52,7 @@
  * may legitimately pass between two completions. */
 #define VB_STALL_FLOOR_S  20.0
 #define VB_STALL_MIN_RATE 5e6
-#define VB_WHY_LEN 200
+#define VB_WHY_LEN 256
 
 enum vb_status { VB_OK = 0, VB_SKIP = 1, VB_FAIL = 2 };
 
@@ -91,6 +91,7 @@ struct vb_report {
 /* Connection data, as rc_pingpong's pingpong_dest plus the remote buffer. */
 struct vb_conn {
 	uint64_t addr;
+	uint64_t warm; /* rank 0's warm-up count: rank 1 waits for its last write */
 	uint32_t rkey;
 	uint32_t qpn;
 	uint32_t psn;
@@ -844,7 +845,8 @@ int verbs_bw_run(const struct verbs_opts *o, const struct probe_xchg *x,
 	uint64_t iters, warm;
 	int st, lat_iters;
 
-	vb_say(why, whylen, "%s", "");
+	if (why && whylen)
+		why[0] = '\0';
 	if (!res)
 		return -1;
 	memset(res, 0, sizeof(*res));
@@ -869,12 +871,16 @@ int verbs_bw_run(const struct verbs_opts *o, const struct probe_xchg *x,
 	res->gid_index = c.gid_index;
 
 	vb_fill_conn(&c, &mine);
+	mine.warm = warm;
 	memset(&theirs, 0, sizeof(theirs));
 	if (x->exchange(x->ctx, &mine, &theirs, sizeof(mine))) {
 		vb_say(why, whylen, "rank %d: exchange of connection data failed", x->rank);
 		st = VB_FAIL;
 		goto clean;
 	}
+	/* tx_depth may have been cut to what each device allows; rank 0 decides. */
+	if (x->rank == 1)
+		warm = theirs.warm;
 	st = vb_connect(&c, &theirs, mywhy, sizeof(mywhy));
 	st = vb_agree(x, st, 0.0, mywhy, NULL, why, whylen);
 	if (st != VB_OK)
