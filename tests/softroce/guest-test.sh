@@ -1,0 +1,39 @@
+#!/bin/bash
+# guest-test.sh: the guest half of test-softroce.sh (run by guest.sh on rxe0).
+# Prints "R <check> <status> <details>" lines; the host decides pass/fail.
+# Environment (kernel command line): MPIGUARD_T_BIN (folder with
+# verbs_driver and verbs_selftest), MPIGUARD_T_SIZES (comma-separated bytes),
+# MPIGUARD_T_ITERS, MPIGUARD_T_WARMUP.
+
+. "$(dirname "$0")/lib-guest.sh"
+bin=$MPIGUARD_T_BIN
+out=$MPIGUARD_RESULTS
+
+# 1. Both ranks agree on a skip that only one of them hits.
+timeout -k 5 60 "$bin/verbs_selftest" split "$SR_DEV" bogus0 > "$out/split.out" 2>&1
+echo "R split $? $(head -n 1 "$out/split.out")"
+
+# 2. A memlock limit too low (no CAP_IPC_LOCK) is a skip naming the limit.
+chmod 666 /dev/infiniband/uverbs0
+setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all --bounding-set=-all \
+	bash -c "ulimit -l 64 && exec timeout -k 5 60 '$bin/verbs_selftest' run $SR_DEV" \
+	> "$out/memlock.out" 2>&1
+echo "R memlock $? $(head -n 1 "$out/memlock.out")"
+
+# 3. The verbs leg between two MPICH ranks.
+sr_verbs "$bin/verbs_driver" "$MPIGUARD_T_SIZES" "$MPIGUARD_T_ITERS" "$MPIGUARD_T_WARMUP" 200 \
+	"$out/verbs.out"
+rc=$?
+echo "R verbs $rc $(grep -m1 -E '^(skipped|failed):' "$out/verbs.out")"
+while read -r size mbps; do
+	echo "R verbs_row 0 $size $mbps"
+done < <(grep -E '^[0-9]+ [0-9.]+$' "$out/verbs.out")
+
+# 4. ib_write_bw at the same sizes and iterations.
+port=18515
+for size in ${MPIGUARD_T_SIZES//,/ }; do
+	mib=$(sr_perftest "$size" "$MPIGUARD_T_ITERS" "$port" "$out/perftest-$size.out")
+	echo "R perftest_row $? $size ${mib:-none}"
+	port=$((port + 1))
+done
+exit 0
