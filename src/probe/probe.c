@@ -1,7 +1,10 @@
 /* mpiguard-probe: the C side of `mpiguard test-mpi`. Started as two ranks by a real launcher
  * (srun, or the module's own mpiexec), it loads the module's libmpi at run time (dmpi.c) and
- * measures, in one launch, RDMA verbs (when built with the verbs leg) and MPI bandwidth and
- * latency between the two ranks.
+ * measures, in one launch, RDMA verbs and MPI bandwidth and latency between the two ranks.
+ *
+ * The verbs leg lives in a plug-in, mpiguard-verbs.so, the only piece linked to libibverbs. It
+ * is dlopen'd at run time, so the probe starts on nodes without libibverbs (the leg is then
+ * skipped with the loader's reason) and one build serves every node of a site.
  *
  * stdout (rank 0 only) is for the orchestrator, one tab-separated record a line (probe_out.h);
  * progress and errors go to stderr. The MPI leg follows OSU's osu_bw and osu_latency so its
@@ -9,11 +12,13 @@
 #include "dmpi.h"
 #include "probe_out.h"
 #include "probe_sizes.h"
-#ifdef HAVE_VERBS_BW
 #include "verbs_bw.h"
-#endif
 
+#include <dlfcn.h>
 #include <getopt.h>
+#include <limits.h>
+#include <stdint.h>
+#include <unistd.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,6 +51,7 @@ struct probe_opts {
     const char *device;
     int gid_index;
     int ib_port;
+    const char *verbs_plugin; /* NULL: next to this binary, then the install folder */
 };
 
 struct probe {
@@ -59,7 +65,7 @@ static void probe_usage(FILE *f)
     fprintf(f,
             "usage: mpiguard-probe --libmpi PATH [--abi mpich|openmpi] [--legs verbs,mpi]\n"
             "                      [--sizes LIST] [--quick] [--budget SECONDS]\n"
-            "                      [--device DEV] [--ib-port N] [--gid-index N]\n"
+            "                      [--device DEV] [--ib-port N] [--gid-index N] [--verbs-plugin PATH]\n"
             "Run as exactly two ranks under srun or the MPI's own mpiexec. Results on rank 0's\n"
             "stdout, one tab-separated record a line (%s).\n",
             PROBE_OUT_SCHEMA);
@@ -93,6 +99,7 @@ static int probe_parse(int argc, char **argv, struct probe_opts *o)
         {"legs", required_argument, NULL, 'L'},   {"sizes", required_argument, NULL, 's'},
         {"quick", no_argument, NULL, 'q'},        {"budget", required_argument, NULL, 'b'},
         {"device", required_argument, NULL, 'd'}, {"gid-index", required_argument, NULL, 'g'},
+        {"verbs-plugin", required_argument, NULL, 'V'},
         {"ib-port", required_argument, NULL, 'p'}, {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -123,6 +130,7 @@ static int probe_parse(int argc, char **argv, struct probe_opts *o)
         case 'b': o->budget = strtod(optarg, NULL); break;
         case 'd': o->device = optarg; break;
         case 'g': o->gid_index = atoi(optarg); break;
+        case 'V': o->verbs_plugin = optarg; break;
         case 'p': o->ib_port = atoi(optarg); break;
         case 'h': probe_usage(stdout); exit(0);
         default: probe_usage(stderr); return 2;
@@ -277,7 +285,6 @@ static int probe_mpi_leg(struct probe *p)
     return rc ? -1 : 0;
 }
 
-#ifdef HAVE_VERBS_BW
 static int probe_xchg_exchange(void *ctx, const void *mine, void *theirs, size_t len)
 {
     struct probe *p = ctx;
@@ -306,8 +313,64 @@ static int probe_verbs_iters(const struct probe_opts *o)
     return (int)(iters < 20 ? 20 : iters > most ? most : iters);
 }
 
+#ifndef MPIGUARD_LIBEXECDIR
+#define MPIGUARD_LIBEXECDIR ""
+#endif
+#define VERBS_PLUGIN "mpiguard-verbs.so"
+
+typedef int (*verbs_run_fn)(const struct verbs_opts *, const struct probe_xchg *, struct verbs_result *, char *,
+                            size_t);
+typedef void (*verbs_free_fn)(struct verbs_result *);
+
+/* dlopens the verbs plug-in: --verbs-plugin, else next to this binary (or its libtool .libs/ in a
+ * build tree), else the install folder. NULL with why filled when it cannot be loaded. */
+static void *probe_verbs_open(const struct probe_opts *o, char *why, size_t whylen)
+{
+    char self[PATH_MAX] = "", cand[3][PATH_MAX + 64];
+    size_t n = 0;
+    if (o->verbs_plugin) {
+        snprintf(cand[n++], sizeof cand[0], "%s", o->verbs_plugin);
+    } else {
+        ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
+        if (len > 0) {
+            self[len] = '\0';
+            char *slash = strrchr(self, '/');
+            if (slash) *slash = '\0';
+            snprintf(cand[n++], sizeof cand[0], "%s/%s", self, VERBS_PLUGIN);
+            snprintf(cand[n++], sizeof cand[0], "%s/.libs/%s", self, VERBS_PLUGIN);
+        }
+        if (MPIGUARD_LIBEXECDIR[0]) snprintf(cand[n++], sizeof cand[0], "%s/%s", MPIGUARD_LIBEXECDIR, VERBS_PLUGIN);
+    }
+    snprintf(why, whylen, "the RDMA verbs plug-in %s is not installed", VERBS_PLUGIN);
+    for (size_t i = 0; i < n; i++) {
+        if (access(cand[i], F_OK) != 0) continue;
+        void *h = dlopen(cand[i], RTLD_NOW | RTLD_LOCAL);
+        if (h) return h;
+        /* Usually: libibverbs.so.1 missing on this node. */
+        snprintf(why, whylen, "cannot load %.200s: %.200s (apt-get install libibverbs1 ibverbs-providers)", cand[i], dlerror());
+        return NULL;
+    }
+    return NULL;
+}
+
 static void probe_verbs_leg(struct probe *p)
 {
+    /* Both ranks must agree before either enters the plug-in, or one would wait for ever. */
+    char why[512] = "";
+    void *h = probe_verbs_open(&p->o, why, sizeof why);
+    verbs_run_fn run = h ? (verbs_run_fn)(uintptr_t)dlsym(h, "verbs_bw_run") : NULL;
+    verbs_free_fn rfree = h ? (verbs_free_fn)(uintptr_t)dlsym(h, "verbs_result_free") : NULL;
+    if (h && (!run || !rfree)) snprintf(why, sizeof why, "%s is not an mpiguard verbs plug-in", VERBS_PLUGIN);
+    int mine = run && rfree, theirs = 0;
+    if (dmpi_sendrecv(p->mpi, &mine, &theirs, sizeof mine, p->peer, PROBE_TAG_XCHG) || !mine || !theirs) {
+        if (p->rank == 0) {
+            char msg[600];
+            snprintf(msg, sizeof msg, "%s%s", mine ? "on rank 1: " : "", mine ? "the verbs plug-in could not be loaded there" : why);
+            probe_out_status(stdout, "verbs", "skipped", msg);
+        }
+        if (h) dlclose(h);
+        return;
+    }
     struct probe_xchg x = {.ctx = p, .rank = p->rank, .exchange = probe_xchg_exchange,
                            .barrier = probe_xchg_barrier};
     struct verbs_opts vo = {
@@ -321,8 +384,7 @@ static void probe_verbs_leg(struct probe *p)
         .tx_depth = 128,
     };
     struct verbs_result res = {0};
-    char why[256] = "";
-    int rc = verbs_bw_run(&vo, &x, &res, why, sizeof why);
+    int rc = run(&vo, &x, &res, why, sizeof why);
     if (p->rank == 0) {
         if (rc == 0) {
             for (size_t i = 0; i < res.n_rows; i++)
@@ -338,9 +400,9 @@ static void probe_verbs_leg(struct probe *p)
         }
         fflush(stdout);
     }
-    verbs_result_free(&res);
+    rfree(&res);
+    dlclose(h);
 }
-#endif
 
 int main(int argc, char **argv)
 {
@@ -393,15 +455,9 @@ int main(int argc, char **argv)
     }
 
     if (p.o.leg_verbs) {
-#ifdef HAVE_VERBS_BW
         if (p.rank == 0)
             fprintf(stderr, "mpiguard-probe: verbs leg\n");
         probe_verbs_leg(&p);
-#else
-        if (p.rank == 0)
-            probe_out_status(stdout, "verbs", "skipped",
-                             "this mpiguard-probe was built without the RDMA verbs leg");
-#endif
     }
     rc = 0;
     if (p.o.leg_mpi) {
