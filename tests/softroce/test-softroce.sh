@@ -41,7 +41,6 @@ done
 cache=${MPIGUARD_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/mpiguard-test}
 mkdir -p "$cache" || t_skip "cannot create $cache"
 results=$(mktemp -d "$cache/test-softroce.XXXXXX") || t_skip "cannot create a results folder"
-chmod 755 "$results"   # the memlock check runs as nobody in the guest
 bin=$results/bin
 mkdir -p "$bin"
 
