@@ -31,6 +31,17 @@ while read -r size mbps; do
 	echo "R verbs_row 0 $size $mbps"
 done < <(grep -E '^[0-9]+ [0-9.]+$' "$out/verbs.out")
 
+# 3b. The probe as test-mpi runs it: mpiguard-probe (which dlopens MPICH) loading the
+# mpiguard-verbs.so plug-in, two MPICH ranks, verbs and MPI legs.
+if [ -n "${MPIGUARD_T_PROBE:-}" ]; then
+	sr_ucx_env
+	timeout -k 5 180 mpiexec.mpich -n 2 "$MPIGUARD_T_PROBE" \
+		--libmpi /usr/lib/x86_64-linux-gnu/libmpich.so.12 --legs verbs,mpi \
+		--sizes "$MPIGUARD_T_SIZES" --device "$SR_DEV" > "$out/probe.out" 2> "$out/probe.err"
+	echo "R probe $? $(grep -m1 -P '^status\tverbs\t' "$out/probe.out" | tr '\t' ' ')"
+	awk -F'\t' '$1 == "bw" && $2 == "verbs" { print "R probe_row 0", $3, $4 }' "$out/probe.out"
+fi
+
 # 4. ib_write_bw at the same sizes and iterations.
 port=18515
 for size in ${MPIGUARD_T_SIZES//,/ }; do

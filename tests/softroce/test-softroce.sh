@@ -72,9 +72,23 @@ else
 fi
 
 # ---- guest --------------------------------------------------------------------
-"$here/guest.sh" -t "$guest_timeout" -r "$results" \
+# The guest mounts its own tmpfs on /tmp, /run and /dev/shm, where a checkout or build tree
+# may live (CI clones anywhere): stage what it runs in the results folder (in the cache).
+cp "$here/guest-test.sh" "$here/lib-guest.sh" "$results/"
+# The probe test-mpi launches, from this build (make check sets MPG_TOP_BUILDDIR), with its
+# verbs plug-in next to it, where the probe looks first.
+probe=${MPG_TOP_BUILDDIR:-$top/_build}/src/mpiguard-probe
+plugin=$(dirname "$probe")/.libs/mpiguard-verbs.so
+probe_env=()
+if [ -x "$probe" ] && [ -f "$plugin" ]; then
+	cp "$probe" "$plugin" "$bin/"
+	probe_env=(-e "MPIGUARD_T_PROBE=$bin/mpiguard-probe")
+else
+	echo "# no $probe with $plugin: the mpiguard-probe step is left out" >&2
+fi
+"$here/guest.sh" -t "$guest_timeout" -r "$results" "${probe_env[@]}" \
 	-e "MPIGUARD_T_BIN=$bin" -e "MPIGUARD_T_SIZES=$sizes" -e "MPIGUARD_T_ITERS=$iters" \
-	-e "MPIGUARD_T_WARMUP=16" "$here/guest-test.sh" > "$results/guest.out" 2> "$results/guest.err"
+	-e "MPIGUARD_T_WARMUP=16" "$results/guest-test.sh" > "$results/guest.out" 2> "$results/guest.err"
 grc=$?
 if [ "$grc" = 77 ]; then
 	t_skip "$(sed -n 's/^SKIP: softroce guest: //p' "$results/guest.err" | head -n 1)"
@@ -86,6 +100,23 @@ else
 fi
 
 row() { grep -m1 "^R $1 " "$results/guest.out"; }
+
+if [ ${#probe_env[@]} -gt 0 ]; then
+	line=$(row probe)
+	if [[ $line == "R probe 0 status verbs ok"* ]]; then
+		t_ok "mpiguard-probe with the verbs plug-in measured on rxe0"
+	else
+		t_fail "mpiguard-probe verbs leg: ${line:-no result} (see $results/probe.out, probe.err)"
+	fi
+	for size in ${sizes//,/ }; do
+		v=$(awk -v s="$size" '$1 == "R" && $2 == "probe_row" && $4 == s { print $5 }' "$results/guest.out")
+		if awk -v v="${v:-0}" 'BEGIN { exit !(v > 0) }'; then
+			t_ok "mpiguard-probe $size B: $v MB/s"
+		else
+			t_fail "mpiguard-probe $size B: no bandwidth (${v:-missing})"
+		fi
+	done
+fi
 
 line=$(row split)
 if [[ $line == "R split 0 "*"why: rank 1: no RDMA device named bogus0"* ]]; then
