@@ -6,7 +6,6 @@
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,15 +18,6 @@
 #define MAX_ELF_SIZE ((size_t)2 << 30)
 #define MAX_DYN_ENTRIES 65536
 #define MAX_CHAIN 1000000
-
-static void fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || !errlen) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 static bool in_file(const struct mpg_elf *e, uint64_t off, uint64_t len)
 {
@@ -91,15 +81,15 @@ static const char *dynstr(const struct mpg_elf *e, uint64_t off)
 static int parse_header(struct mpg_elf *e, char *err, size_t errlen)
 {
     if (e->size < EI_NIDENT || memcmp(e->data, ELFMAG, SELFMAG) != 0)
-        return fail(err, errlen, "not an ELF file"), -1;
+        return mpg_set_err(err, errlen, "not an ELF file"), -1;
     unsigned char cls = e->data[EI_CLASS], enc = e->data[EI_DATA];
-    if (cls != ELFCLASS32 && cls != ELFCLASS64) return fail(err, errlen, "unknown ELF class"), -1;
+    if (cls != ELFCLASS32 && cls != ELFCLASS64) return mpg_set_err(err, errlen, "unknown ELF class"), -1;
     if (enc != ELFDATA2LSB && enc != ELFDATA2MSB)
-        return fail(err, errlen, "unknown ELF byte order"), -1;
+        return mpg_set_err(err, errlen, "unknown ELF byte order"), -1;
     e->is64 = cls == ELFCLASS64;
     e->big_endian = enc == ELFDATA2MSB;
     if (e->size < (e->is64 ? sizeof(Elf64_Ehdr) : sizeof(Elf32_Ehdr)))
-        return fail(err, errlen, "truncated ELF header"), -1;
+        return mpg_set_err(err, errlen, "truncated ELF header"), -1;
     e->type = rd16(e, 16);
     e->machine = rd16(e, 18);
     return 0;
@@ -110,11 +100,11 @@ static int parse_dynamic(struct mpg_elf *e, char *err, size_t errlen)
     uint64_t phoff = rdw(e, e->is64 ? 32 : 28);
     uint16_t phentsize = rd16(e, e->is64 ? 54 : 42), phnum = rd16(e, e->is64 ? 56 : 44);
     if (phnum && phentsize < (e->is64 ? sizeof(Elf64_Phdr) : sizeof(Elf32_Phdr)))
-        return fail(err, errlen, "bad program header size"), -1;
+        return mpg_set_err(err, errlen, "bad program header size"), -1;
     uint64_t dyn_off = 0, dyn_size = 0;
     for (uint16_t i = 0; i < phnum; i++) {
         uint64_t ph = phoff + (uint64_t)i * phentsize;
-        if (!in_file(e, ph, phentsize)) return fail(err, errlen, "truncated program headers"), -1;
+        if (!in_file(e, ph, phentsize)) return mpg_set_err(err, errlen, "truncated program headers"), -1;
         if (rd32(e, ph) == PT_DYNAMIC) {
             dyn_off = e->is64 ? rd64(e, ph + 8) : rd32(e, ph + 4);
             dyn_size = e->is64 ? rd64(e, ph + 32) : rd32(e, ph + 16);
@@ -122,7 +112,7 @@ static int parse_dynamic(struct mpg_elf *e, char *err, size_t errlen)
         }
     }
     if (!dyn_size) return 0; /* static object: no dependencies */
-    if (!in_file(e, dyn_off, dyn_size)) return fail(err, errlen, "dynamic section outside the file"), -1;
+    if (!in_file(e, dyn_off, dyn_size)) return mpg_set_err(err, errlen, "dynamic section outside the file"), -1;
 
     size_t entsz = e->is64 ? 16 : 8, n = (size_t)(dyn_size / entsz);
     if (n > MAX_DYN_ENTRIES) n = MAX_DYN_ENTRIES;
@@ -148,10 +138,10 @@ static int parse_dynamic(struct mpg_elf *e, char *err, size_t errlen)
         case DT_RUNPATH: runpath = val; break;
         }
     }
-    if (!strtab_va) return n_needed ? (fail(err, errlen, "dynamic section without a string table"), -1) : 0;
+    if (!strtab_va) return n_needed ? (mpg_set_err(err, errlen, "dynamic section without a string table"), -1) : 0;
     size_t so = va_to_off(e, strtab_va);
     if (so == (size_t)-1 || !in_file(e, so, e->strsz))
-        return fail(err, errlen, "string table outside the file"), -1;
+        return mpg_set_err(err, errlen, "string table outside the file"), -1;
     e->strtab = so;
     if (symtab_va) {
         size_t o = va_to_off(e, symtab_va);
@@ -197,19 +187,19 @@ int mpg_elf_open(const char *path, struct mpg_elf *e, char *err, size_t errlen)
 {
     memset(e, 0, sizeof *e);
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-    if (fd < 0) return fail(err, errlen, "cannot open: %s", strerror(errno)), -1;
+    if (fd < 0) return mpg_set_err(err, errlen, "cannot open: %s", strerror(errno)), -1;
     struct stat st;
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         close(fd);
-        return fail(err, errlen, "not a regular file"), -1;
+        return mpg_set_err(err, errlen, "not a regular file"), -1;
     }
     if ((unsigned long long)st.st_size > MAX_ELF_SIZE || st.st_size < EI_NIDENT) {
         close(fd);
-        return fail(err, errlen, st.st_size < EI_NIDENT ? "not an ELF file (too short)" : "file too large"), -1;
+        return mpg_set_err(err, errlen, st.st_size < EI_NIDENT ? "not an ELF file (too short)" : "file too large"), -1;
     }
     void *map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
     close(fd);
-    if (map == MAP_FAILED) return fail(err, errlen, "cannot map: %s", strerror(errno)), -1;
+    if (map == MAP_FAILED) return mpg_set_err(err, errlen, "cannot map: %s", strerror(errno)), -1;
     if (mpg_elf_parse(map, (size_t)st.st_size, e, err, errlen) != 0) {
         munmap(map, (size_t)st.st_size);
         return -1;

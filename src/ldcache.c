@@ -6,7 +6,6 @@
 
 #include <elf.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,15 +36,6 @@
 #define FLAG_RISCV_FLOAT_ABI_DOUBLE 0x1000 /* with the soft-float/ double variants */
 #define FLAG_LARCH_FLOAT_ABI_DOUBLE 0x1200
 
-static void fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || !errlen) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 static uint32_t rd32(const unsigned char *p)
 {
     uint32_t v;
@@ -71,15 +61,15 @@ int mpg_ldcache_parse(unsigned char *buf, size_t size, struct mpg_ldcache *c, ch
         uint32_t nold = rd32(buf + 12);
         uint64_t end = 16 + (uint64_t)nold * OLD_ENTRY;
         hdr = (size_t)((end + 7) & ~(uint64_t)7);
-        if (end > size) return fail(err, errlen, "truncated old-format table"), -1;
+        if (end > size) return mpg_set_err(err, errlen, "truncated old-format table"), -1;
     }
     if (hdr > size || size - hdr < NEW_HEADER || memcmp(buf + hdr, NEW_MAGIC, sizeof NEW_MAGIC - 1) != 0)
-        return fail(err, errlen, "not a glibc ld.so.cache (format 1.1)"), -1;
+        return mpg_set_err(err, errlen, "not a glibc ld.so.cache (format 1.1)"), -1;
     c->nlibs = rd32(buf + hdr + 20);
     c->strings_base = hdr;
     c->entries = hdr + NEW_HEADER;
     if ((uint64_t)c->nlibs * NEW_ENTRY > size - c->entries)
-        return fail(err, errlen, "truncated: %u entries do not fit", c->nlibs), -1;
+        return mpg_set_err(err, errlen, "truncated: %u entries do not fit", c->nlibs), -1;
     return 0;
 }
 
@@ -88,7 +78,7 @@ int mpg_ldcache_load(const char *path, struct mpg_ldcache *c, char *err, size_t 
     memset(c, 0, sizeof *c);
     size_t len = 0;
     char *buf = mpg_read_file(path, MAX_CACHE, &len);
-    if (!buf) return fail(err, errlen, "cannot read %s: %s", path, strerror(errno)), -1;
+    if (!buf) return mpg_set_err(err, errlen, "cannot read %s: %s", path, strerror(errno)), -1;
     if (mpg_ldcache_parse((unsigned char *)buf, len, c, err, errlen) != 0) {
         free(buf);
         memset(c, 0, sizeof *c);

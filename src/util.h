@@ -19,6 +19,9 @@ char *mpg_strndup(const char *s, size_t n);
 char *mpg_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 char *mpg_vprintf(const char *fmt, va_list ap);
 
+/* snprintf into an error buffer that may be NULL or empty (callers that do not want the text). */
+void mpg_set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 bool mpg_str_starts(const char *s, const char *prefix);
 bool mpg_str_ends(const char *s, const char *suffix);
 
