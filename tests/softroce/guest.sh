@@ -15,6 +15,7 @@
 #   -r DIR       results folder (default: a fresh one under the cache folder).
 #                Gets output, status, init.log, console.log, qemu.rc, poweroff.
 #   -t SECONDS   hard limit on the whole guest (default 180).
+#   Memory: MPIGUARD_GUEST_MEM MiB (default 2048: two ASan-built ranks need ~250 MiB each).
 #   -e KEY=VAL   extra environment for SCRIPT, passed on the kernel command line
 #                (KEY must start with MPIGUARD_; no spaces in VAL).
 #
@@ -158,7 +159,7 @@ append="console=ttyS0 panic=-1 quiet loglevel=4 rdinit=/init"
 append+=" MPIGUARD_SCRIPT=$script MPIGUARD_RESULTS=$results ${extra[*]}"
 # KVM cannot run this kernel on the build machines (FACTS 5): TCG only.
 timeout --kill-after=10 "$timeout_s" "$qemu" \
-	-accel tcg,thread=multi -cpu max -smp 2 -m "${MPIGUARD_GUEST_MEM:-512}" \
+	-accel tcg,thread=multi -cpu max -smp 2 -m "${MPIGUARD_GUEST_MEM:-2048}" \
 	-nographic -no-reboot -nodefaults -serial stdio -nic none \
 	-kernel "$vmlinuz" -initrd "$initrd" -append "$append" \
 	-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
