@@ -6,11 +6,11 @@
 # and the ratio of the best run of each (a busy machine only ever lowers a number, so the best
 # runs are the least disturbed). Target: >= 0.95 at >= 64 KiB.
 #   usage: bench/mpi/run.sh [ROUNDS [mpich|openmpi ...]]
-#   MPIGUARD_PROBE: the probe to measure (default src/mpiguard-probe)
+#   MPIGUARD_PROBE: the probe to measure (default $MPG_TOP_BUILDDIR/src/mpiguard-probe)
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
-PROBE=${MPIGUARD_PROBE:-$top/src/mpiguard-probe}
+PROBE=${MPIGUARD_PROBE:-${MPG_TOP_BUILDDIR:-$top}/src/mpiguard-probe}
 ROUNDS=${1:-15}
 SIZES=(65536 262144 1048576 4194304)
 # Both programs first run 8 KiB, not reported: the probe measures latency before its sweep, so
