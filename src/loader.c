@@ -24,8 +24,6 @@ static const char *const system_dirs[] = {
     "/lib/" TRIPLET, "/usr/lib/" TRIPLET, "/lib64", "/usr/lib64", "/lib", "/usr/lib", NULL,
 };
 
-const char *const *mpg_loader_system_dirs(void) { return system_dirs; }
-
 /* Expands $ORIGIN / ${ORIGIN} in dir; NULL for other tokens ($LIB, $PLATFORM), which ld.so
  * expands per machine and which we would rather skip than guess. */
 static char *expand_origin(const char *dir, const char *origin)

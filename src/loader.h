@@ -31,7 +31,4 @@ struct mpg_resolved {
 struct mpg_resolved mpg_loader_resolve(const struct mpg_loader *ld, const struct mpg_elf *obj,
                                        const char *obj_path, const char *needed);
 
-/* The system directories searched last, in order, for this machine. NULL-terminated. */
-const char *const *mpg_loader_system_dirs(void);
-
 #endif
