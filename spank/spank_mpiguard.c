@@ -13,10 +13,14 @@
  *   In slurmstepd (root, before privileges drop) it also reads the plugstack.conf arguments,
  *   the site policy (a root-owned file; never the user's) and loads libmpiguard.
  * - slurm_spank_user_init (slurmstepd, the step's I/O already connected to srun, no task forked
- *   yet): runs the check in a bounded, unprivileged checker (step_check.c), shows the result,
- *   and returns -1 to refuse the step when the policy says block (or the check failed and
- *   the site chose on_error=closed). A `required` plugin's -1 here fails the step.
- * Nothing runs per task, and nothing runs in srun beyond option parsing. */
+ *   yet): runs the check in a bounded, unprivileged checker (step_check.c) and shows the
+ *   result. A refusal (the policy says block, or the check failed under on_error=closed) is
+ *   only recorded here: Slurm 22.05 fails the launch when user_init returns -1, but srun then
+ *   still exits 0, and a job script would go on as if its step had run.
+ * - slurm_spank_task_init_privileged (each task, forked but before it drops privileges and
+ *   long before exec): returns -1 for a refused step, so every task ends with exit code 1
+ *   without running a line of the user's program, and srun exits 1.
+ * Nothing else runs per task, and nothing runs in srun beyond option parsing. */
 #include <errno.h>
 #include <grp.h>
 #include <pwd.h>
@@ -49,6 +53,7 @@ static struct {
     bool policy_ok;
     char policy_err[600];
     char *user_opt;              /* --mpiguard value */
+    bool refuse;                 /* user_init decided: no task of this step may start */
 } g;
 
 /* ---- the user's option -------------------------------------------------------------------- */
@@ -209,6 +214,14 @@ static int check_failed(const struct step_ids *ids, uid_t uid, const char *code,
     return g.args.fail_closed ? -1 : 0;
 }
 
+int slurm_spank_task_init_privileged(spank_t sp, int ac, char **av)
+{
+    (void)sp;
+    (void)ac;
+    (void)av;
+    return g.refuse ? -1 : 0;
+}
+
 int slurm_spank_user_init(spank_t sp, int ac, char **av)
 {
     (void)ac;
@@ -223,7 +236,10 @@ int slurm_spank_user_init(spank_t sp, int ac, char **av)
     spank_get_item(sp, S_JOB_GID, &gid);
 
     if (first && g.args_err[0]) say("mpiguard: note: %s\n", g.args_err);
-    if (!g.core.handle) return check_failed(&ids, uid, "CHECK_UNAVAILABLE", g.core_err);
+    if (!g.core.handle) {
+        g.refuse = check_failed(&ids, uid, "CHECK_UNAVAILABLE", g.core_err) != 0;
+        return 0;
+    }
     if (first && !g.policy_ok)
         say("mpiguard: ignoring the site policy: %s (built-in defaults apply)\n", g.policy_err);
 
@@ -241,8 +257,10 @@ int slurm_spank_user_init(spank_t sp, int ac, char **av)
     char **env = NULL;
     gid_t *groups = NULL;
     int n_groups = 0;
-    if (spank_get_item(sp, S_JOB_ENV, &env) != ESPANK_SUCCESS || !env)
-        return check_failed(&ids, uid, "CHECK_FAILED", "the step's environment is not available");
+    if (spank_get_item(sp, S_JOB_ENV, &env) != ESPANK_SUCCESS || !env) {
+        g.refuse = check_failed(&ids, uid, "CHECK_FAILED", "the step's environment is not available") != 0;
+        return 0;
+    }
     if (spank_get_item(sp, S_JOB_SUPPLEMENTARY_GIDS, &groups, &n_groups) != ESPANK_SUCCESS) {
         groups = NULL;
         n_groups = -1; /* keep the groups slurmstepd already switched to */
@@ -281,7 +299,8 @@ int slurm_spank_user_init(spank_t sp, int ac, char **av)
         }
     }
     mpg_step_result_free(&res);
-    return rc;
+    g.refuse = rc != 0;
+    return 0;
 }
 
 int slurm_spank_exit(spank_t sp, int ac, char **av)
