@@ -30,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <slurm/slurm.h>
@@ -279,7 +280,13 @@ int slurm_spank_user_init(spank_t sp, int ac, char **av)
         .verbose = verbose,
     };
     struct mpg_step_result res;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     mpg_step_check(&g.core, &g.policy, g.args.policy, &step, g.args.timeout_ms, &res);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    slurm_verbose("mpiguard: job step %s.%s checked in %.2f ms (checker CPU %.2f ms): %s", ids.job, ids.step,
+                  (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6, res.cpu_ms,
+                  res.status != MPG_STEP_DONE ? res.error : res.codes ? res.codes : "nothing to report");
     int rc = 0;
     if (res.status == MPG_STEP_TIMEOUT)
         rc = check_failed(&ids, uid, "CHECK_TIMEOUT", res.error);

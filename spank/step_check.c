@@ -2,7 +2,7 @@
  *
  * Pipe protocol, checker to caller (text):
  *   pid <checker pid>\n                       at once, so the caller can kill it at the deadline
- *   result <verdict 0-3> <codes or ->\n       when the check is done
+ *   result <verdict 0-3> <codes or -> <CPU microseconds>\n   when the check is done
  *   <text for the user, possibly empty>
  * then EOF. Anything else (EOF early, garbage) is a failed check. */
 #include "step_check.h"
@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -188,7 +189,7 @@ static void checker_main(const struct mpg_core *core, const struct mpg_policy *s
     char pwbuf[4096];
     const char *user = user_name(s->uid, pwbuf, sizeof pwbuf);
     if (core->policy_exempt(p, user, r->env.prefix)) {
-        write_all(fd, "result 0 -\n", 11);
+        write_all(fd, "result 0 - -1\n", 14);
         _exit(0);
     }
     core->policy_apply(p, r);
@@ -207,7 +208,11 @@ static void checker_main(const struct mpg_core *core, const struct mpg_policy *s
         fclose(t);
         log_findings(core, p, r, s, user);
     }
-    n = snprintf(line, sizeof line, "result %d %s\n", (int)r->verdict, codes[0] ? codes : "-");
+    struct rusage ru;
+    long cpu_us = getrusage(RUSAGE_SELF, &ru) == 0
+                      ? (long)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000 + ru.ru_utime.tv_usec + ru.ru_stime.tv_usec
+                      : -1;
+    n = snprintf(line, sizeof line, "result %d %s %ld\n", (int)r->verdict, codes[0] ? codes : "-", cpu_us);
     write_all(fd, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
     if (text) write_all(fd, text, text_len < MAX_TEXT ? text_len : MAX_TEXT);
     _exit(0);
@@ -244,8 +249,11 @@ static bool parse_reply(char *buf, size_t len, struct mpg_step_result *out)
     *end = '\0';
     int verdict;
     char codes[4096];
-    if (sscanf(res, "result %d %4095s", &verdict, codes) != 2 || verdict < MPG_SEV_OK || verdict > MPG_SEV_BLOCK)
+    long cpu_us = -1;
+    if (sscanf(res, "result %d %4095s %ld", &verdict, codes, &cpu_us) < 2 || verdict < MPG_SEV_OK ||
+        verdict > MPG_SEV_BLOCK)
         return false;
+    out->cpu_ms = cpu_us >= 0 ? (double)cpu_us / 1000.0 : -1;
     out->verdict = (enum mpg_severity)verdict;
     out->codes = strcmp(codes, "-") == 0 ? NULL : strdup(codes);
     out->text = end[1] ? strdup(end + 1) : NULL;

@@ -40,6 +40,7 @@ struct mpg_step_result {
     enum mpg_severity verdict; /* after the site policy */
     char *codes;               /* "ABI_MISMATCH=warn,ENV_BUNDLED_MPI=block", or NULL */
     char *text;                /* what to show the user (first node only), or NULL */
+    double cpu_ms;             /* CPU time the checker used (user + system), -1 when unknown */
     char error[512];           /* status != DONE: what went wrong, for people */
 };
 

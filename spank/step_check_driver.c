@@ -80,9 +80,9 @@ int main(int argc, char **argv)
     mpg_step_check(&core, &policy, argv[2], &step, atoi(argv[3]), &res);
     clock_gettime(CLOCK_MONOTONIC, &b);
     static const char *const names[] = {"done", "timeout", "failed"};
-    printf("status %s\nverdict %s\ncodes %s\nelapsed_ms %.1f\nerror %s\n--- text\n%s", names[res.status],
+    printf("status %s\nverdict %s\ncodes %s\nelapsed_ms %.1f\ncpu_ms %.2f\nerror %s\n--- text\n%s", names[res.status],
            core.severity_name(res.verdict), res.codes ? res.codes : "-",
-           (double)(b.tv_sec - a.tv_sec) * 1e3 + (double)(b.tv_nsec - a.tv_nsec) / 1e6, res.error,
+           (double)(b.tv_sec - a.tv_sec) * 1e3 + (double)(b.tv_nsec - a.tv_nsec) / 1e6, res.cpu_ms, res.error,
            res.text ? res.text : "");
     int rc = res.status == MPG_STEP_DONE ? 0 : 1;
     mpg_step_result_free(&res);

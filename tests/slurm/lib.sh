@@ -174,6 +174,7 @@ SlurmUser=root
 SlurmdUser=root
 ReturnToService=2
 MpiDefault=pmi2
+SlurmdDebug=${SLURMD_DEBUG:-info}
 PlugStackConfig=$S/plugstack.conf
 JobCompType=jobcomp/none
 AccountingStorageType=accounting_storage/none
