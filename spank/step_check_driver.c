@@ -19,7 +19,8 @@
 
 extern char **environ;
 
-static char **read_env_file(const char *path)
+/* The entries point into *text, which the caller frees with the array. */
+static char **read_env_file(const char *path, char **text)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     struct stat st;
@@ -37,6 +38,7 @@ static char **read_env_file(const char *path)
     size_t k = 0;
     for (size_t i = 0; env && i < got; i += strlen(buf + i) + 1)
         if (buf[i]) env[k++] = buf + i;
+    *text = buf;
     return env;
 }
 
@@ -48,14 +50,14 @@ int main(int argc, char **argv)
     }
     struct mpg_step step = {.job = "1", .step = "0", .node = "driver", .n_groups = -1,
                             .uid = (uid_t)atol(argv[4]), .gid = (gid_t)atol(argv[5])};
-    char **env = environ;
+    char **env = environ, *env_text = NULL;
     for (int i = 6; i < argc; i++) {
         if (strcmp(argv[i], "--first") == 0)
             step.first_node = true;
         else if (strcmp(argv[i], "--verbose") == 0)
             step.verbose = true;
         else if (strcmp(argv[i], "--env-file") == 0 && i + 1 < argc) {
-            if (!(env = read_env_file(argv[++i]))) {
+            if (!(env = read_env_file(argv[++i], &env_text))) {
                 perror(argv[i]);
                 return 2;
             }
@@ -88,5 +90,9 @@ int main(int argc, char **argv)
     mpg_step_result_free(&res);
     core.policy_free(&policy);
     mpg_core_close(&core);
+    if (env_text) {
+        free(env);
+        free(env_text);
+    }
     return rc;
 }

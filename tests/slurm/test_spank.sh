@@ -217,6 +217,10 @@ if [ -f "$SLURM_LIBDIR/mpi_pmix.so" ]; then
 else
     fail "no $SLURM_LIBDIR/mpi_pmix.so (slurm-wlm-basic-plugins): Open MPI under srun not tested"
 fi
+if [ -n "$SAN_PRELOAD" ]; then
+    note "ASan build: mpiguard test-mpi under srun not run here (tests/probe/test_mpi_srun.sh runs the probe under srun in both builds)"
+    finish
+fi
 USER_ENV="$env_ompi_venv SLURM_MPI_TYPE=pmix MPIGUARD_MPI4PY_BW=$SRC/share/mpiguard/mpi4py_bw.py" as_user timeout 120 salloc -N2 "$MPIGUARD" test-mpi --quick --json >"$OUT" 2>"$ERRF"
 RC=$?
 v=$(/usr/bin/python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); print(j["launch"]["how"], j["legs"]["mpi"]["status"], j["legs"]["mpi4py"]["status"])' "$OUT" 2>/dev/null)
