@@ -267,7 +267,11 @@ int slurm_spank_user_init(spank_t sp, int ac, char **av)
         n_groups = -1; /* keep the groups slurmstepd already switched to */
     }
 
+    /* Looked up here, not in the checker: a name service (NSS modules loaded on demand) is
+     * one more lock a child forked from a multithreaded slurmstepd could inherit held. */
+    char pwbuf[4096];
     struct mpg_step step = {
+        .user = user_of(uid, pwbuf, sizeof pwbuf),
         .job = ids.job,
         .step = ids.step,
         .node = ids.node,

@@ -21,6 +21,7 @@ struct mpg_step {
     const char *job, *step; /* ids as text, "123" and "0" */
     const char *node;       /* this node's name, for messages and syslog */
     bool first_node;        /* node 0 of the step: shows the findings and logs them */
+    const char *user;       /* the job's user name (for exemptions and syslog), or NULL */
     uid_t uid;
     gid_t gid;
     const gid_t *groups;    /* supplementary groups of the job (may be NULL) */

@@ -7,6 +7,7 @@
  * elapsed time and error on stdout, then "--- text" and the text for the user. Exit 0 when
  * the check ran (whatever it found), 1 when it timed out or failed, 2 on usage errors. */
 #include <fcntl.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,6 +68,8 @@ int main(int argc, char **argv)
         }
     }
     step.env = (const char *const *)env;
+    struct passwd *pw = getpwuid(step.uid);
+    step.user = pw ? pw->pw_name : NULL;
     struct mpg_core core;
     char err[600];
     if (mpg_core_open(&core, argv[1], err, sizeof err) != 0) {
