@@ -14,7 +14,6 @@
 
 #include "mpiguard.h"
 #include "policy.h"
-#include "log_compat.h"
 
 struct mpg_core {
     void *handle;

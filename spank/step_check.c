@@ -104,8 +104,6 @@ static void log_findings(const struct mpg_core *core, const struct mpg_policy *p
                  r->module.version ? "/" : "", r->module.version ? r->module.version : "");
     for (size_t i = 0; i < r->n_findings; i++) {
         const struct mpg_finding *f = &r->findings[i];
-        char fix[1024] = "";
-        if (f->fix) snprintf(fix, sizeof fix, "%.*s", (int)strcspn(f->fix, "\n"), f->fix);
         struct mpg_log_entry e = {
             .code = f->code,
             .action = core->severity_name(f->severity),
@@ -118,7 +116,7 @@ static void log_findings(const struct mpg_core *core, const struct mpg_policy *p
             .job = s->job,
             .step = s->step,
             .node = s->node,
-            .fix = fix[0] ? fix : NULL,
+            .fix = f->fix, /* the formatter keeps its first line */
         };
         core->log_send(p->log_socket, &e);
     }
