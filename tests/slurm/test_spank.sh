@@ -72,7 +72,7 @@ expect_grep 'srun exit 0' "$OUT" "warn: srun exits 0"
 expect_eq "$(grep -c 'ran$' "$OUT")" 2 "warn: both tasks ran"
 job=$(sed -n 's/.*findings for job \([0-9]*\) step.*/\1/p' "$OUT" | head -1)
 
-if nm -D "$CORELIB" | grep -q ' T mpg_log_send$'; then
+if nm -D "$CORELIB" | grep -q ' T mpg_log_send'; then
     sleep 0.3
     expect_grep "code=ABI_MISMATCH action=warn source=slurm user=nobody module=mpich/4.0.2 env=venv env_name=venv prefix=$U/venv job=$job step=0 node=n1 fix=" "$SYSLOG" "syslog: one line with job, step, user, node, code, action"
     expect_eq "$(grep -c "job=$job step=0 " "$SYSLOG")" 1 "syslog: one line per finding per step (from the first node)"
@@ -87,6 +87,8 @@ expect_grep "refused by the site policy (ABI_MISMATCH=block): no task was starte
 expect_grep 'srun exit 1' "$OUT" "block: srun exits 1, so a job script can stop"
 expect_nogrep 'ran$' "$OUT" "block: no task ran"
 expect_eq "$(ls "$U" | grep -c '^ran\.'"$((job + 1))"'\.')" 0 "block: no task left a trace"
+sleep 0.3
+expect_grep "code=ABI_MISMATCH action=block source=slurm user=nobody .* job=$((job + 1)) step=0 node=n1" "$SYSLOG" "block: syslog line with action=block"
 
 # ---- srun: ignore is silent; a conda env bundling MPICH; a healthy venv ---------------------
 policy "[actions]\nABI_MISMATCH = ignore"
@@ -191,6 +193,8 @@ if mounted; then
     expect_eq "$RC $(grep -c 'ran$' "$OUT")" "0 1" "hung file system on PATH: the step runs after the time budget"
     [ "$RC" = 0 ] || note "$(cat "$OUT")"
     expect_grep 'could not check job step .*no answer within 1000 ms' "$OUT" "hung file system: one clear line"
+    sleep 0.3
+    expect_grep 'code=CHECK_TIMEOUT action=warn source=slurm user=nobody .* node=n1 ' "$SYSLOG" "hung file system: one syslog line (CHECK_TIMEOUT, warn)"
     note "srun with a hung file system on PATH took $took ms (budget 1000 ms)"
     plugstack "timeout=1 on_error=closed"
     run_srun "PATH=$FUSE_DIR/bin:/usr/bin:/bin" -w n1 -N1 -n1 "$U/task.sh"
