@@ -145,7 +145,7 @@ static void take_line(struct mpg_logrun *run, struct mpg_logparser *p, const cha
     struct mpg_logline l;
     run->lines++;
     if (len && line[len - 1] == '\r') len--;
-    if (len == 0) return;
+    if (len == 0 && !too_long) return;
     enum mpg_logline_status st = too_long ? MPG_LOGLINE_BAD : mpg_logline_parse(p, line, len, &l);
     if (too_long) l.why = "longer than any mpiguard line";
     if (st == MPG_LOGLINE_OTHER) {

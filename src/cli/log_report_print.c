@@ -148,6 +148,26 @@ void mpg_logrun_print_text(const struct mpg_logrun *run, FILE *out)
 
 /* ---- JSON ------------------------------------------------------------------------------- */
 
+/* JSON strings are UTF-8; a log value that is not (a raw byte in a path) is shown with its
+ * bytes above 0x7f as \xHH, as the syslog line itself would have written them. */
+static json_t *json_text(const char *s)
+{
+    json_t *j = json_string(s);
+    if (j) return j;
+    size_t n = strlen(s);
+    char *buf = malloc(4 * n + 1), *o = buf;
+    if (!buf) return json_null();
+    for (; *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch < 0x80) *o++ = (char)ch;
+        else o += sprintf(o, "\\x%02x", ch);
+    }
+    *o = '\0';
+    j = json_string(buf);
+    free(buf);
+    return j ? j : json_null();
+}
+
 static json_t *json_counts(const struct mpg_tally_row *r)
 {
     return json_pack("{s:I, s:I, s:I, s:I, s:o, s:o}", "note", (json_int_t)r->n[MPG_TALLY_NOTE],
@@ -165,7 +185,7 @@ static json_t *json_rows(const struct mpg_logrun *run, enum mpg_dim dim)
     json_t *arr = json_array();
     for (size_t i = 0; i < n; i++) {
         json_t *o = json_counts(rows[i]);
-        json_object_set_new(o, "key", json_string(rows[i]->key));
+        json_object_set_new(o, "key", json_text(rows[i]->key));
         if (codes) {
             json_t *by = json_object();
             for (size_t j = 0; j < nc; j++)
@@ -190,7 +210,7 @@ int mpg_logrun_print_json(const struct mpg_logrun *run, FILE *out)
 {
     const struct mpg_tally_row *t = mpg_tally_total(run->tally);
     json_t *inputs = json_array();
-    for (size_t i = 0; i < run->n_inputs; i++) json_array_append_new(inputs, json_string(run->inputs[i]));
+    for (size_t i = 0; i < run->n_inputs; i++) json_array_append_new(inputs, json_text(run->inputs[i]));
     json_t *o = json_pack("{s:s, s:o, s:o, s:o, s:o, s:o, s:s, s:{s:I, s:I, s:I, s:I, s:I}, s:{s:b, s:b}}",
         "schema", "mpiguard.report/1", "inputs", inputs,
         "since", run->has_since ? json_time(run->since) : json_null(),
