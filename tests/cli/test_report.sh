@@ -150,6 +150,51 @@ assert large <= small + 4096, (small, large)
 PY
 then ok "constant memory"; else bad "memory grows with the log"; fi
 
+# Round trip with the real writer: lines made by the core's mpg_log_format (what the Lmod and
+# Environment Modules hooks, the Slurm plugin and the CLI send) read back value for value.
+cat > "$T/writer.c" <<'C'
+#include <stdio.h>
+#include <string.h>
+#include "mpiguard.h"
+int main(void)
+{
+    static char longp[3001], buf[MPG_LOG_MAX];
+    memset(longp, 'p', 3000);
+    longp[0] = '/';
+    const char *odd = "/home/o'b \"q\" \\back\tslash\x1b[31m caf\xc3\xa9";
+    char fix[512];
+    snprintf(fix, sizeof fix, "conda install -p %s -c conda-forge mpich", odd);
+    struct mpg_log_entry e[] = {
+        {"ABI_MISMATCH", "warn", "lmod", "alice", "mpich/4.0.2", "venv", "sim", "/home/alice/sim", NULL, NULL, NULL, "pip install mpi4py"},
+        {"ENV_BUNDLED_MPI", "block", "slurm", "bob", "openmpi/4.1.4", "conda", "x y", odd, "12", "0", "n1", fix},
+        {"LIBMPI_NOT_FOUND", "note", "modules", "carol", NULL, "conda", "big", longp, NULL, NULL, NULL, "line one\nline two"},
+    };
+    for (size_t i = 0; i < sizeof e / sizeof e[0]; i++) {
+        mpg_log_format(&e[i], buf, sizeof buf);
+        printf("<12>Nov 24 03:1%zu:00 mpiguard[4%zu]: %s\n", i, i, buf);
+    }
+    return 0;
+}
+C
+SANFLAGS=
+ldd "$BUILD/src/.libs/libmpiguard.so" 2>/dev/null | grep -q libasan && SANFLAGS="-fsanitize=address,undefined"
+if gcc -std=c11 $SANFLAGS -I"$SRC/src" -o "$T/writer" "$T/writer.c" -L"$BUILD/src/.libs" -lmpiguard -Wl,-rpath,"$BUILD/src/.libs" 2> "$T/cc.err"; then
+    ASAN_OPTIONS=detect_leaks=0 "$T/writer" > "$T/real.log"
+    report --json --envs "$T/real.log"
+    check_json "lines from mpg_log_format read back value for value (quotes, escapes, UTF-8, cut values)" '
+assert d["lines"]["findings"] == 3 and d["lines"]["unparsable"] == 0, d["lines"]
+odd = "/home/o\x27b \"q\" \\back\tslash\x1b[31m caf\u00e9"
+envs = {r["key"] for r in d["by_env"]}
+assert odd in envs, envs
+big = [e for e in envs if e.startswith("/ppp")]
+assert len(big) == 1 and big[0].endswith("...") and len(big[0]) < 2048, big
+assert row(d["by_source"], "slurm")["block"] == 1 and row(d["by_module"], "-")["note"] == 1
+fixes = {r["key"] for r in d["top_fixes"]}
+assert fixes == {"pip install mpi4py", "conda install -p <env> -c conda-forge mpich", "line one"}, fixes'
+else
+    bad "could not build a writer against libmpiguard: $(head -3 "$T/cc.err")"
+fi
+
 # Usage and input errors: exit 3 and one clear line.
 expect3() { # label grep-pattern args...
     local label=$1 pat=$2; shift 2

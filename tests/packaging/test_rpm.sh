@@ -26,12 +26,12 @@ make -s -C "$BUILD" distdir distdir=$dd > "$T/dist.log" 2>&1 && mv "$BUILD/$dd" 
     tar -C "$T/dist" -czf "$T/SOURCES/mpiguard-0.1.0.tar.gz" mpiguard-0.1.0 || { bad "make distdir: $(tail -5 "$T/dist.log")"; exit 1; }
 start=$(date +%s.%N)
 # Debian's rpm has no debugedit: no debuginfo subpackages. Lua 5.4: what EPEL 9's Lmod runs.
-rpmbuild -bb --nodeps --define "_topdir $T" --define 'debug_package %{nil}' --define 'lua_version 5.4' \
+rpmbuild -bb --nodeps --nocheck --define "_topdir $T" --define 'debug_package %{nil}' --define 'lua_version 5.4' \
     --define "_smp_mflags -j$(nproc)" "$SRC/rpm/mpiguard.spec" > "$T/build.log" 2>&1
 rc=$?
 secs=$(echo "$(date +%s.%N) - $start" | bc)
-[ $rc = 0 ] && ok "rpmbuild -bb --nodeps (${secs%.*} s, %check included)" || { bad "rpmbuild: $(tail -20 "$T/build.log")"; exit 1; }
-echo "# RPMs built $(date -u +%F) in ${secs%.*} s with Debian's rpm (rpmbuild -bb --nodeps, %check included)" > "$REPORT"
+[ $rc = 0 ] && ok "rpmbuild -bb --nodeps --nocheck (${secs%.*} s)" || { bad "rpmbuild: $(tail -20 "$T/build.log")"; exit 1; }
+echo "# RPMs built $(date -u +%F) in ${secs%.*} s with Debian's rpm (rpmbuild -bb --nodeps --nocheck; %check runs tests/cli, which make check runs already)" > "$REPORT"
 for r in "$T"/RPMS/*/*.rpm; do
     { echo "# $(basename "$r") $(stat -c %s "$r") bytes"; rpm -qp --requires "$r" 2>/dev/null | grep -v '^rpmlib' | tr '\n' ' '; echo; rpm -qlp "$r" 2>/dev/null; } >> "$REPORT"
 done
@@ -43,8 +43,9 @@ has mpiguard-lmod /usr/lib64/mpiguard/lua/5.4/mpiguard.so && has mpiguard-lmod /
 has mpiguard-probe-verbs /usr/libexec/mpiguard/mpiguard-verbs.so && ! has mpiguard-probe /usr/libexec/mpiguard/mpiguard-verbs.so && ok "the verbs plug-in only in mpiguard-probe-verbs" || bad "probe split"
 rpm -qp --requires "$T"/RPMS/*/mpiguard-probe-verbs-0.1.0-1*.rpm 2>/dev/null | grep -q 'libibverbs.so.1' && ok "mpiguard-probe-verbs requires libibverbs.so.1" || bad "verbs requires"
 rpm -qp --requires "$T"/RPMS/*/mpiguard-probe-0.1.0-1*.rpm 2>/dev/null | grep -q libibverbs && bad "the probe requires libibverbs" || ok "mpiguard-probe does not need libibverbs"
-grep -q '/etc/mpiguard/policy.conf' <(rpm2cpio "$T"/RPMS/*/mpiguard-0.1.0-1*.rpm | cpio -i --to-stdout './usr/share/man/man5/mpiguard-policy.5*' 2>/dev/null | gzip -dcf) &&
-    ok "the man pages name /etc/mpiguard/policy.conf" || bad "policy path in the RPM's man page"
+mkdir -p "$T/x" && (cd "$T/x" && rpm2cpio "$T"/RPMS/*/mpiguard-0.1.0-1*.rpm | cpio -idm --quiet) 2> /dev/null
+zcat -f "$T"/x/usr/share/man/man5/mpiguard-policy.5* 2> /dev/null | grep -q '/etc/mpiguard/policy.conf' &&
+    ok "the man pages name /etc/mpiguard/policy.conf" || bad "policy path in the RPM's man page: $(ls -R "$T/x" | head -5)"
 echo "report: $REPORT"
 echo "$fails failed"
 [ $fails = 0 ]
