@@ -118,8 +118,11 @@ grep -q 'MB/s' "$T/err" && bad "--no-progress still shows progress" || ok "--no-
 grep -q 'MB/s' "$T/err" && bad "progress shown for a run under a second" || ok "no progress line for a quick run"
 
 # Constant memory: 10,000 copies of the log plus a 20 MB line without a newline take no more
-# memory than one copy (peak RSS within 4 MB).
-if python3 - "$M" "$LOG" <<'PY'
+# memory than one copy (peak RSS within 4 MB). Not under ASan: its quarantine keeps freed
+# memory on purpose, so RSS grows with the number of allocations (the plain build checks it).
+if ldd "$BUILD/src/.libs/libmpiguard.so" 2>/dev/null | grep -q libasan; then
+    echo "SKIP (part): constant memory is checked in the plain build (ASan's quarantine holds freed memory)"
+elif python3 - "$M" "$LOG" <<'PY'
 import os, resource, subprocess, sys
 m, log = sys.argv[1], sys.argv[2]
 data = open(log, "rb").read()
