@@ -1,5 +1,5 @@
 #!/bin/bash
-# test_report.sh: `mpiguard report` over report.log (every accepted line format: the socket's,
+# test_report.sh: `mpiguard report` over report.syslog (every accepted line format: the socket's,
 # rsyslog's BSD and RFC 3339 files, RFC 5424, journal JSON with text and byte MESSAGE; both
 # field orders; other programs' lines; damaged lines): counts, distinct envs, --since/--until,
 # --json, --csv, stdin, the progress line, constant memory, bad input and usage errors.
@@ -7,7 +7,7 @@ set -u
 BUILD=${MPG_TOP_BUILDDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 SRC=${MPG_TOP_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 M=$BUILD/src/mpiguard
-LOG=$SRC/tests/cli/report.log
+LOG=$SRC/tests/cli/report.syslog
 [ -x "$M" ] || { echo "SKIP: $M not built" >&2; exit 77; }
 T=$(mktemp -d /tmp/mpg-report.XXXXXX)
 trap 'rm -rf "$T"' EXIT
@@ -57,7 +57,7 @@ f = {r["key"]: r["total"] for r in d["top_fixes"]}
 assert f == {"MPICC=/opt/mpich/bin/mpicc python -m pip install --no-binary=mpi4py mpi4py": 2,
              "conda install -p \"<env>\" -c conda-forge/label/mpi-external \"openmpi=4.1\"": 1}, f'
 check_json "no raw prefixes unless --envs" 'assert "by_env" not in d'
-grep -q 'report.log:6: skipped: an unterminated quote' "$T/err" && grep -q 'report.log:7: skipped: a word that is not key=value' "$T/err" &&
+grep -q 'report.syslog:6: skipped: an unterminated quote' "$T/err" && grep -q 'report.syslog:7: skipped: a word that is not key=value' "$T/err" &&
     ok "damaged lines named on stderr with file:line and why" || bad "damaged lines: $(cat "$T/err")"
 
 report --json --envs "$LOG"
@@ -108,11 +108,19 @@ check_json "stdin when no file is named and stdin is not a terminal" 'assert d["
 "$M" report --year 2025 --json "$LOG" "$LOG" > "$T/out" 2>/dev/null
 check_json "several files add up" 'assert d["lines"]["findings"] == 18 and d["total"]["envs"] == 6'
 
-# Progress: a writer that stalls 1.5 s in the middle; stderr is a file, so one plain line.
-{ head -c 300 "$LOG"; sleep 1.5; tail -c +301 "$LOG"; } | "$M" report --year 2025 - > /dev/null 2> "$T/err"
+# Progress: a writer that stalls 3 s in the middle, through a FIFO so that the stall starts
+# only once mpiguard has opened its input; stderr is a file, so one plain line.
+stalled() { # args...: mpiguard report ARGS < a log that stalls after 300 bytes
+    rm -f "$T/fifo" && mkfifo "$T/fifo"
+    "$M" report --year 2025 "$@" < "$T/fifo" > /dev/null 2> "$T/err" &
+    local pid=$!
+    { head -c 300 "$LOG"; sleep 3; tail -c +301 "$LOG"; } > "$T/fifo"
+    wait $pid
+}
+stalled -
 grep -q '^mpiguard report: stdin: 0.0 MB, [0-9]* lines, [0-9.]* MB/s$' "$T/err" && ok "progress line on stderr after a second" ||
     bad "no progress line: $(cat "$T/err")"
-{ head -c 300 "$LOG"; sleep 1.5; tail -c +301 "$LOG"; } | "$M" report --year 2025 --no-progress - > /dev/null 2> "$T/err"
+stalled --no-progress -
 grep -q 'MB/s' "$T/err" && bad "--no-progress still shows progress" || ok "--no-progress"
 "$M" report --year 2025 "$LOG" > /dev/null 2> "$T/err"
 grep -q 'MB/s' "$T/err" && bad "progress shown for a run under a second" || ok "no progress line for a quick run"

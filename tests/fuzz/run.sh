@@ -27,7 +27,7 @@ printf 'home = /usr/bin\ninclude-system-site-packages = true\nversion = 3.11.2\n
 seed fuzz_pyvenv "$out/pyvenv.cfg"
 seed fuzz_dircache /dev/null
 printf "mpiguard-dircache 1\nD\t1\t2\t3\t4\tconda\t/x\nN\ta.json\n" > "$out/corpus/fuzz_dircache/seed"
-seed fuzz_logline "$here/../cli/report.log"
+seed fuzz_logline "$here/../cli/report.syslog"
 
 status=0
 for src in "$here"/fuzz_*.c; do

@@ -49,9 +49,3 @@ class Mpiguard(AutotoolsPackage):
         else:
             args.append("--without-lua")
         return args
-
-    def check(self):
-        # The self-contained tests; the Lmod, MPI and Slurm suites need the site's real ones.
-        with working_dir(self.build_directory):
-            make("-C", "tests/cli", "check")
-            make("-C", "tests/man", "check")
