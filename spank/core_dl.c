@@ -31,8 +31,9 @@ int mpg_core_open(struct mpg_core *core, const char *path, char *err, size_t err
     REQUIRED(env_kind_name, "mpg_env_kind_name");
     REQUIRED(policy_defaults, "mpg_policy_defaults");
     REQUIRED(policy_free, "mpg_policy_free");
-    REQUIRED(policy_load, "mpg_policy_load");
-    REQUIRED(policy_load_effective, "mpg_policy_load_effective");
+    REQUIRED(policy_read_file, "mpg_policy_read_file");
+    REQUIRED(policy_parse, "mpg_policy_parse");
+    REQUIRED(policy_merge_user, "mpg_policy_merge_user");
     REQUIRED(policy_exempt, "mpg_policy_exempt");
     REQUIRED(policy_apply, "mpg_policy_apply");
     REQUIRED(severity_name, "mpg_severity_name");

@@ -1,4 +1,5 @@
-/* core_dl.h: libmpiguard, loaded at run time.
+/* core_dl.h: libmpiguard, loaded at run time (by the plugin in slurmstepd, and by its checker
+ * program, which takes the library slurmstepd was told to use).
  *
  * The plugin links nothing but libc: slurmstepd loads it for every step, and a plugin whose
  * own libraries are missing (libmpiguard removed or moved, libjansson gone after an upgrade)
@@ -23,9 +24,10 @@ struct mpg_core {
     const char *(*env_kind_name)(enum mpg_env_kind k);
     void (*policy_defaults)(struct mpg_policy *p);
     void (*policy_free)(struct mpg_policy *p);
-    int (*policy_load)(struct mpg_policy *p, const char *path, char *err, size_t errlen);
-    int (*policy_load_effective)(struct mpg_policy *p, const char *site_path,
-                                 const char *const *environ, char *err, size_t errlen);
+    int (*policy_read_file)(const char *path, char **text, size_t *len, char *err, size_t errlen);
+    int (*policy_parse)(struct mpg_policy *p, const char *text, size_t len, const char *name, char *err,
+                        size_t errlen);
+    int (*policy_merge_user)(struct mpg_policy *p, const char *const *environ, char *err, size_t errlen);
     bool (*policy_exempt)(const struct mpg_policy *p, const char *user, const char *env_prefix);
     void (*policy_apply)(const struct mpg_policy *p, struct mpg_report *r);
     const char *(*severity_name)(enum mpg_severity s);

@@ -11,6 +11,9 @@
 #ifndef MPIGUARD_CORE_LIB
 #define MPIGUARD_CORE_LIB "libmpiguard.so.0"
 #endif
+#ifndef MPIGUARD_STEP_CHECKER
+#define MPIGUARD_STEP_CHECKER "/usr/libexec/mpiguard/mpiguard-step-check"
+#endif
 
 #define DEFAULT_TIMEOUT_MS 2000
 #define MAX_TIMEOUT_MS 60000
@@ -35,6 +38,7 @@ int mpg_plugin_args_parse(struct mpg_plugin_args *a, int argc, char **argv, char
     *a = (struct mpg_plugin_args){
         .policy = MPIGUARD_POLICY_FILE,
         .lib = MPIGUARD_CORE_LIB,
+        .checker = MPIGUARD_STEP_CHECKER,
         .timeout_ms = DEFAULT_TIMEOUT_MS,
     };
     int rc = 0;
@@ -51,6 +55,9 @@ int mpg_plugin_args_parse(struct mpg_plugin_args *a, int argc, char **argv, char
         } else if (KEY("lib")) {
             ok = v[0] != '\0';
             if (ok) a->lib = v;
+        } else if (KEY("checker")) {
+            ok = v[0] == '/';
+            if (ok) a->checker = v;
         } else if (KEY("timeout")) {
             int ms = parse_ms(v);
             ok = ms > 0;
@@ -68,7 +75,7 @@ int mpg_plugin_args_parse(struct mpg_plugin_args *a, int argc, char **argv, char
 #undef KEY
         if (!ok && rc == 0) {
             snprintf(err, errlen, "plugstack.conf argument \"%s\" ignored: expected policy=/PATH, lib=PATH, "
-                     "timeout=SECONDS (at most 60), on_error=open|closed, partitions=LIST or "
+                     "checker=/PATH, timeout=SECONDS (at most 60), on_error=open|closed, partitions=LIST or "
                      "skip_partitions=LIST", arg);
             rc = -1;
         }

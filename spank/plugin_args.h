@@ -13,6 +13,7 @@
 struct mpg_plugin_args {
     const char *policy;      /* site policy file (default: the configured one) */
     const char *lib;         /* libmpiguard to load (default: the installed one) */
+    const char *checker;     /* the checker program (default: LIBEXECDIR/mpiguard/mpiguard-step-check) */
     int timeout_ms;          /* budget for the whole check of one step on one node */
     bool fail_closed;        /* on_error=closed: refuse the step when the check cannot decide */
     const char *partitions;  /* comma list: check only steps of these partitions (NULL: all) */

@@ -13,9 +13,9 @@
  *   In slurmstepd (root, before privileges drop) it also reads the plugstack.conf arguments,
  *   the site policy (a root-owned file; never the user's) and loads libmpiguard.
  * - slurm_spank_user_init (slurmstepd, the step's I/O already connected to srun, no task forked
- *   yet): runs the check in a bounded, unprivileged checker (step_check.c) and shows the
- *   result. A refusal (the policy says block, or the check failed under on_error=closed) is
- *   only recorded here: Slurm 22.05 fails the launch when user_init returns -1, but srun then
+ *   yet): runs the check in mpiguard's checker program, as the job's user and within the time
+ *   budget (step_check.c), and shows the result. A refusal (the policy says block, or the
+ *   check failed under on_error=closed) is only recorded here: Slurm 22.05 fails the launch when user_init returns -1, but srun then
  *   still exits 0, and a job script would go on as if its step had run.
  * - slurm_spank_task_init_privileged (each task, forked but before it drops privileges and
  *   long before exec): returns -1 for a refused step, so every task ends with exit code 1
@@ -30,7 +30,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <slurm/slurm.h>
@@ -50,9 +49,8 @@ static struct {
     char args_err[512];
     struct mpg_core core;
     char core_err[600];
-    struct mpg_policy policy;
-    bool policy_ok;
-    char policy_err[600];
+    struct mpg_site_policy site;
+    char checker_err[600];       /* the checker program cannot be trusted or is missing */
     char *user_opt;              /* --mpiguard value */
     bool refuse;                 /* user_init decided: no task of this step may start */
 } g;
@@ -145,11 +143,10 @@ static void remote_init(spank_t sp, int ac, char **av)
     }
     /* Read here, as root: the site may keep its policy readable by root only. The reader
      * opens without blocking and takes regular files only (a FIFO is an error, not a hang). */
-    g.policy_ok = g.core.policy_load(&g.policy, g.args.policy, err, sizeof err) == 0;
-    if (!g.policy_ok) {
-        snprintf(g.policy_err, sizeof g.policy_err, "%s", err);
-        slurm_error("mpiguard: ignoring the site policy: %s", err);
-    }
+    if (mpg_site_policy_load(&g.core, g.args.policy, &g.site) != 0)
+        slurm_error("mpiguard: ignoring the site policy: %s", g.site.err);
+    if (!mpg_step_checker_trusted(g.args.checker, g.checker_err, sizeof g.checker_err))
+        slurm_error("mpiguard: %s", g.checker_err);
 }
 
 int slurm_spank_init(spank_t sp, int ac, char **av)
@@ -198,7 +195,7 @@ static int check_failed(const struct step_ids *ids, uid_t uid, const char *code,
     const char *outcome = g.args.fail_closed ? "the step is refused (on_error=closed)" : "the step runs unchecked";
     say("mpiguard: node %s: could not check job step %s.%s: %s; %s\n", ids->node, ids->job, ids->step, why, outcome);
     slurm_error("mpiguard: job step %s.%s: %s; %s", ids->job, ids->step, why, outcome);
-    if (g.core.log_send && (!g.policy_ok || g.policy.log)) {
+    if (g.core.log_send && (!g.site.ok || g.site.policy.log)) {
         char pwbuf[4096];
         struct mpg_log_entry e = {
             .code = code,
@@ -210,7 +207,7 @@ static int check_failed(const struct step_ids *ids, uid_t uid, const char *code,
             .node = ids->node,
             .fix = why,
         };
-        g.core.log_send(g.policy_ok ? g.policy.log_socket : NULL, &e);
+        g.core.log_send(g.site.ok ? g.site.policy.log_socket : NULL, &e);
     }
     return g.args.fail_closed ? -1 : 0;
 }
@@ -241,12 +238,16 @@ int slurm_spank_user_init(spank_t sp, int ac, char **av)
         g.refuse = check_failed(&ids, uid, "CHECK_UNAVAILABLE", g.core_err) != 0;
         return 0;
     }
-    if (first && !g.policy_ok)
-        say("mpiguard: ignoring the site policy: %s (built-in defaults apply)\n", g.policy_err);
+    if (first && !g.site.ok)
+        say("mpiguard: ignoring the site policy: %s (built-in defaults apply)\n", g.site.err);
+    if (g.checker_err[0]) {
+        g.refuse = check_failed(&ids, uid, "CHECK_UNAVAILABLE", g.checker_err) != 0;
+        return 0;
+    }
 
     bool verbose = g.user_opt && strcmp(g.user_opt, "verbose") == 0;
     if (g.user_opt && strcmp(g.user_opt, "off") == 0) {
-        if (g.policy.user_override) {
+        if (g.site.policy.user_override) {
             if (first) say("mpiguard: check of job step %s.%s skipped (--mpiguard=off)\n", ids.job, ids.step);
             return 0;
         }
@@ -267,8 +268,8 @@ int slurm_spank_user_init(spank_t sp, int ac, char **av)
         n_groups = -1; /* keep the groups slurmstepd already switched to */
     }
 
-    /* Looked up here, not in the checker: a name service (NSS modules loaded on demand) is
-     * one more lock a child forked from a multithreaded slurmstepd could inherit held. */
+    /* Looked up here: the checker may not see the same name service, and it is one less thing
+     * for it to do. */
     char pwbuf[4096];
     struct mpg_step step = {
         .user = user_of(uid, pwbuf, sizeof pwbuf),
@@ -283,17 +284,17 @@ int slurm_spank_user_init(spank_t sp, int ac, char **av)
         .env = (const char *const *)env,
         .verbose = verbose,
     };
+    struct mpg_step_checker checker = {.program = g.args.checker, .lib = g.args.lib, .timeout_ms = g.args.timeout_ms};
     struct mpg_step_result res;
-    struct timespec t0, t1;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    mpg_step_check(&g.core, &g.policy, g.args.policy, &step, g.args.timeout_ms, &res);
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    slurm_verbose("mpiguard: job step %s.%s checked in %.2f ms (checker CPU %.2f ms): %s", ids.job, ids.step,
-                  (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6, res.cpu_ms,
+    mpg_step_check(&checker, &g.site, &step, &res);
+    slurm_verbose("mpiguard: job step %s.%s checked in %.2f ms (checker CPU %.2f ms, slurmstepd CPU %.2f ms): %s",
+                  ids.job, ids.step, res.wall_ms, res.cpu_ms, res.caller_cpu_ms,
                   res.status != MPG_STEP_DONE ? res.error : res.codes ? res.codes : "nothing to report");
     int rc = 0;
     if (res.status == MPG_STEP_TIMEOUT)
         rc = check_failed(&ids, uid, "CHECK_TIMEOUT", res.error);
+    else if (res.status == MPG_STEP_UNAVAILABLE)
+        rc = check_failed(&ids, uid, "CHECK_UNAVAILABLE", res.error);
     else if (res.status != MPG_STEP_DONE)
         rc = check_failed(&ids, uid, "CHECK_FAILED", res.error);
     else {
@@ -319,7 +320,7 @@ int slurm_spank_exit(spank_t sp, int ac, char **av)
     (void)sp;
     (void)ac;
     (void)av;
-    if (g.core.handle) g.core.policy_free(&g.policy);
+    if (g.core.handle) mpg_site_policy_free(&g.core, &g.site);
     mpg_core_close(&g.core);
     free(g.user_opt);
     g.user_opt = NULL;

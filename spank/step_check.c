@@ -1,16 +1,11 @@
-/* step_check.c: see step_check.h.
- *
- * Pipe protocol, checker to caller (text):
- *   pid <checker pid>\n                       at once, so the caller can kill it at the deadline
- *   result <verdict 0-3> <codes or -> <CPU microseconds>\n   when the check is done
- *   <text for the user, possibly empty>
- * then EOF. Anything else (EOF early, garbage) is a failed check. */
+/* step_check.c: see step_check.h; the protocol is in step_protocol.h. */
 #include "step_check.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <poll.h>
+#include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -18,196 +13,238 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-#define RESULT_FD 3
-#define MAX_TEXT (64 * 1024)       /* what the user sees is a few lines; more is a bug */
-#define MAX_PROBLEMS_SHOWN 3
-#define MAX_REPLY (MAX_TEXT + 4096)
+#include "step_protocol.h"
 
-static int64_t now_ms(void)
+/* After SIGKILL, how long to wait for the checker to be gone before leaving it. */
+#define KILL_GRACE_MS 100
+
+static int64_t now_ns(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-/* ---- the checker (grandchild) ---------------------------------------------------------------- */
-
-static void write_all(int fd, const char *buf, size_t len)
+static double thread_cpu_ms(void)
 {
-    while (len > 0) {
-        ssize_t n = write(fd, buf, len);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) _exit(3);
-        buf += n;
-        len -= (size_t)n;
+    struct timespec ts;
+    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0) return 0;
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* ---- the site policy (slurmstepd, root) ------------------------------------------------------ */
+
+int mpg_site_policy_load(const struct mpg_core *core, const char *path, struct mpg_site_policy *sp)
+{
+    memset(sp, 0, sizeof *sp);
+    sp->path = path;
+    char *text = NULL;
+    size_t len = 0;
+    int rc = core->policy_read_file(path, &text, &len, sp->err, sizeof sp->err);
+    if (rc != 0) {
+        core->policy_defaults(&sp->policy);
+        sp->ok = rc > 0; /* a missing file is the defaults, not an error */
+        return sp->ok ? 0 : -1;
     }
-}
-
-/* A failure the caller should see in words, then the end of the checker. */
-static void die(int fd, const char *what)
-{
-    char line[512];
-    int n = snprintf(line, sizeof line, "error %s: %s\n", what, strerror(errno));
-    write_all(fd, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
-    _exit(4);
-}
-
-/* Becomes the job's user for good: real, effective and saved ids, and the job's groups. */
-static int drop_to_user(const struct mpg_step *s)
-{
-    /* In slurm_spank_user_init slurmstepd has only swapped its effective uid: take root back
-     * for the moment needed to give it up entirely. */
-    if (geteuid() != 0 && getuid() == 0 && seteuid(0) != 0) return -1;
-    if (geteuid() == 0) {
-        if (s->groups || s->n_groups == 0) {
-            if (setgroups((size_t)(s->n_groups > 0 ? s->n_groups : 0), s->groups) != 0) return -1;
-        }
-        if (setresgid(s->gid, s->gid, s->gid) != 0) return -1;
-        if (setresuid(s->uid, s->uid, s->uid) != 0) return -1;
+    if (core->policy_parse(&sp->policy, text, len, path, sp->err, sizeof sp->err) != 0) {
+        free(text);
+        return -1;
     }
-    uid_t r, e, sv;
-    if (getresuid(&r, &e, &sv) != 0 || r != s->uid || e != s->uid || sv != s->uid) return -1;
-    if (getegid() != s->gid) return -1;
-    /* A user must not attach to (or core-dump) a copy of slurmstepd's memory. */
-    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+    sp->text = text;
+    sp->len = len;
+    sp->ok = true;
     return 0;
 }
 
-/* Only the pipe stays open: a checker left behind must not hold the step's I/O open. */
-static void close_inherited_fds(int result_fd)
+void mpg_site_policy_free(const struct mpg_core *core, struct mpg_site_policy *sp)
 {
-    if (result_fd != RESULT_FD) {
-        if (dup2(result_fd, RESULT_FD) < 0) _exit(3);
-    }
-    int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-    for (int fd = 0; fd < 3; fd++)
-        if (null >= 0 && null != fd) dup2(null, fd);
-    if (close_range(RESULT_FD + 1, ~0U, 0) != 0) {
-        long max = sysconf(_SC_OPEN_MAX);
-        for (long fd = RESULT_FD + 1; fd < (max > 0 && max < 65536 ? max : 65536); fd++) close((int)fd);
-    }
+    core->policy_free(&sp->policy);
+    free(sp->text);
+    sp->text = NULL;
 }
 
-static void log_findings(const struct mpg_core *core, const struct mpg_policy *p, const struct mpg_report *r,
-                         const struct mpg_step *s, const char *user)
+bool mpg_step_checker_trusted(const char *program, char *err, size_t errlen)
 {
-    if (!p->log || !core->log_send) return;
-    char module[512];
-    if (r->module.loaded)
-        snprintf(module, sizeof module, "%s%s%s", r->module.name ? r->module.name : "?",
-                 r->module.version ? "/" : "", r->module.version ? r->module.version : "");
-    for (size_t i = 0; i < r->n_findings; i++) {
-        const struct mpg_finding *f = &r->findings[i];
-        struct mpg_log_entry e = {
-            .code = f->code,
-            .action = core->severity_name(f->severity),
-            .source = "slurm",
-            .user = user,
-            .module = r->module.loaded ? module : NULL,
-            .env_kind = core->env_kind_name(r->env.kind),
-            .env_name = r->env.name,
-            .prefix = r->env.prefix,
-            .job = s->job,
-            .step = s->step,
-            .node = s->node,
-            .fix = f->fix, /* the formatter keeps its first line */
-        };
-        core->log_send(p->log_socket, &e);
-    }
+    struct stat st;
+    if (stat(program, &st) != 0)
+        snprintf(err, errlen, "cannot use the checker %s: %s (is mpiguard fully installed on this node?)", program,
+                 strerror(errno));
+    else if (!S_ISREG(st.st_mode))
+        snprintf(err, errlen, "the checker %s is not a regular file", program);
+    else if (st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH)))
+        snprintf(err, errlen, "the checker %s is not used: it must belong to root and be writable by root only "
+                 "(uid %u, mode %04o)", program, (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777));
+    else
+        return true;
+    return false;
 }
 
-static void render(const struct mpg_core *core, const struct mpg_report *r, const struct mpg_step *s,
-                   FILE *out, const char *codes)
+/* ---- the settings sent to the checker -------------------------------------------------------- */
+
+struct buf {
+    char *p;
+    size_t len, cap;
+    bool oom;
+};
+
+static void buf_add(struct buf *b, const void *data, size_t n)
 {
-    core->report_text(r, out, false, false);
-    if (r->n_findings)
-        fprintf(out, "(mpiguard findings for job %s step %s: %s; details: mpiguard check)\n", s->job, s->step,
-                codes);
-    size_t shown = s->verbose ? r->n_problems : (r->n_problems < MAX_PROBLEMS_SHOWN ? r->n_problems
-                                                                                      : MAX_PROBLEMS_SHOWN);
-    for (size_t i = 0; i < shown; i++)
-        fprintf(out, "mpiguard: note: step %s.%s: not fully inspected: %s\n", s->job, s->step, r->problems[i]);
-    if (shown < r->n_problems)
-        fprintf(out, "mpiguard: note: ... and %zu more (srun --mpiguard=verbose shows them)\n",
-                r->n_problems - shown);
+    if (b->oom) return;
+    if (b->len + n > b->cap) {
+        size_t cap = b->cap ? b->cap : 4096;
+        while (cap < b->len + n) cap *= 2;
+        char *p = realloc(b->p, cap);
+        if (!p) {
+            b->oom = true;
+            return;
+        }
+        b->p = p;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->len, data, n);
+    b->len += n;
 }
 
-static void checker_main(const struct mpg_core *core, const struct mpg_policy *site, const char *site_path,
-                         const struct mpg_step *s, int fd, int timeout_ms)
+/* "key value\n"; a newline in value (a node name from a strange slurm.conf) becomes '?'. */
+static void buf_setting(struct buf *b, const char *key, const char *value)
 {
-    char line[4096];
-    int n = snprintf(line, sizeof line, "pid %ld\n", (long)getpid());
-    write_all(fd, line, (size_t)n);
-
-    sigset_t all;
-    sigemptyset(&all);
-    sigprocmask(SIG_SETMASK, &all, NULL);
-    signal(SIGALRM, SIG_DFL);
-    signal(SIGPIPE, SIG_DFL);
-    alarm((unsigned)(timeout_ms / 1000 + 2)); /* dies on its own if the caller is gone */
-
-    close_inherited_fds(fd);
-    fd = RESULT_FD;
-    if (drop_to_user(s) != 0) die(fd, "cannot switch to the job's user");
-    if (chdir("/") != 0) die(fd, "cannot chdir to /");
-
-    /* The step's environment, plus: never trust (or write) a listing cache in the user's
-     * HOME; a user could edit it to hide a package. */
-    size_t n_env = 0;
-    while (s->env && s->env[n_env]) n_env++;
-    const char **env = calloc(n_env + 2, sizeof *env);
-    if (!env) die(fd, "out of memory");
-    env[0] = "MPIGUARD_NO_CACHE=1";
-    memcpy(env + 1, s->env, n_env * sizeof *env);
-
-    struct mpg_policy own, *p = (struct mpg_policy *)site;
-    if (site->user_override) {
-        char err[512];
-        core->policy_load_effective(&own, site_path, env, err, sizeof err);
-        p = &own;
-    }
-
-    struct mpg_input in = {.environ = env};
-    struct mpg_report *r = core->check(&in);
-    if (!r) die(fd, "out of memory");
-    const char *user = s->user;
-    if (core->policy_exempt(p, user, r->env.prefix)) {
-        write_all(fd, "result 0 - -1\n", 14);
-        _exit(0);
-    }
-    core->policy_apply(p, r);
-
-    char *codes = NULL, *text = NULL;
-    size_t codes_len = 0, text_len = 0;
-    FILE *c = open_memstream(&codes, &codes_len);
-    if (!c) _exit(5);
-    for (size_t i = 0; i < r->n_findings; i++)
-        fprintf(c, "%s%s=%s", i ? "," : "", r->findings[i].code, core->severity_name(r->findings[i].severity));
-    fclose(c);
-    if (s->first_node) {
-        FILE *t = open_memstream(&text, &text_len);
-        if (!t) _exit(5);
-        render(core, r, s, t, codes);
-        fclose(t);
-        log_findings(core, p, r, s, user);
-    }
-    struct rusage ru;
-    long cpu_us = getrusage(RUSAGE_SELF, &ru) == 0
-                      ? (long)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000 + ru.ru_utime.tv_usec + ru.ru_stime.tv_usec
-                      : -1;
-    n = snprintf(line, sizeof line, "result %d %s %ld\n", (int)r->verdict, codes[0] ? codes : "-", cpu_us);
-    write_all(fd, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
-    if (text) write_all(fd, text, text_len < MAX_TEXT ? text_len : MAX_TEXT);
-    _exit(0);
+    buf_add(b, key, strlen(key));
+    buf_add(b, " ", 1);
+    size_t start = b->len;
+    buf_add(b, value, strlen(value));
+    for (size_t i = start; !b->oom && i < b->len; i++)
+        if (b->p[i] == '\n') b->p[i] = '?';
+    buf_add(b, "\n", 1);
 }
 
-/* ---- the caller ------------------------------------------------------------------------------- */
+static bool build_settings(struct buf *b, const struct mpg_step_checker *c, const struct mpg_site_policy *sp,
+                           const struct mpg_step *s)
+{
+    size_t env_bytes = 0;
+    for (const char *const *e = s->env; e && *e; e++) env_bytes += strlen(*e) + 1;
+    if (env_bytes + (sp->text ? sp->len : 0) + 8192 > MPG_STEP_MAX_SETTINGS) return false;
+    buf_add(b, MPG_STEP_MAGIC, strlen(MPG_STEP_MAGIC));
+    buf_setting(b, "lib", c->lib);
+    buf_setting(b, "job", s->job);
+    buf_setting(b, "step", s->step);
+    buf_setting(b, "node", s->node);
+    buf_setting(b, "user", s->user && *s->user ? s->user : "-");
+    buf_setting(b, "first", s->first_node ? "1" : "0");
+    buf_setting(b, "verbose", s->verbose ? "1" : "0");
+    if (sp->text) {
+        char head[64];
+        snprintf(head, sizeof head, "%zu ", sp->len);
+        buf_add(b, "policy ", 7);
+        buf_add(b, head, strlen(head));
+        buf_add(b, sp->path, strlen(sp->path));
+        buf_add(b, "\n", 1);
+        buf_add(b, sp->text, sp->len);
+    }
+    buf_add(b, "env\n", 4);
+    for (const char *const *e = s->env; e && *e; e++) buf_add(b, *e, strlen(*e) + 1);
+    return true;
+}
+
+/* ---- the child, between clone and exec ---------------------------------------------------------
+ * slurmstepd has threads: until exec only async-signal-safe calls, and no glibc function that
+ * could take a lock (the ids are set with raw system calls: glibc's setresuid would try to
+ * signal slurmstepd's other threads, which do not exist in the child). The child shares
+ * slurmstepd's memory until it execs, as posix_spawn's does (CLONE_VM | CLONE_VFORK): no page
+ * tables are copied, which is most of what a fork of slurmstepd costs, and the calling thread
+ * waits the few hundred microseconds to the exec. So it writes nothing but its own stack,
+ * runs with every signal blocked until it has reset their handlers, and is not instrumented
+ * by ASan (its frames would leave poisoned shadow memory behind on a stack that is then
+ * unmapped). Everything is prepared by the parent before the clone. */
+
+#define CHILD_STACK_BYTES (128 * 1024)
+#define CHILD_CODE __attribute__((no_sanitize_address, noinline))
+
+struct child_plan {
+    int sock;
+    const char *program;
+    char *const *argv, *const *envp;
+    uid_t uid;
+    gid_t gid;
+    const gid_t *groups;
+    int n_groups;
+    unsigned alarm_s;
+};
+
+static void child_fail(const char *what, int err) __attribute__((noreturn));
+CHILD_CODE static void child_fail(const char *what, int err)
+{
+    char line[96], digits[16];
+    size_t n = 0, d = 0;
+    for (const char *p = "setup "; *p; p++) line[n++] = *p;
+    for (const char *p = what; *p && n < 64; p++) line[n++] = *p;
+    line[n++] = ' ';
+    unsigned v = err > 0 ? (unsigned)err : 0;
+    do digits[d++] = (char)('0' + v % 10); while ((v /= 10) && d < sizeof digits);
+    while (d) line[n++] = digits[--d];
+    line[n++] = '\n';
+    ssize_t w = write(STDOUT_FILENO, line, n);
+    (void)w;
+    _exit(127);
+}
+
+CHILD_CODE static int child_exec(void *arg)
+{
+    const struct child_plan *c = arg;
+    /* The socket becomes stdin, stdout and stderr (dup2 clears close-on-exec); all else closes. */
+    int sock = c->sock;
+    if (sock <= STDERR_FILENO && (sock = fcntl(sock, F_DUPFD, STDERR_FILENO + 1)) < 0) _exit(127);
+    if (dup2(sock, STDIN_FILENO) < 0 || dup2(sock, STDOUT_FILENO) < 0 || dup2(sock, STDERR_FILENO) < 0) _exit(127);
+    if (close_range(STDERR_FILENO + 1, ~0U, 0) != 0) {
+        struct rlimit rl;
+        int max = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 65536 ? (int)rl.rlim_cur : 65536;
+        for (int fd = STDERR_FILENO + 1; fd < max; fd++) close(fd);
+    }
+
+    /* Signals as a new program expects them (exec keeps ignored ones ignored, and the mask):
+     * no handler of slurmstepd's may run here, on its memory. All are blocked until then. */
+    struct sigaction dfl = {.sa_handler = SIG_DFL};
+    for (int sig = 1; sig < NSIG; sig++)
+        if (sig != SIGKILL && sig != SIGSTOP) sigaction(sig, &dfl, NULL);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+
+    if (chdir("/") != 0) child_fail("chdir", errno);
+
+    /* The job's user for good: real, effective and saved ids. In slurm_spank_user_init
+     * slurmstepd has only swapped its effective uid: take root back for the moment needed to
+     * give it up entirely. */
+    if (syscall(SYS_geteuid) != 0 && syscall(SYS_getuid) == 0 && syscall(SYS_setresuid, -1, 0, -1) != 0)
+        child_fail("seteuid", errno);
+    if (syscall(SYS_geteuid) == 0) {
+        if (c->n_groups >= 0 && syscall(SYS_setgroups, (size_t)c->n_groups, c->groups) != 0)
+            child_fail("setgroups", errno);
+        if (syscall(SYS_setresgid, c->gid, c->gid, c->gid) != 0) child_fail("setresgid", errno);
+        if (syscall(SYS_setresuid, c->uid, c->uid, c->uid) != 0) child_fail("setresuid", errno);
+    }
+    uid_t r, e, s;
+    gid_t rg, eg, sg;
+    if (syscall(SYS_getresuid, &r, &e, &s) != 0 || r != c->uid || e != c->uid || s != c->uid ||
+        syscall(SYS_getresgid, &rg, &eg, &sg) != 0 || rg != c->gid || eg != c->gid || sg != c->gid)
+        child_fail("ids", EPERM);
+    /* No setuid program, no file capability can give a privilege back. */
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) child_fail("no_new_privs", errno);
+    /* Its own deadline (kept across exec), should slurmstepd be gone before it. */
+    alarm(c->alarm_s);
+    execve(c->program, c->argv, c->envp);
+    child_fail("exec", errno);
+}
+
+/* ---- the parent ------------------------------------------------------------------------------- */
 
 static void set_error(struct mpg_step_result *out, enum mpg_step_status st, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -220,109 +257,209 @@ static void set_error(struct mpg_step_result *out, enum mpg_step_status st, cons
     out->status = st;
 }
 
-/* Parses the checker's reply; returns false when it is incomplete. */
-static bool parse_reply(char *buf, size_t len, struct mpg_step_result *out)
+/* Waits for the checker until deadline (ns); true when it was reaped here or by slurmstepd. */
+static bool reap(pid_t pid, int64_t deadline, int *status, struct rusage *ru)
 {
-    buf[len] = '\0';
-    char *nl = strchr(buf, '\n');
-    if (!nl || strncmp(buf, "pid ", 4) != 0) return false;
-    char *res = nl + 1;
-    if (strncmp(res, "error ", 6) == 0) {
-        res[strcspn(res, "\n")] = '\0';
-        set_error(out, MPG_STEP_FAILED, "%s", res + 6);
-        return true;
+    for (;;) {
+        pid_t w = wait4(pid, status, WNOHANG, ru);
+        if (w == pid) return true;
+        if (w < 0 && errno == ECHILD) { /* another thread of slurmstepd's reaped it */
+            *status = -1;
+            return true;
+        }
+        if (w < 0 && errno != EINTR) return false;
+        if (now_ns() >= deadline) return false;
+        struct timespec nap = {0, 100000}; /* 0.1 ms: after its answer it is gone within one */
+        nanosleep(&nap, NULL);
     }
-    if (strncmp(res, "result ", 7) != 0) return false;
-    char *end = strchr(res, '\n');
-    if (!end) return false;
-    *end = '\0';
+}
+
+/* The first line of the reply that is not the protocol's, for an error message. */
+static void first_stray_line(const char *reply, size_t len, char *line, size_t size)
+{
+    line[0] = '\0';
+    for (size_t pos = 0; pos < len;) {
+        const char *nl = memchr(reply + pos, '\n', len - pos);
+        size_t n = nl ? (size_t)(nl - (reply + pos)) : len - pos;
+        const char *l = reply + pos;
+        pos += n + 1;
+        if (n == 0 || strncmp(l, "result ", 7) == 0 || strncmp(l, "error ", 6) == 0 || strncmp(l, "setup ", 6) == 0)
+            continue;
+        snprintf(line, size, ": %.*s", (int)(n < 300 ? n : 300), l);
+        return;
+    }
+}
+
+/* Understands a reply that came with exit status 0 (or an unknown one). Only the protocol's
+ * lines may be there: anything else (a sanitizer's report, say) makes it a failed check. */
+static bool parse_result(char *reply, size_t len, struct mpg_step_result *out)
+{
+    if (len < 7 || strncmp(reply, "result ", 7) != 0) return false;
+    char *nl = memchr(reply, '\n', len);
+    if (!nl) return false;
+    *nl = '\0';
     int verdict;
     char codes[4096];
-    long cpu_us = -1;
-    if (sscanf(res, "result %d %4095s %ld", &verdict, codes, &cpu_us) < 2 || verdict < MPG_SEV_OK ||
+    size_t text_len;
+    if (sscanf(reply, "result %d %4095s %zu", &verdict, codes, &text_len) != 3 || verdict < MPG_SEV_OK ||
         verdict > MPG_SEV_BLOCK)
         return false;
-    out->cpu_ms = cpu_us >= 0 ? (double)cpu_us / 1000.0 : -1;
+    char *text = nl + 1;
+    if ((size_t)(reply + len - text) != text_len) return false; /* cut short, or followed by more */
     out->verdict = (enum mpg_severity)verdict;
     out->codes = strcmp(codes, "-") == 0 ? NULL : strdup(codes);
-    out->text = end[1] ? strdup(end + 1) : NULL;
+    out->text = text_len ? strndup(text, text_len) : NULL;
     return true;
 }
 
-void mpg_step_check(const struct mpg_core *core, const struct mpg_policy *site, const char *site_path,
-                    const struct mpg_step *step, int timeout_ms, struct mpg_step_result *out)
+static void explain_failure(const struct mpg_step_checker *c, const struct mpg_step *s, char *reply, size_t len,
+                            bool reaped, int status, struct mpg_step_result *out)
+{
+    char what[64];
+    int err;
+    for (size_t pos = 0; pos < len;) {
+        char *l = reply + pos, *nl = memchr(l, '\n', len - pos);
+        size_t n = nl ? (size_t)(nl - l) : len - pos;
+        pos += n + 1;
+        if (nl) *nl = '\0';
+        if (strncmp(l, "error ", 6) == 0) {
+            set_error(out, MPG_STEP_FAILED, "%s", l + 6);
+            return;
+        }
+        if (sscanf(l, "setup %63s %d", what, &err) == 2) {
+            if (strcmp(what, "exec") == 0)
+                set_error(out, MPG_STEP_UNAVAILABLE, "cannot run the checker %s as uid %u: %s", c->program,
+                          (unsigned)s->uid, strerror(err));
+            else
+                set_error(out, MPG_STEP_FAILED, "cannot start the checker as the job's user (uid %u, gid %u): %s: %s",
+                          (unsigned)s->uid, (unsigned)s->gid, what, strerror(err));
+            return;
+        }
+    }
+    char stray[320], how[96];
+    first_stray_line(reply, len, stray, sizeof stray);
+    if (!reaped)
+        snprintf(how, sizeof how, "still running");
+    else if (status == -1)
+        snprintf(how, sizeof how, "status unknown");
+    else if (WIFSIGNALED(status))
+        snprintf(how, sizeof how, "killed by signal %d, %s", WTERMSIG(status), strsignal(WTERMSIG(status)));
+    else
+        snprintf(how, sizeof how, "exit status %d", WEXITSTATUS(status));
+    set_error(out, MPG_STEP_FAILED, "the checker %s gave no valid answer (%s)%s", c->program, how, stray);
+}
+
+void mpg_step_check(const struct mpg_step_checker *c, const struct mpg_site_policy *sp, const struct mpg_step *step,
+                    struct mpg_step_result *out)
 {
     memset(out, 0, sizeof *out);
-    int64_t deadline = now_ms() + timeout_ms;
-    int pipefd[2];
-    if (pipe2(pipefd, O_CLOEXEC) != 0) {
-        set_error(out, MPG_STEP_FAILED, "cannot create a pipe: %s", strerror(errno));
-        return;
+    int64_t start = now_ns(), deadline = start + (int64_t)c->timeout_ms * 1000000;
+    double cpu0 = thread_cpu_ms();
+    struct buf settings = {0};
+    char *reply = NULL;
+    int sv[2] = {-1, -1};
+    if (!build_settings(&settings, c, sp, step)) {
+        set_error(out, MPG_STEP_FAILED, "the step's environment is larger than %u MB", MPG_STEP_MAX_SETTINGS >> 20);
+        goto done;
     }
-    /* Two forks: the middle process exits at once, so the checker belongs to init and the
-     * caller never has to wait for it, however it ends. */
-    pid_t mid = fork();
-    if (mid < 0) {
-        set_error(out, MPG_STEP_FAILED, "cannot fork: %s", strerror(errno));
-        close(pipefd[0]);
-        close(pipefd[1]);
-        return;
-    }
-    if (mid == 0) {
-        close(pipefd[0]);
-        pid_t checker = fork();
-        if (checker == 0) checker_main(core, site, site_path, step, pipefd[1], timeout_ms);
-        _exit(checker < 0 ? 1 : 0);
-    }
-    close(pipefd[1]);
-    int st;
-    while (waitpid(mid, &st, 0) < 0 && errno == EINTR) {}
-
-    char *buf = malloc(MAX_REPLY + 1);
-    size_t len = 0;
-    bool eof = false, timed_out = false;
-    long checker = 0;
-    while (buf && !eof) {
-        int64_t left = deadline - now_ms();
-        if (left <= 0) {
-            timed_out = true;
-            break;
-        }
-        struct pollfd pfd = {.fd = pipefd[0], .events = POLLIN};
-        int rc = poll(&pfd, 1, (int)left);
-        if (rc < 0 && errno == EINTR) continue;
-        if (rc <= 0) {
-            timed_out = rc == 0;
-            if (rc < 0) set_error(out, MPG_STEP_FAILED, "poll: %s", strerror(errno));
-            break;
-        }
-        char chunk[4096];
-        ssize_t n = read(pipefd[0], chunk, sizeof chunk);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) {
-            eof = true;
-            break;
-        }
-        size_t keep = len + (size_t)n > MAX_REPLY ? MAX_REPLY - len : (size_t)n;
-        memcpy(buf + len, chunk, keep);
-        len += keep;
-        if (!checker && memchr(buf, '\n', len)) sscanf(buf, "pid %ld", &checker);
-    }
-    close(pipefd[0]);
-    if (!buf) {
-        if (checker > 0) kill((pid_t)checker, SIGKILL);
+    reply = malloc(MPG_STEP_MAX_REPLY + 1);
+    if (settings.oom || !reply) {
         set_error(out, MPG_STEP_FAILED, "out of memory");
-        return;
+        goto done;
     }
-    if (timed_out) {
-        if (checker > 0) kill((pid_t)checker, SIGKILL);
-        set_error(out, MPG_STEP_TIMEOUT, "no answer within %d ms (a hung file system, or a FIFO, "
-                  "in the environment's paths?)", timeout_ms);
-    } else if (out->status == MPG_STEP_DONE && !parse_reply(buf, len, out)) {
-        set_error(out, MPG_STEP_FAILED, "%s", checker ? "the check ended without a result (killed, out of memory, "
-                  "or it could not switch to the job's user)" : "the check could not be started");
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
+        set_error(out, MPG_STEP_FAILED, "cannot create a socket pair: %s", strerror(errno));
+        goto done;
     }
-    free(buf);
+    void *stack = mmap(NULL, CHILD_STACK_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    if (stack == MAP_FAILED) {
+        set_error(out, MPG_STEP_FAILED, "out of memory");
+        goto done;
+    }
+    char *argv[] = {"mpiguard-step-check", NULL}, *envp[] = {NULL};
+    struct child_plan plan = {
+        .sock = sv[1],
+        .program = c->program,
+        .argv = argv,
+        .envp = envp,
+        .uid = step->uid,
+        .gid = step->gid,
+        .groups = step->groups,
+        .n_groups = step->n_groups,
+        .alarm_s = (unsigned)(c->timeout_ms / 1000 + 2),
+    };
+    sigset_t all, saved;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &saved);
+    pid_t pid = clone(child_exec, (char *)stack + CHILD_STACK_BYTES, CLONE_VM | CLONE_VFORK | SIGCHLD, &plan);
+    int clone_errno = errno;
+    pthread_sigmask(SIG_SETMASK, &saved, NULL);
+    munmap(stack, CHILD_STACK_BYTES);
+    if (pid < 0) {
+        set_error(out, MPG_STEP_FAILED, "cannot start a process: %s", strerror(clone_errno));
+        goto done;
+    }
+    close(sv[1]);
+    sv[1] = -1;
+    fcntl(sv[0], F_SETFL, O_NONBLOCK);
+
+    size_t sent = 0, len = 0;
+    bool sending = true, eof = false;
+    while (!eof) {
+        int64_t left = deadline - now_ns();
+        if (left <= 0) break;
+        struct pollfd pfd = {.fd = sv[0], .events = POLLIN | (sending ? POLLOUT : 0)};
+        int rc = poll(&pfd, 1, (int)((left + 999999) / 1000000));
+        if (rc < 0 && errno != EINTR) break;
+        if (rc <= 0) continue;
+        if (sending && (pfd.revents & (POLLOUT | POLLERR | POLLHUP))) {
+            ssize_t n = send(sv[0], settings.p + sent, settings.len - sent, MSG_NOSIGNAL | MSG_DONTWAIT);
+            if (n > 0 && (sent += (size_t)n) == settings.len) {
+                shutdown(sv[0], SHUT_WR);
+                sending = false;
+            } else if (n < 0 && errno != EAGAIN && errno != EINTR) {
+                sending = false; /* it stopped reading: its answer says why */
+            }
+        }
+        if (pfd.revents & (POLLIN | POLLERR | POLLHUP)) {
+            char chunk[16384];
+            ssize_t n = read(sv[0], chunk, sizeof chunk);
+            if (n > 0) {
+                size_t keep = len + (size_t)n > MPG_STEP_MAX_REPLY ? MPG_STEP_MAX_REPLY - len : (size_t)n;
+                memcpy(reply + len, chunk, keep);
+                len += keep;
+            } else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
+                eof = true;
+            }
+        }
+    }
+    int status = 0;
+    struct rusage ru = {0};
+    bool reaped = eof && reap(pid, deadline, &status, &ru);
+    bool timed_out = !reaped;
+    if (!reaped) {
+        kill(pid, SIGKILL);
+        reaped = reap(pid, now_ns() + (int64_t)KILL_GRACE_MS * 1000000, &status, &ru);
+    }
+    reply[len] = '\0';
+    if (timed_out)
+        set_error(out, MPG_STEP_TIMEOUT, "no answer within %d ms (a hung file system, or a FIFO, in the "
+                  "environment's paths?)%s", c->timeout_ms,
+                  reaped ? "" : "; the checker could not be stopped yet (stuck in the kernel)");
+    else if (!((status == 0 || status == -1) && parse_result(reply, len, out)))
+        explain_failure(c, step, reply, len, reaped, status, out);
+    if (reaped && status != -1)
+        out->cpu_ms = (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e3 +
+                      (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3;
+    else
+        out->cpu_ms = -1;
+done:
+    if (sv[0] >= 0) close(sv[0]);
+    if (sv[1] >= 0) close(sv[1]);
+    free(settings.p);
+    free(reply);
+    out->wall_ms = (double)(now_ns() - start) / 1e6;
+    out->caller_cpu_ms = thread_cpu_ms() - cpu0;
 }
 
 void mpg_step_result_free(struct mpg_step_result *r)

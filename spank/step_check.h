@@ -1,18 +1,22 @@
-/* step_check.h: the check of one job step on one node, bounded in time and run with the
- * user's own privileges.
+/* step_check.h: the check of one job step on one node, run by slurmstepd in mpiguard's own
+ * checker program (mpiguard-step-check), bounded in time and with the user's privileges.
  *
  * slurmstepd runs as root and serves the whole step: it must neither read a user's files as
  * root (a symlink to a root-only file would leak it) nor wait on them without bound (a FIFO,
- * a hung NFS server). So the check runs in a grandchild process that has dropped to the job's
- * uid, gid and groups for good (not dumpable, no new privileges, every inherited descriptor
- * closed, an alarm as its own deadline) and reports through a pipe. The caller waits at most
- * timeout_ms for that report, then kills the checker and goes on: the checker is orphaned
- * (reaped by init), so even one stuck in an unkillable NFS wait never holds up the step. No
- * program is executed: not the user's python, not their MPI, not ours. */
+ * a hung NFS server). And it has threads, so a child forked from it may only make
+ * async-signal-safe calls until it execs: a lock another thread held at the fork (malloc's,
+ * stdio's, the loader's, the time zone's) stays held in the child for ever. So slurmstepd
+ * forks, and the child, with system calls only, becomes the job's user for good (uid, gid,
+ * groups), sets no-new-privileges and an alarm, keeps only the socket to slurmstepd, and
+ * execs the checker. The settings and the step's environment go to it through that socket,
+ * the answer comes back the same way; at the end of the time budget slurmstepd kills the
+ * checker and reaps it, and goes on. No program of the user's is ever run: not their python,
+ * not their MPI. */
 #ifndef MPG_STEP_CHECK_H
 #define MPG_STEP_CHECK_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <sys/types.h>
 
 #include "core_dl.h"
@@ -24,16 +28,45 @@ struct mpg_step {
     const char *user;       /* the job's user name (for exemptions and syslog), or NULL */
     uid_t uid;
     gid_t gid;
-    const gid_t *groups;    /* supplementary groups of the job (may be NULL) */
-    int n_groups;
+    const gid_t *groups;    /* supplementary groups of the job */
+    int n_groups;           /* -1: keep the caller's (slurmstepd has set the job's already) */
     const char *const *env; /* the step's environment, "NAME=value", NULL-terminated */
     bool verbose;           /* srun --mpiguard=verbose: also what could not be inspected */
 };
 
+/* The site policy as slurmstepd read it, as root: parsed for the plugin's own decisions
+ * (user_override, log, log_socket), and its text for the checker, which cannot read a
+ * root-only file. */
+struct mpg_site_policy {
+    struct mpg_policy policy; /* the built-in defaults when the file is missing or broken */
+    char *text;               /* NULL: the checker uses the defaults too */
+    size_t len;
+    const char *path;
+    bool ok;                  /* false: err says why the defaults apply */
+    char err[600];
+};
+
+/* Reads and parses the policy at path (a FIFO or other non-regular file is an error, never
+ * a hang). Returns 0, or -1 with sp->err set and the defaults in sp->policy. */
+int mpg_site_policy_load(const struct mpg_core *core, const char *path, struct mpg_site_policy *sp);
+void mpg_site_policy_free(const struct mpg_core *core, struct mpg_site_policy *sp);
+
+struct mpg_step_checker {
+    const char *program; /* mpiguard-step-check */
+    const char *lib;     /* the libmpiguard it is to load (the one slurmstepd loaded) */
+    int timeout_ms;      /* the whole check, from fork to answer */
+};
+
+/* True when program may be trusted with a step's verdict: a regular file owned by root that
+ * only root may change (a user who could replace it could answer "nothing to report").
+ * Otherwise false with err saying why. One stat. */
+bool mpg_step_checker_trusted(const char *program, char *err, size_t errlen);
+
 enum mpg_step_status {
-    MPG_STEP_DONE = 0, /* the check ran; verdict and text are valid */
-    MPG_STEP_TIMEOUT,  /* no answer within the budget; the checker was killed */
-    MPG_STEP_FAILED,   /* the checker could not run or died (error says why) */
+    MPG_STEP_DONE = 0,    /* the check ran; verdict and text are valid */
+    MPG_STEP_TIMEOUT,     /* no answer within the budget; the checker was killed */
+    MPG_STEP_FAILED,      /* the checker ran but could not check, or died (error says why) */
+    MPG_STEP_UNAVAILABLE, /* the checker could not be started (missing, not executable) */
 };
 
 struct mpg_step_result {
@@ -41,15 +74,17 @@ struct mpg_step_result {
     enum mpg_severity verdict; /* after the site policy */
     char *codes;               /* "ABI_MISMATCH=warn,ENV_BUNDLED_MPI=block", or NULL */
     char *text;                /* what to show the user (first node only), or NULL */
-    double cpu_ms;             /* CPU time the checker used (user + system), -1 when unknown */
-    char error[512];           /* status != DONE: what went wrong, for people */
+    double wall_ms;            /* from fork to reaped */
+    double cpu_ms;             /* CPU time of the checker (user + system, exec and loader included) */
+    double caller_cpu_ms;      /* CPU time of the calling thread (fork, sending, reading) */
+    char error[768];           /* status != DONE: what went wrong, for people */
 };
 
-/* Runs the check. site: the site policy, already read by the caller (root); site_path: its
- * file, re-read by the checker only when the policy lets a user add their own. Never blocks
- * longer than timeout_ms (plus a few milliseconds to start and reap). */
-void mpg_step_check(const struct mpg_core *core, const struct mpg_policy *site, const char *site_path,
-                    const struct mpg_step *step, int timeout_ms, struct mpg_step_result *out);
+/* Runs the check. Never blocks longer than c->timeout_ms plus a short grace to reap a killed
+ * checker; one stuck where SIGKILL cannot reach it (an uninterruptible NFS wait) is left to
+ * be reaped later, by init once slurmstepd has exited. */
+void mpg_step_check(const struct mpg_step_checker *c, const struct mpg_site_policy *sp, const struct mpg_step *step,
+                    struct mpg_step_result *out);
 void mpg_step_result_free(struct mpg_step_result *r);
 
 #endif

@@ -435,11 +435,22 @@ static const char *env_get(const char *const *environ_, const char *name)
     return NULL;
 }
 
+int mpg_policy_read_file(const char *path, char **text, size_t *len, char *err, size_t errlen)
+{
+    return read_file(path, text, len, err, errlen);
+}
+
 int mpg_policy_load_effective(struct mpg_policy *p, const char *site_path,
                               const char *const *environ_, char *err, size_t errlen)
 {
     if (mpg_policy_load(p, site_path ? site_path : MPIGUARD_POLICY_FILE, err, errlen) < 0)
         return -1;
+    return mpg_policy_merge_user(p, environ_, err, errlen);
+}
+
+int mpg_policy_merge_user(struct mpg_policy *p, const char *const *environ_, char *err,
+                          size_t errlen)
+{
     const char *user_path = env_get(environ_, MPG_POLICY_USER_VAR);
     if (!p->user_override || !user_path || !*user_path)
         return 0;

@@ -16,6 +16,7 @@ SRC=$top_srcdir
 PLUGIN=${MPG_SPANK_PLUGIN:-$BUILD/spank/.libs/spank_mpiguard.so}
 CORELIB=${MPG_CORE_LIB:-$BUILD/src/.libs/libmpiguard.so.0}
 DRIVER=$BUILD/spank/step_check_driver
+CHECKER=${MPG_STEP_CHECKER:-$BUILD/spank/mpiguard-step-check}
 MPIGUARD=$BUILD/src/mpiguard
 TNAME=$(basename "$0" .sh)
 FAILS=0
@@ -55,6 +56,7 @@ san_env() { # prints the env words for a sanitized build
 
 [ -f "$CORELIB" ] || skip "libmpiguard not built at $CORELIB (run make)"
 [ -x "$DRIVER" ] || skip "the plugin's checker driver is not built at $DRIVER (configure found no slurm/spank.h? apt-get install libslurm-dev; make check builds it)"
+[ -x "$CHECKER" ] || skip "the checker program is not built at $CHECKER (make)"
 
 W=$(mktemp -d /var/tmp/mpg-slurm.XXXXXX) || skip "cannot create a folder in /var/tmp"
 chmod 755 "$W"
@@ -142,7 +144,7 @@ need_slurm() {
 # The budget is 10 s unless a case sets its own: a machine shared by parallel builds (or an
 # ASan build) can take seconds for what takes milliseconds alone.
 plugstack() {
-    echo "required $PLUGIN lib=$CORELIB policy=$S/policy.conf timeout=10 $*" > "$S/plugstack.conf"
+    echo "required $PLUGIN lib=$CORELIB checker=$CHECKER policy=$S/policy.conf timeout=10 $*" > "$S/plugstack.conf"
 }
 # policy TEXT: the site policy (log_socket always the test's).
 policy() {

@@ -9,11 +9,6 @@
 # libmpiguard and a hung file system (and fail-closed on request); syslog lines; Open MPI under
 # srun --mpi=pmix across both slurmd (mpi4py and mpiguard test-mpi) and MPICH under PMI-2.
 . "$(dirname "$0")/lib.sh"
-# GCC 12's ASan allocator is not fork-safe: a checker forked from the multithreaded slurmstepd
-# can inherit its lock held and stall until the time budget (seen: realpath -> malloc ->
-# SizeClassAllocator64 mutex). glibc's own malloc is fork-safe, so this is the sanitizer's,
-# not the plugin's; test_step_check.sh runs the checker under ASan without Slurm.
-[ -z "$SAN_PRELOAD" ] || skip "ASan build: GCC 12's ASan allocator deadlocks in a child forked from multithreaded slurmstepd (the checker runs under ASan in test_step_check.sh)"
 start_cluster
 make_modules
 make_venv "$U/venv"

@@ -22,12 +22,12 @@ mpich_env() { # ENV...: the driver with the MPICH module loaded and the venv act
 drive() { # TIMEOUT_MS [driver args]: as nobody, first node
     local t=$1
     shift
-    timeout 30 "$DRIVER" "$CORELIB" "$POL" "$t" "$USER_UID" "$USER_GID" --first "$@" >"$OUT" 2>&1
+    timeout 30 "$DRIVER" "$CORELIB" "$POL" "$t" "$USER_UID" "$USER_GID" --checker "$CHECKER" --first "$@" >"$OUT" 2>&1
     RC=$?
 }
 field() { sed -n "s/^$1 //p" "$OUT" | head -1; }
 
-mpich_env "$DRIVER" "$CORELIB" "$POL" 5000 "$USER_UID" "$USER_GID" --first >"$OUT" 2>&1
+mpich_env "$DRIVER" "$CORELIB" "$POL" 5000 "$USER_UID" "$USER_GID" --checker "$CHECKER" --first >"$OUT" 2>&1
 expect_eq "$(field status) $(field codes)" "done ABI_MISMATCH=warn" "the checker finds the mismatch"
 expect_grep '(mpiguard findings for job 1 step 0: ABI_MISMATCH=warn' "$OUT" "the user's text, with job and step"
 
@@ -35,7 +35,7 @@ expect_grep '(mpiguard findings for job 1 step 0: ABI_MISMATCH=warn' "$OUT" "the
 cp -a "$U/venv" "$U/evil"
 rm "$U/evil/pyvenv.cfg"
 ln -s /etc/shadow "$U/evil/pyvenv.cfg"
-env -i PATH="$U/evil/bin:/usr/bin:/bin" VIRTUAL_ENV="$U/evil" HOME="$U" "$DRIVER" "$CORELIB" "$POL" 5000 "$USER_UID" "$USER_GID" --first --verbose >"$OUT" 2>&1
+env -i PATH="$U/evil/bin:/usr/bin:/bin" VIRTUAL_ENV="$U/evil" HOME="$U" "$DRIVER" "$CORELIB" "$POL" 5000 "$USER_UID" "$USER_GID" --checker "$CHECKER" --first --verbose >"$OUT" 2>&1
 expect_eq "$(field status)" done "pyvenv.cfg -> /etc/shadow: the check completes"
 expect_grep "cannot read $U/evil/pyvenv.cfg" "$OUT" "pyvenv.cfg -> /etc/shadow: unreadable for the user, said so"
 expect_nogrep 'root:' "$OUT" "pyvenv.cfg -> /etc/shadow: nothing of it leaks"
@@ -45,13 +45,13 @@ cp -a "$U/venv" "$U/fifo"
 rm "$U/fifo/pyvenv.cfg"
 mkfifo "$U/fifo/pyvenv.cfg" "$U/fifo/lib/python3.11/site-packages/mpi4py.pth"
 chown -R nobody: "$U/fifo"
-env -i PATH="$U/fifo/bin:/usr/bin:/bin" VIRTUAL_ENV="$U/fifo" HOME="$U" "$DRIVER" "$CORELIB" "$POL" 3000 "$USER_UID" "$USER_GID" --first >"$OUT" 2>&1
+env -i PATH="$U/fifo/bin:/usr/bin:/bin" VIRTUAL_ENV="$U/fifo" HOME="$U" "$DRIVER" "$CORELIB" "$POL" 3000 "$USER_UID" "$USER_GID" --checker "$CHECKER" --first >"$OUT" 2>&1
 expect_eq "$(field status)" done "FIFOs in the env: the check completes"
 
 # A policy that is a FIFO is the caller's business (the plugin reads it as root): the reader
 # must not block on it either.
 mkfifo "$W/fifo.conf"
-"$DRIVER" "$CORELIB" "$W/fifo.conf" 3000 "$USER_UID" "$USER_GID" >"$OUT" 2>&1 </dev/null
+"$DRIVER" "$CORELIB" "$W/fifo.conf" 3000 "$USER_UID" "$USER_GID" --checker "$CHECKER" >"$OUT" 2>&1 </dev/null
 expect_grep "policy_error $W/fifo.conf: not a regular file" "$OUT" "policy FIFO: an error, not a hang"
 
 # 100,000 variables, and a 1 MB PATH (through a file: neither fits on a command line).
@@ -83,7 +83,7 @@ FUSE_PID=$!
 mounted() { grep -q " $FUSE_DIR fuse" /proc/mounts; }
 for _ in 1 2 3 4 5 6 7 8 9 10; do mounted && break; sleep 0.1; done
 if mounted; then
-    env -i PATH="$FUSE_DIR/bin:/usr/bin:/bin" HOME="$U" "$DRIVER" "$CORELIB" "$POL" 500 "$USER_UID" "$USER_GID" --first >"$OUT" 2>&1
+    env -i PATH="$FUSE_DIR/bin:/usr/bin:/bin" HOME="$U" "$DRIVER" "$CORELIB" "$POL" 500 "$USER_UID" "$USER_GID" --checker "$CHECKER" --first >"$OUT" 2>&1
     ms=$(field elapsed_ms)
     expect_eq "$(field status)" timeout "hung file system: timeout"
     awk -v m="$ms" 'BEGIN { exit !(m >= 500 && m < 1500) }' && pass "hung file system: gave up after the 500 ms budget ($ms ms)" ||
@@ -99,7 +99,7 @@ flapper=$!
 bad=0
 for _ in $(seq 30); do
     env -i PATH="$U/flap/bin:$MOD/bin:/usr/bin:/bin" VIRTUAL_ENV="$U/flap" LMOD_FAMILY_MPI=mpich MPI_HOME="$MOD" \
-        LD_LIBRARY_PATH="$MOD/lib" HOME="$U" "$DRIVER" "$CORELIB" "$POL" 5000 "$USER_UID" "$USER_GID" --first >"$OUT" 2>&1
+        LD_LIBRARY_PATH="$MOD/lib" HOME="$U" "$DRIVER" "$CORELIB" "$POL" 5000 "$USER_UID" "$USER_GID" --checker "$CHECKER" --first >"$OUT" 2>&1
     [ "$(field status)" = done ] || { bad=$((bad + 1)); cat "$OUT" >&2; }
 done
 kill "$flapper" 2>/dev/null
@@ -107,8 +107,8 @@ wait "$flapper" 2>/dev/null
 expect_eq "$bad" 0 "env deleted mid-check (30 checks racing 200 delete/copy cycles): every check completed"
 
 # libmpiguard missing or not ours.
-"$DRIVER" "$W/nonexistent.so" "$POL" 1000 "$USER_UID" "$USER_GID" >"$OUT" 2>&1
+"$DRIVER" "$W/nonexistent.so" "$POL" 1000 "$USER_UID" "$USER_GID" --checker "$CHECKER" >"$OUT" 2>&1
 expect_grep "cannot load $W/nonexistent.so" "$OUT" "libmpiguard missing: a clear error"
-"$DRIVER" "$(ldconfig -p | sed -n 's/.*libz.so.1.*=> //p' | head -1)" "$POL" 1000 "$USER_UID" "$USER_GID" >"$OUT" 2>&1
+"$DRIVER" "$(ldconfig -p | sed -n 's/.*libz.so.1.*=> //p' | head -1)" "$POL" 1000 "$USER_UID" "$USER_GID" --checker "$CHECKER" >"$OUT" 2>&1
 expect_grep "has no mpg_check (a libmpiguard older than this plugin?)" "$OUT" "a library that is not libmpiguard: a clear error"
 finish
