@@ -33,7 +33,7 @@ int mpg_core_open(struct mpg_core *core, const char *path, char *err, size_t err
     REQUIRED(policy_free, "mpg_policy_free");
     REQUIRED(policy_read_file, "mpg_policy_read_file");
     REQUIRED(policy_parse, "mpg_policy_parse");
-    REQUIRED(policy_merge_user, "mpg_policy_merge_user");
+    REQUIRED(policy_merge_user_text, "mpg_policy_merge_user_text");
     REQUIRED(policy_exempt, "mpg_policy_exempt");
     REQUIRED(policy_apply, "mpg_policy_apply");
     REQUIRED(severity_name, "mpg_severity_name");

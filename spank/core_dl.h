@@ -27,7 +27,8 @@ struct mpg_core {
     int (*policy_read_file)(const char *path, char **text, size_t *len, char *err, size_t errlen);
     int (*policy_parse)(struct mpg_policy *p, const char *text, size_t len, const char *name, char *err,
                         size_t errlen);
-    int (*policy_merge_user)(struct mpg_policy *p, const char *const *environ, char *err, size_t errlen);
+    int (*policy_merge_user_text)(struct mpg_policy *p, const char *text, size_t len, const char *name, char *err,
+                                  size_t errlen);
     bool (*policy_exempt)(const struct mpg_policy *p, const char *user, const char *env_prefix);
     void (*policy_apply)(const struct mpg_policy *p, struct mpg_report *r);
     const char *(*severity_name)(enum mpg_severity s);

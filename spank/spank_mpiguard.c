@@ -284,7 +284,8 @@ int slurm_spank_user_init(spank_t sp, int ac, char **av)
         .env = (const char *const *)env,
         .verbose = verbose,
     };
-    struct mpg_step_checker checker = {.program = g.args.checker, .lib = g.args.lib, .timeout_ms = g.args.timeout_ms};
+    struct mpg_step_checker checker = {
+        .core = &g.core, .program = g.args.checker, .lib = g.args.lib, .timeout_ms = g.args.timeout_ms};
     struct mpg_step_result res;
     mpg_step_check(&checker, &g.site, &step, &res);
     slurm_verbose("mpiguard: job step %s.%s checked in %.2f ms (checker CPU %.2f ms, slurmstepd CPU %.2f ms): %s",

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "step_protocol.h"
+#include "step_verdict.h"
 
 /* After SIGKILL, how long to wait for the checker to be gone before leaving it. */
 #define KILL_GRACE_MS 100
@@ -131,24 +132,10 @@ static bool build_settings(struct buf *b, const struct mpg_step_checker *c, cons
 {
     size_t env_bytes = 0;
     for (const char *const *e = s->env; e && *e; e++) env_bytes += strlen(*e) + 1;
-    if (env_bytes + (sp->text ? sp->len : 0) + 8192 > MPG_STEP_MAX_SETTINGS) return false;
+    if (env_bytes + 8192 > MPG_STEP_MAX_SETTINGS) return false;
     buf_add(b, MPG_STEP_MAGIC, strlen(MPG_STEP_MAGIC));
     buf_setting(b, "lib", c->lib);
-    buf_setting(b, "job", s->job);
-    buf_setting(b, "step", s->step);
-    buf_setting(b, "node", s->node);
-    buf_setting(b, "user", s->user && *s->user ? s->user : "-");
-    buf_setting(b, "first", s->first_node ? "1" : "0");
-    buf_setting(b, "verbose", s->verbose ? "1" : "0");
-    if (sp->text) {
-        char head[64];
-        snprintf(head, sizeof head, "%zu ", sp->len);
-        buf_add(b, "policy ", 7);
-        buf_add(b, head, strlen(head));
-        buf_add(b, sp->path, strlen(sp->path));
-        buf_add(b, "\n", 1);
-        buf_add(b, sp->text, sp->len);
-    }
+    buf_setting(b, "user_policy", sp->policy.user_override ? "1" : "0");
     buf_add(b, "env\n", 4);
     for (const char *const *e = s->env; e && *e; e++) buf_add(b, *e, strlen(*e) + 1);
     return true;
@@ -283,33 +270,10 @@ static void first_stray_line(const char *reply, size_t len, char *line, size_t s
         size_t n = nl ? (size_t)(nl - (reply + pos)) : len - pos;
         const char *l = reply + pos;
         pos += n + 1;
-        if (n == 0 || strncmp(l, "result ", 7) == 0 || strncmp(l, "error ", 6) == 0 || strncmp(l, "setup ", 6) == 0)
-            continue;
+        if (n == 0 || strncmp(l, "error ", 6) == 0 || strncmp(l, "setup ", 6) == 0) continue;
         snprintf(line, size, ": %.*s", (int)(n < 300 ? n : 300), l);
         return;
     }
-}
-
-/* Understands a reply that came with exit status 0 (or an unknown one). Only the protocol's
- * lines may be there: anything else (a sanitizer's report, say) makes it a failed check. */
-static bool parse_result(char *reply, size_t len, struct mpg_step_result *out)
-{
-    if (len < 7 || strncmp(reply, "result ", 7) != 0) return false;
-    char *nl = memchr(reply, '\n', len);
-    if (!nl) return false;
-    *nl = '\0';
-    int verdict;
-    char codes[4096];
-    size_t text_len;
-    if (sscanf(reply, "result %d %4095s %zu", &verdict, codes, &text_len) != 3 || verdict < MPG_SEV_OK ||
-        verdict > MPG_SEV_BLOCK)
-        return false;
-    char *text = nl + 1;
-    if ((size_t)(reply + len - text) != text_len) return false; /* cut short, or followed by more */
-    out->verdict = (enum mpg_severity)verdict;
-    out->codes = strcmp(codes, "-") == 0 ? NULL : strdup(codes);
-    out->text = text_len ? strndup(text, text_len) : NULL;
-    return true;
 }
 
 static void explain_failure(const struct mpg_step_checker *c, const struct mpg_step *s, char *reply, size_t len,
@@ -317,7 +281,9 @@ static void explain_failure(const struct mpg_step_checker *c, const struct mpg_s
 {
     char what[64];
     int err;
-    for (size_t pos = 0; pos < len;) {
+    size_t magic = strlen(MPG_STEP_REPORT_MAGIC);
+    bool report = len >= magic && memcmp(reply, MPG_STEP_REPORT_MAGIC, magic) == 0;
+    for (size_t pos = 0; !report && pos < len;) {
         char *l = reply + pos, *nl = memchr(l, '\n', len - pos);
         size_t n = nl ? (size_t)(nl - l) : len - pos;
         pos += n + 1;
@@ -336,8 +302,21 @@ static void explain_failure(const struct mpg_step_checker *c, const struct mpg_s
             return;
         }
     }
-    char stray[320], how[96];
-    first_stray_line(reply, len, stray, sizeof stray);
+    char stray[320], how[96], bad[128] = "";
+    if (report) {
+        /* A report, but broken, or followed by something (a sanitizer's), or a bad exit. */
+        struct mpg_step_report sr;
+        if (mpg_step_report_parse(reply, len, &sr, bad, sizeof bad)) mpg_step_report_free(&sr);
+        stray[0] = '\0';
+        static const char end_record[] = "\nend 0\n\n";
+        const char *end = memmem(reply, len, end_record, sizeof end_record - 1);
+        if (end) {
+            end += sizeof end_record - 1;
+            first_stray_line(end, len - (size_t)(end - reply), stray, sizeof stray);
+        }
+    } else {
+        first_stray_line(reply, len, stray, sizeof stray);
+    }
     if (!reaped)
         snprintf(how, sizeof how, "still running");
     else if (status == -1)
@@ -346,7 +325,8 @@ static void explain_failure(const struct mpg_step_checker *c, const struct mpg_s
         snprintf(how, sizeof how, "killed by signal %d, %s", WTERMSIG(status), strsignal(WTERMSIG(status)));
     else
         snprintf(how, sizeof how, "exit status %d", WEXITSTATUS(status));
-    set_error(out, MPG_STEP_FAILED, "the checker %s gave no valid answer (%s)%s", c->program, how, stray);
+    set_error(out, MPG_STEP_FAILED, "the checker %s gave no valid answer (%s%s%s)%s", c->program, how,
+              bad[0] ? ", " : "", bad, stray);
 }
 
 void mpg_step_check(const struct mpg_step_checker *c, const struct mpg_site_policy *sp, const struct mpg_step *step,
@@ -446,8 +426,16 @@ void mpg_step_check(const struct mpg_step_checker *c, const struct mpg_site_poli
         set_error(out, MPG_STEP_TIMEOUT, "no answer within %d ms (a hung file system, or a FIFO, in the "
                   "environment's paths?)%s", c->timeout_ms,
                   reaped ? "" : "; the checker could not be stopped yet (stuck in the kernel)");
-    else if (!((status == 0 || status == -1) && parse_result(reply, len, out)))
-        explain_failure(c, step, reply, len, reaped, status, out);
+    else {
+        struct mpg_step_report sr;
+        char why[128];
+        if ((status == 0 || status == -1) && mpg_step_report_parse(reply, len, &sr, why, sizeof why)) {
+            mpg_step_decide(c->core, sp, step, &sr, out);
+            mpg_step_report_free(&sr);
+        } else {
+            explain_failure(c, step, reply, len, reaped, status, out);
+        }
+    }
     if (reaped && status != -1)
         out->cpu_ms = (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e3 +
                       (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3;

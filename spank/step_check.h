@@ -8,9 +8,10 @@
  * stdio's, the loader's, the time zone's) stays held in the child for ever. So slurmstepd
  * forks, and the child, with system calls only, becomes the job's user for good (uid, gid,
  * groups), sets no-new-privileges and an alarm, keeps only the socket to slurmstepd, and
- * execs the checker. The settings and the step's environment go to it through that socket,
- * the answer comes back the same way; at the end of the time budget slurmstepd kills the
- * checker and reaps it, and goes on. No program of the user's is ever run: not their python,
+ * execs the checker. The step's environment goes to it through that socket, what it found
+ * comes back the same way, and slurmstepd decides (step_verdict.c: the site policy, the
+ * verdict, the user's text, syslog); at the end of the time budget slurmstepd kills the
+ * checker, reaps it, and goes on. No program of the user's is ever run: not their python,
  * not their MPI. */
 #ifndef MPG_STEP_CHECK_H
 #define MPG_STEP_CHECK_H
@@ -34,12 +35,12 @@ struct mpg_step {
     bool verbose;           /* srun --mpiguard=verbose: also what could not be inspected */
 };
 
-/* The site policy as slurmstepd read it, as root: parsed for the plugin's own decisions
- * (user_override, log, log_socket), and its text for the checker, which cannot read a
- * root-only file. */
+/* The site policy as slurmstepd read it, as root: parsed, and its text, from which a step's
+ * policy is parsed afresh when the site lets users add their own (step_verdict.c). The
+ * checker never sees it: a site may keep its policy readable by root only. */
 struct mpg_site_policy {
     struct mpg_policy policy; /* the built-in defaults when the file is missing or broken */
-    char *text;               /* NULL: the checker uses the defaults too */
+    char *text;               /* NULL: missing or broken */
     size_t len;
     const char *path;
     bool ok;                  /* false: err says why the defaults apply */
@@ -52,6 +53,7 @@ int mpg_site_policy_load(const struct mpg_core *core, const char *path, struct m
 void mpg_site_policy_free(const struct mpg_core *core, struct mpg_site_policy *sp);
 
 struct mpg_step_checker {
+    const struct mpg_core *core; /* libmpiguard in slurmstepd, for the decision */
     const char *program; /* mpiguard-step-check */
     const char *lib;     /* the libmpiguard it is to load (the one slurmstepd loaded) */
     int timeout_ms;      /* the whole check, from fork to answer */

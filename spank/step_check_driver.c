@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "core_dl.h"
@@ -91,6 +92,7 @@ int main(int argc, char **argv)
         printf("status unavailable\nerror %s\n", err);
         return 1;
     }
+    checker.core = &core;
     struct mpg_site_policy site;
     if (mpg_site_policy_load(&core, argv[2], &site) != 0) printf("policy_error %s\n", site.err);
 
@@ -99,11 +101,13 @@ int main(int argc, char **argv)
         res = (struct mpg_step_result){.status = MPG_STEP_UNAVAILABLE};
     else
         mpg_step_check(&checker, &site, &step, &res);
+    /* The checker was reaped (or never started): the driver has no child left, not even a zombie. */
+    bool children = waitpid(-1, NULL, WNOHANG) >= 0;
     if (res.status == MPG_STEP_UNAVAILABLE && !res.error[0]) snprintf(res.error, sizeof res.error, "%s", err);
     static const char *const names[] = {"done", "timeout", "failed", "unavailable"};
-    printf("status %s\nverdict %s\ncodes %s\nelapsed_ms %.2f\ncpu_ms %.2f\ncaller_cpu_ms %.3f\nerror %s\n--- text\n%s",
-           names[res.status], core.severity_name(res.verdict), res.codes ? res.codes : "-", res.wall_ms, res.cpu_ms,
-           res.caller_cpu_ms, res.error, res.text ? res.text : "");
+    printf("status %s\nverdict %s\ncodes %s\nelapsed_ms %.2f\ncpu_ms %.2f\ncaller_cpu_ms %.3f\nchildren %s\nerror %s\n"
+           "--- text\n%s", names[res.status], core.severity_name(res.verdict), res.codes ? res.codes : "-", res.wall_ms,
+           res.cpu_ms, res.caller_cpu_ms, children ? "left" : "none", res.error, res.text ? res.text : "");
     int rc = res.status == MPG_STEP_DONE ? 0 : 1;
     mpg_step_result_free(&res);
     mpg_site_policy_free(&core, &site);

@@ -3,10 +3,10 @@
  *
  * slurmstepd forks it and, before exec, makes it the job's user for good (uid, gid, groups),
  * sets no-new-privileges, an alarm, and leaves it only the socket to slurmstepd as stdin,
- * stdout and stderr (step_check.c). What to check arrives on stdin (step_protocol.h); the
- * answer goes to stdout. It reads the user's files with the user's rights only, runs no
- * program, and writes nothing but the answer and, from the step's first node, the syslog
- * lines of the findings. Not meant to be run by hand. */
+ * stdout and stderr (step_check.c). The step's environment arrives on stdin; what the check
+ * found goes to stdout (step_protocol.h), before any policy: slurmstepd decides. It reads the
+ * user's files with the user's rights only, runs no program, writes nothing else. Not meant
+ * to be run by hand. */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -19,15 +19,11 @@
 #include "core_dl.h"
 #include "step_protocol.h"
 
-#define MAX_PROBLEMS_SHOWN 3
-
 struct settings {
     char *buf; /* everything read from stdin; the fields below point into it */
     size_t len;
-    const char *lib, *job, *step, *node, *user, *policy_name;
-    bool first, verbose;
-    const char *policy;
-    size_t policy_len;
+    const char *lib;
+    bool user_policy; /* read the user's own policy file (MPIGUARD_POLICY) */
     const char **env; /* NULL-terminated, with MPIGUARD_NO_CACHE=1 first */
 };
 
@@ -103,24 +99,10 @@ static const char *parse_settings(struct settings *s)
         if (strcmp(key, "env") == 0) break;
         if (!value) return "a setting without a value";
         if (strcmp(key, "lib") == 0) s->lib = value;
-        else if (strcmp(key, "job") == 0) s->job = value;
-        else if (strcmp(key, "step") == 0) s->step = value;
-        else if (strcmp(key, "node") == 0) s->node = value;
-        else if (strcmp(key, "user") == 0) s->user = strcmp(value, "-") == 0 ? NULL : value;
-        else if (strcmp(key, "first") == 0) s->first = strcmp(value, "1") == 0;
-        else if (strcmp(key, "verbose") == 0) s->verbose = strcmp(value, "1") == 0;
-        else if (strcmp(key, "policy") == 0) {
-            char *name;
-            unsigned long long n = strtoull(value, &name, 10);
-            if (*name != ' ' || n > (unsigned long long)(end - p)) return "a truncated policy";
-            s->policy_name = name + 1;
-            s->policy = p;
-            s->policy_len = (size_t)n;
-            p += n;
-        }
+        else if (strcmp(key, "user_policy") == 0) s->user_policy = strcmp(value, "1") == 0;
         /* Unknown keys are skipped: a newer plugin may say more. */
     }
-    if (!s->lib || !s->job || !s->step || !s->node) return "settings incomplete";
+    if (!s->lib) return "settings incomplete";
     size_t count = 0;
     for (char *q = p; q < end; q += strlen(q) + 1) count++;
     s->env = calloc(count + 2, sizeof *s->env);
@@ -134,100 +116,54 @@ static const char *parse_settings(struct settings *s)
     return NULL;
 }
 
-static void log_findings(const struct mpg_core *core, const struct mpg_policy *p, const struct mpg_report *r,
-                         const struct settings *s)
+static const char *env_get(const char *const *env, const char *name)
 {
-    if (!p->log || !core->log_send) return;
-    char module[512];
-    if (r->module.loaded)
-        snprintf(module, sizeof module, "%s%s%s", r->module.name ? r->module.name : "?",
-                 r->module.version ? "/" : "", r->module.version ? r->module.version : "");
-    for (size_t i = 0; i < r->n_findings; i++) {
-        const struct mpg_finding *f = &r->findings[i];
-        struct mpg_log_entry e = {
-            .code = f->code,
-            .action = core->severity_name(f->severity),
-            .source = "slurm",
-            .user = s->user,
-            .module = r->module.loaded ? module : NULL,
-            .env_kind = core->env_kind_name(r->env.kind),
-            .env_name = r->env.name,
-            .prefix = r->env.prefix,
-            .job = s->job,
-            .step = s->step,
-            .node = s->node,
-            .fix = f->fix, /* the formatter keeps its first line */
-        };
-        core->log_send(p->log_socket, &e);
-    }
-}
-
-static void render(const struct mpg_core *core, const struct mpg_report *r, const struct settings *s, FILE *out,
-                   const char *codes)
-{
-    core->report_text(r, out, false, false);
-    if (r->n_findings)
-        fprintf(out, "(mpiguard findings for job %s step %s: %s; details: mpiguard check)\n", s->job, s->step,
-                codes);
-    size_t shown = s->verbose || r->n_problems < MAX_PROBLEMS_SHOWN ? r->n_problems : MAX_PROBLEMS_SHOWN;
-    for (size_t i = 0; i < shown; i++)
-        fprintf(out, "mpiguard: note: step %s.%s: not fully inspected: %s\n", s->job, s->step, r->problems[i]);
-    if (shown < r->n_problems)
-        fprintf(out, "mpiguard: note: ... and %zu more (srun --mpiguard=verbose shows them)\n",
-                r->n_problems - shown);
+    size_t n = strlen(name);
+    for (; *env; env++)
+        if (strncmp(*env, name, n) == 0 && (*env)[n] == '=') return *env + n + 1;
+    return NULL;
 }
 
 static int check(const struct mpg_core *core, const struct settings *s)
 {
-    struct mpg_policy policy;
-    char err[600];
-    if (!s->policy || core->policy_parse(&policy, s->policy, s->policy_len, s->policy_name, err, sizeof err) != 0)
-        core->policy_defaults(&policy); /* slurmstepd already told the user why */
-    const char *user_err = NULL;
-    if (policy.user_override && core->policy_merge_user(&policy, s->env, err, sizeof err) != 0) user_err = err;
+    /* The user's own policy, read here with their rights, merged by slurmstepd (and only
+     * where the site allows it). */
+    const char *user_path = s->user_policy ? env_get(s->env, "MPIGUARD_POLICY") : NULL;
+    char *user_text = NULL, user_err[700] = "";
+    size_t user_len = 0;
+    if (user_path && *user_path) {
+        char err[600];
+        int rc = core->policy_read_file(user_path, &user_text, &user_len, err, sizeof err);
+        if (rc > 0)
+            snprintf(user_err, sizeof user_err, "%s: MPIGUARD_POLICY names a file that does not exist", user_path);
+        else if (rc < 0)
+            snprintf(user_err, sizeof user_err, "%s", err);
+    }
 
     struct mpg_input in = {.environ = s->env};
     struct mpg_report *r = core->check(&in);
     if (!r) {
-        core->policy_free(&policy);
+        free(user_text);
         return answer_error("out of memory");
     }
-    char *codes = NULL, *text = NULL;
-    size_t codes_len = 0, text_len = 0;
-    bool exempt = core->policy_exempt(&policy, s->user, r->env.prefix);
-    if (!exempt) core->policy_apply(&policy, r);
-    FILE *c = open_memstream(&codes, &codes_len);
-    if (c) {
-        for (size_t i = 0; !exempt && i < r->n_findings; i++)
-            fprintf(c, "%s%s=%s", i ? "," : "", r->findings[i].code, core->severity_name(r->findings[i].severity));
-        fclose(c);
-    }
-    if (codes && s->first && !exempt) {
-        FILE *t = open_memstream(&text, &text_len);
-        if (t) {
-            if (user_err) fprintf(t, "mpiguard: note: your own policy is not used: %s\n", user_err);
-            render(core, r, s, t, codes);
-            fclose(t);
+    char *report = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&report, &len);
+    if (out) {
+        mpg_step_report_write(out, r, user_text, user_len, user_text ? user_path : NULL, user_err[0] ? user_err : NULL);
+        if (fclose(out) != 0) {
+            free(report);
+            report = NULL;
         }
-        log_findings(core, &policy, r, s);
     }
     int rc = 0;
-    char line[4096 + 64];
-    int n = codes ? snprintf(line, sizeof line, "result %d %s %zu\n", exempt ? (int)MPG_SEV_OK : (int)r->verdict,
-                             codes[0] ? codes : "-", text_len < MPG_STEP_MAX_TEXT ? text_len : MPG_STEP_MAX_TEXT)
-                  : -1;
-    if (!codes || (s->first && !exempt && !text))
+    if (!report)
         rc = answer_error("out of memory");
-    else if (n < 0 || (size_t)n >= sizeof line)
-        rc = answer_error("too many findings to report");
-    else {
-        write_all(line, (size_t)n);
-        write_all(text, text_len < MPG_STEP_MAX_TEXT ? text_len : MPG_STEP_MAX_TEXT);
-    }
-    free(codes);
-    free(text);
+    else
+        write_all(report, len);
+    free(report);
+    free(user_text);
     core->report_free(r);
-    core->policy_free(&policy);
     return rc;
 }
 

@@ -445,12 +445,6 @@ int mpg_policy_load_effective(struct mpg_policy *p, const char *site_path,
 {
     if (mpg_policy_load(p, site_path ? site_path : MPIGUARD_POLICY_FILE, err, errlen) < 0)
         return -1;
-    return mpg_policy_merge_user(p, environ_, err, errlen);
-}
-
-int mpg_policy_merge_user(struct mpg_policy *p, const char *const *environ_, char *err,
-                          size_t errlen)
-{
     const char *user_path = env_get(environ_, MPG_POLICY_USER_VAR);
     if (!p->user_override || !user_path || !*user_path)
         return 0;
@@ -465,18 +459,25 @@ int mpg_policy_merge_user(struct mpg_policy *p, const char *const *environ_, cha
     }
     if (rc < 0)
         return -1;
+    rc = mpg_policy_merge_user_text(p, text, len, user_path, err, errlen);
+    free(text);
+    return rc;
+}
+
+int mpg_policy_merge_user_text(struct mpg_policy *p, const char *text, size_t len,
+                               const char *name, char *err, size_t errlen)
+{
+    if (!p->user_override)
+        return 0;
     struct mpg_policy merged;
     if (policy_copy(&merged, p) < 0) {
         mpg_policy_free(&merged);
-        free(text);
-        snprintf(err, errlen, "%s: out of memory", user_path);
+        snprintf(err, errlen, "%s: out of memory", name);
         return -1;
     }
-    struct parser ps = {.p = &merged, .name = user_path, .user = true, .err = err,
+    struct parser ps = {.p = &merged, .name = name, .user = true, .err = err,
                         .errlen = errlen};
-    rc = parse_into(&ps, text, len);
-    free(text);
-    if (rc < 0) {
+    if (parse_into(&ps, text, len) < 0) {
         mpg_policy_free(&merged);
         return -1;
     }

@@ -85,17 +85,19 @@ MPG_POLICY_API int mpg_policy_load_effective(struct mpg_policy *p, const char *s
 
 /* Reads the policy file at path the way mpg_policy_load does (a regular file only, opened
  * without blocking, at most 1 MB), for a caller that hands the text to another process to
- * parse (the Slurm plugin reads the site's file as root; its unprivileged checker parses it).
+ * parse (the Slurm plugin's checker reads a user's file with the user's rights; slurmstepd
+ * parses it).
  * Returns 0 with *text (malloc'd, not NUL-terminated) and *len; 1 when the file does not
  * exist; -1 with err set. */
 MPG_POLICY_API int mpg_policy_read_file(const char *path, char **text, size_t *len, char *err,
                                         size_t errlen);
 
-/* The second half of mpg_policy_load_effective for a site policy already in p: when p
- * allows it, the user's file named by MPIGUARD_POLICY in environ (NULL: the process's)
- * overrides its [actions] and export_mpicc. Returns 0 or -1 with err set (p unchanged). */
-MPG_POLICY_API int mpg_policy_merge_user(struct mpg_policy *p, const char *const *environ,
-                                         char *err, size_t errlen);
+/* The second half of mpg_policy_load_effective, for a user's policy text read elsewhere (the
+ * Slurm plugin's checker reads it with the user's rights; slurmstepd merges it as root): when
+ * p allows it, the text's [actions] and export_mpicc override p's. name is used in messages.
+ * Returns 0 (p unchanged when p does not allow it) or -1 with err set (p unchanged). */
+MPG_POLICY_API int mpg_policy_merge_user_text(struct mpg_policy *p, const char *text, size_t len,
+                                              const char *name, char *err, size_t errlen);
 
 /* The action for a finding code. */
 MPG_POLICY_API enum mpg_action mpg_policy_action(const struct mpg_policy *p, const char *code);

@@ -111,4 +111,71 @@ expect_eq "$bad" 0 "env deleted mid-check (30 checks racing 200 delete/copy cycl
 expect_grep "cannot load $W/nonexistent.so" "$OUT" "libmpiguard missing: a clear error"
 "$DRIVER" "$(ldconfig -p | sed -n 's/.*libz.so.1.*=> //p' | head -1)" "$POL" 1000 "$USER_UID" "$USER_GID" --checker "$CHECKER" >"$OUT" 2>&1
 expect_grep "has no mpg_check (a libmpiguard older than this plugin?)" "$OUT" "a library that is not libmpiguard: a clear error"
+
+# The decision is slurmstepd's (root's), from a policy the checker never sees: a site policy
+# readable by root only still applies, and a user's own policy counts only where the site
+# allows it.
+ROOT_POL=$W/root-only.conf
+printf '[general]\nlog = no\n[actions]\nABI_MISMATCH = block\n' > "$ROOT_POL"
+chmod 600 "$ROOT_POL"
+printf '[actions]\nABI_MISMATCH = note\n' > "$U/mine.conf"
+chown nobody: "$U/mine.conf"
+mpich_env MPIGUARD_POLICY="$U/mine.conf" "$DRIVER" "$CORELIB" "$ROOT_POL" 5000 "$USER_UID" "$USER_GID" --checker "$CHECKER" --first >"$OUT" 2>&1
+expect_eq "$(field status) $(field verdict) $(field codes)" "done block ABI_MISMATCH=block" "a root-only site policy blocks; the user's MPIGUARD_POLICY does not count without user_override"
+printf '[general]\nlog = no\nuser_override = yes\n[actions]\nABI_MISMATCH = block\n' > "$ROOT_POL"
+mpich_env MPIGUARD_POLICY="$U/mine.conf" "$DRIVER" "$CORELIB" "$ROOT_POL" 5000 "$USER_UID" "$USER_GID" --checker "$CHECKER" --first >"$OUT" 2>&1
+expect_eq "$(field verdict) $(field codes)" "note ABI_MISMATCH=note" "user_override = yes: the user's own policy (read as the user) applies"
+chmod 600 "$U/mine.conf"
+chown root: "$U/mine.conf"
+mpich_env MPIGUARD_POLICY="$U/mine.conf" "$DRIVER" "$CORELIB" "$ROOT_POL" 5000 "$USER_UID" "$USER_GID" --checker "$CHECKER" --first >"$OUT" 2>&1
+expect_eq "$(field verdict) $(field codes)" "block ABI_MISMATCH=block" "a 'user policy' the user cannot read is not used (read with the user's rights)"
+expect_grep "your own policy is not used: $U/mine.conf: cannot open: Permission denied" "$OUT" "... and the user is told why"
+
+# What the checker program gets: exec'd as the job's user with the job's groups only, no
+# new privileges, an empty environment and one argument, no descriptor of the caller's but
+# the socket; the step's environment arrives on its stdin. A stand-in records it all.
+FAKE=$W/fake-checker
+{
+    echo '#!/bin/sh'
+    echo "{ id -u; id -G; echo \"argv \$0 \$#\"; env | sed 's/^/environ /'; grep NoNewPrivs /proc/self/status"
+    echo "  ls -l /proc/\$\$/fd/ | sed 's/^/fd /'; } > '$U/fake.out' 2>&1"
+    echo "cat > '$U/fake.stdin'"
+    echo "printf 'mpiguard-step-report 1\\nend 0\\n\\n'"
+} > "$FAKE"
+chmod 755 "$FAKE"
+mpich_env "$DRIVER" "$CORELIB" "$POL" 5000 "$USER_UID" "$USER_GID" --checker "$FAKE" --groups 0 --first \
+    >"$OUT" 2>&1 7>"$W/caller-secret"
+expect_eq "$(field status) $(field verdict)" "done ok" "stand-in checker: an empty report is a clean step"
+expect_eq "$(sed -n 1,2p "$U/fake.out" | tr '\n' ' ')" "$USER_UID $USER_GID " "the checker runs as the job's uid, gid, and groups only"
+expect_grep "^argv .* 0$" "$U/fake.out" "no arguments: nothing of the step's on its command line"
+expect_nogrep "^environ \(VIRTUAL_ENV\|PATH=$U\|LD_\)" "$U/fake.out" "nothing of the step's in its environment"
+expect_grep "^NoNewPrivs:.*1" "$U/fake.out" "no new privileges"
+expect_grep "^fd " "$U/fake.out" "the stand-in listed its descriptors"
+expect_nogrep "caller-secret" "$U/fake.out" "no descriptor of the caller's but the socket"
+expect_eq "$(tr '\0' '\n' < "$U/fake.stdin" | grep -c "^VIRTUAL_ENV=$U/venv$")" 1 "the step's environment arrives on stdin"
+expect_grep "^user_policy 0$" "$U/fake.stdin" "the settings say whether the user's policy counts"
+expect_nogrep "ABI_MISMATCH\|log = " "$U/fake.stdin" "the site policy is not sent to the checker"
+
+# A checker that never answers is killed and reaped at the budget; one that answers nonsense,
+# or is missing, or could be replaced by a user, is a failed check with a clear reason.
+printf '#!/bin/sh\nexec sleep 30\n' > "$FAKE"
+drive 300 --checker "$FAKE"
+expect_eq "$(field status) $(field children)" "timeout none" "a checker that never answers: killed and reaped at the budget"
+ms=$(field elapsed_ms)
+awk -v m="$ms" 'BEGIN { exit !(m >= 300 && m < 1300) }' && pass "... within the budget ($ms ms for 300)" ||
+    fail "a silent checker took $ms ms for a 300 ms budget"
+printf '#!/bin/sh\necho "result 0 - 0"\n' > "$FAKE"
+drive 3000 --checker "$FAKE"
+expect_eq "$(field status) $(field children)" "failed none" "a checker that answers nonsense: a failed check"
+expect_grep "gave no valid answer (exit status 0): result 0 - 0" "$OUT" "... saying what it said"
+printf '#!/bin/sh\nprintf "mpiguard-step-report 1\\nfinding 12\\nABI_MISMATCH\\n"\n' > "$FAKE"
+drive 3000 --checker "$FAKE"
+expect_grep "gave no valid answer (exit status 0, the report is cut short)" "$OUT" "a report cut short: a failed check"
+drive 3000 --checker "$W/nonexistent-checker"
+expect_eq "$(field status)" unavailable "a missing checker: unavailable"
+expect_grep "cannot use the checker $W/nonexistent-checker: No such file or directory" "$OUT" "... saying so"
+chmod 775 "$FAKE"
+drive 3000 --checker "$FAKE"
+expect_eq "$(field status)" unavailable "a checker others may write to: not used"
+expect_grep "must belong to root and be writable by root only" "$OUT" "... saying why"
 finish
