@@ -7,7 +7,9 @@
 #    re-reads it at every launch), paired and alternated (on/off, then off/on), ROUNDS pairs
 #    (default 15) for each of: no env, a healthy venv, a mismatched env (a warning shown).
 #    Reports the medians, the median of the paired ratios and of the paired differences, and
-#    the time slurmstepd itself spent in the check (its "checked in" lines, SlurmdDebug=verbose).
+#    what the check took on each node (the plugin's "checked in" lines, SlurmdDebug=verbose):
+#    wall time from fork to reaped, the checker's CPU (exec and loader included), and the CPU
+#    slurmstepd's own thread spent (fork, sending the environment, reading the answer).
 # 2. The prompt hook: __mpiguard_prompt against an empty function, 20,000 calls each,
 #    alternated over 5 rounds, in an interactive bash; and strace -c syscall counts of 1,000
 #    prompts of each (equal counts: the hook makes no syscall when nothing changed).
@@ -42,7 +44,7 @@ launch() { # SCENARIO MODE -> prints milliseconds
 med() { sort -g | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 
 echo "# srun -N2 -n2 /bin/true as nobody, $ROUNDS alternated pairs per scenario (times in ms)"
-printf '%-10s %12s %12s %14s %12s %13s %13s\n' scenario "with" "without" "ratio(median)" "diff(ms)" "check(wall)" "check(CPU)"
+printf '%-10s %12s %12s %14s %12s %13s %13s %15s\n' scenario "with" "without" "ratio(median)" "diff(ms)" "check(wall)" "checker(CPU)" "slurmstepd(CPU)"
 for sc in none healthy mismatch; do
     : > "$W/$sc.on"; : > "$W/$sc.off"; : > "$W/$sc.ratio"; : > "$W/$sc.diff"
     launch "$sc" on >/dev/null # warm-up
@@ -57,8 +59,9 @@ for sc in none healthy mismatch; do
     lines=$(cat "$S"/slurmd-n*.log | grep 'checked in' | tail -n +"$((before + 1))")
     inside=$(echo "$lines" | sed -n 's/.*checked in \([0-9.]*\) ms.*/\1/p' | med)
     cpu=$(echo "$lines" | sed -n 's/.*checker CPU \([0-9.]*\) ms.*/\1/p' | med)
-    printf '%-10s %12.1f %12.1f %14.3f %12.2f %10s ms %10s ms\n' "$sc" "$(med < "$W/$sc.on" | awk '{ print $1 / 1000 }')" \
-        "$(med < "$W/$sc.off" | awk '{ print $1 / 1000 }')" "$(med < "$W/$sc.ratio")" "$(med < "$W/$sc.diff")" "${inside:-?}" "${cpu:-?}"
+    own=$(echo "$lines" | sed -n 's/.*slurmstepd CPU \([0-9.]*\) ms.*/\1/p' | med)
+    printf '%-10s %12.1f %12.1f %14.3f %12.2f %10s ms %10s ms %12s ms\n' "$sc" "$(med < "$W/$sc.on" | awk '{ print $1 / 1000 }')" \
+        "$(med < "$W/$sc.off" | awk '{ print $1 / 1000 }')" "$(med < "$W/$sc.ratio")" "$(med < "$W/$sc.diff")" "${inside:-?}" "${cpu:-?}" "${own:-?}"
 done
 
 echo

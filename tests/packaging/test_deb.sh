@@ -94,6 +94,8 @@ arch=$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || echo x86_64-linux-g
 for page in mpiguard mpiguard-policy mpiguard-site; do
     man -w "$page" > /dev/null 2>&1 && ok "man $page" || bad "man $page not found"
 done
+[ "$(stat -c '%a %U' /usr/libexec/mpiguard/mpiguard-step-check 2>&1)" = "711 root" ] && ls /usr/lib/*/mpiguard/spank_mpiguard.so > /dev/null 2>&1 &&
+    ok "the SPANK plugin and its checker (root, 0711)" || bad "plugin checker: $(stat -c '%a %U %n' /usr/libexec/mpiguard/mpiguard-step-check 2>&1)"
 ldd /usr/libexec/mpiguard/mpiguard-probe | grep -q libibverbs && bad "the probe links libibverbs" || ok "the probe runs without libibverbs"
 ldd /usr/libexec/mpiguard/mpiguard-verbs.so | grep -q libibverbs && ok "the verbs plug-in links libibverbs" || bad "verbs plug-in"
 
