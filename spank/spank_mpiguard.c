@@ -13,10 +13,12 @@
  *   In slurmstepd (root, before privileges drop) it also reads the plugstack.conf arguments,
  *   the site policy (a root-owned file; never the user's) and loads libmpiguard.
  * - slurm_spank_user_init (slurmstepd, the step's I/O already connected to srun, no task forked
- *   yet): runs the check in mpiguard's checker program, as the job's user and within the time
- *   budget (step_check.c), and shows the result. A refusal (the policy says block, or the
- *   check failed under on_error=closed) is only recorded here: Slurm 22.05 fails the launch when user_init returns -1, but srun then
- *   still exits 0, and a job script would go on as if its step had run.
+ *   yet): runs mpiguard's checker program on the step's environment, as the job's user and
+ *   within the time budget (step_check.c), then decides here, as root, with the site policy
+ *   (step_verdict.c), and shows the result. A refusal (the policy says block, or the check
+ *   failed under on_error=closed) is only recorded here: Slurm 22.05 fails the launch when
+ *   user_init returns -1, but srun then still exits 0, and a job script would go on as if its
+ *   step had run.
  * - slurm_spank_task_init_privileged (each task, forked but before it drops privileges and
  *   long before exec): returns -1 for a refused step, so every task ends with exit code 1
  *   without running a line of the user's program, and srun exits 1.
