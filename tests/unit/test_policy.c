@@ -190,6 +190,26 @@ Test(policy, user_override, .init = setup_dir, .fini = teardown_dir)
     mpg_policy_free(&p);
 }
 
+/* The Slurm plugin's split: the user's file read elsewhere (with the user's rights), merged here. */
+Test(policy, merge_user_text)
+{
+    struct mpg_policy p;
+    const char *mine = "[actions]\nABI_MISMATCH = ignore\n";
+    cr_assert_eq(parse(&p, "[actions]\nABI_MISMATCH = block\n"), 0, "%s", err);
+    cr_expect_eq(mpg_policy_merge_user_text(&p, mine, strlen(mine), "mine.conf", err, sizeof err), 0, "%s", err);
+    cr_expect_eq(mpg_policy_action(&p, "ABI_MISMATCH"), MPG_ACT_BLOCK, "no override without user_override");
+    mpg_policy_free(&p);
+
+    cr_assert_eq(parse(&p, "[general]\nuser_override = yes\n[actions]\nABI_MISMATCH = block\n"), 0, "%s", err);
+    cr_expect_eq(mpg_policy_merge_user_text(&p, mine, strlen(mine), "mine.conf", err, sizeof err), 0, "%s", err);
+    cr_expect_eq(mpg_policy_action(&p, "ABI_MISMATCH"), MPG_ACT_IGNORE);
+    const char *bad = "[general]\nlog = yes\n";
+    cr_expect_eq(mpg_policy_merge_user_text(&p, bad, strlen(bad), "mine.conf", err, sizeof err), -1);
+    cr_expect(strstr(err, "mine.conf") != NULL, "%s", err);
+    cr_expect_eq(mpg_policy_action(&p, "ABI_MISMATCH"), MPG_ACT_IGNORE, "unchanged on error");
+    mpg_policy_free(&p);
+}
+
 Test(policy, apply)
 {
     struct mpg_policy p;
