@@ -7,9 +7,10 @@
  * The step's environment is the driver's own, or FILE ("NAME=value" entries separated by NUL
  * bytes: 100,000 variables do not fit on a command line). --checker: the checker program
  * (default: the installed one). --groups N: the job's supplementary groups are the first N
- * of the driver's own (0: none; default: keep the driver's). Prints status, verdict, codes,
- * times and error on stdout, then "--- text" and the text for the user. Exit 0 when the check
- * ran (whatever it found), 1 when it timed out or failed, 2 on usage errors. */
+ * of the driver's own (default 0: none, as for a job without supplementary groups). Prints
+ * status, verdict, codes, times and error on stdout, then "--- text" and the text for the
+ * user. Exit 0 when the check ran (whatever it found), 1 when it timed out or failed, 2 on
+ * usage errors. */
 #include <fcntl.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -59,7 +60,7 @@ int main(int argc, char **argv)
     char err[600];
     mpg_plugin_args_parse(&defaults, 0, NULL, err, sizeof err);
     struct mpg_step_checker checker = {.program = defaults.checker, .lib = argv[1], .timeout_ms = atoi(argv[3])};
-    struct mpg_step step = {.job = "1", .step = "0", .node = "driver", .n_groups = -1,
+    struct mpg_step step = {.job = "1", .step = "0", .node = "driver", .n_groups = 0,
                             .uid = (uid_t)atol(argv[4]), .gid = (gid_t)atol(argv[5])};
     gid_t groups[64];
     char **env = environ, *env_text = NULL;
