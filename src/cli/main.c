@@ -1,6 +1,7 @@
 /* main.c: the `mpiguard` command line.
  *   mpiguard check [--json] [--env PREFIX] [--policy FILE] [--verbose] [--color=auto|always|never]
  *   mpiguard test-mpi ...   (cli/test_mpi.c: RDMA verbs, MPI and mpi4py bandwidth side by side)
+ *   mpiguard module-hook ...   (cli/module_hook.c: the Environment Modules integration's check)
  * Exit status: 0 ok or notes, 1 warn, 2 block (site policy), 3 usage error or nothing inspected. */
 #include <getopt.h>
 #include <stdio.h>
@@ -11,6 +12,7 @@
 #include "config.h"
 #include "mpiguard.h"
 #include "policy.h"
+#include "cli/module_hook.h"
 #include "cli/test_mpi.h"
 
 enum { EXIT_OK = 0, EXIT_WARN = 1, EXIT_BLOCK = 2, EXIT_USAGE = 3 };
@@ -108,6 +110,7 @@ int main(int argc, char **argv)
     }
     if (strcmp(argv[1], "check") == 0) return cmd_check(argc - 1, argv + 1);
     if (strcmp(argv[1], "test-mpi") == 0) return mpg_cli_test_mpi(argc - 1, argv + 1);
+    if (strcmp(argv[1], "module-hook") == 0) return mpg_cli_module_hook(argc - 1, argv + 1);
     if (strcmp(argv[1], "--version") == 0) {
         printf("mpiguard %s\n", PACKAGE_VERSION);
         return EXIT_OK;
