@@ -3,10 +3,12 @@
 # (e.g. /usr/bin/luajit), for testing the hooks on another Lua with Debian's own packages.
 #
 # Debian builds Lmod for lua5.3; its Lua code runs on 5.1 to 5.4, and the only 5.3-specific
-# parts are the ones Lmod's configure writes into its scripts: the #! line and the module
-# search paths (package.path/cpath: .../lua/5.3/...). The copy gets those rewritten for LUA's
-# version; the Lua modules Lmod needs come from Debian's packages for that version
-# (lua-posix, lua-filesystem, lua-term, and lua-bit32 on 5.1). Prints DEST/libexec/lmod.
+# parts are the ones Lmod's configure writes into its scripts: the #! line, the module search
+# paths (package.path/cpath: .../lua/5.3/...), and the "fast Tcl interpreter" (tcl2lua.so, a C
+# module built for 5.3; off, Lmod runs tclsh for Tcl modulefiles as with --with-fastTCLInterp=no).
+# The copy gets those rewritten for LUA's version; the Lua modules Lmod needs come from
+# Debian's packages for that version (lua-posix, lua-filesystem, lua-term, and lua-bit32 on
+# 5.1). Prints DEST/libexec/lmod.
 set -eu
 lua=${1:?usage: lmod-for-lua.sh LUA DEST}
 dest=${2:?usage: lmod-for-lua.sh LUA DEST}
@@ -24,4 +26,7 @@ for f in "$dest"/libexec/*; do
     head -n 1 "$f" | grep -q '^#!.*lua' || continue
     sed -i -e "1s|.*|#!$lua|" -e "s|/lua/$from/|/lua/$to/|g" "$f"
 done
+if [ "$to" != "$from" ]; then
+    sed -i '/name *= *"LMOD_FAST_TCL_INTERP"/,/}/s/sedV *= *"yes"/sedV = "no"/' "$dest/libexec/myGlobals.lua"
+fi
 echo "$dest/libexec/lmod"
