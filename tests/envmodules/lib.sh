@@ -8,19 +8,28 @@
 # `mod ARGS...`: runs modulecmd.tcl for bash, checks that its stdout is valid shell, evaluates
 # it as the `module` shell function does, returns that status, keeps stderr in $ERR.
 # Environment from `make check` (tests/envmodules/Makefile.am): MPG_TOP_SRCDIR,
-# MPG_TOP_BUILDDIR. Exit status: 0 pass, 1 fail, 77 skipped (reason on stderr).
+# MPG_TOP_BUILDDIR; MPG_MODULECMD=/path/modulecmd.tcl tests another Environment Modules (then
+# a path that does not work is a hard error, 99). Exit status: 0 pass, 1 fail, 77 skipped
+# (reason on stderr).
 
 TNAME=$(basename "$0" .sh)
 skip() { echo "SKIP $TNAME: $*" >&2; exit 77; }
 
 if [ -z "${MPG_CLEAN:-}" ]; then
     here=$(cd "$(dirname "$0")" && pwd)
-    cache=${MPIGUARD_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/mpiguard-test}
-    MPG_EM_ROOT=${MPG_EM_ROOT:-$(bash "$here/fetch-modules.sh" "$cache")} || skip "$MPG_EM_ROOT"
+    if [ -n "${MPG_MODULECMD:-}" ]; then
+        [ -f "$MPG_MODULECMD" ] || { echo "ERROR $TNAME: MPG_MODULECMD=$MPG_MODULECMD: no such file" >&2; exit 99; }
+        MPG_EM_ROOT=
+    else
+        cache=${MPIGUARD_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/mpiguard-test}
+        MPG_EM_ROOT=${MPG_EM_ROOT:-$(bash "${MPG_TOP_SRCDIR:-$here/../..}/tests/envmodules/fetch-modules.sh" "$cache")} ||
+            skip "$MPG_EM_ROOT"
+    fi
     exec env -i MPG_CLEAN=1 PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin \
         LANG=C.UTF-8 USER="$(id -un)" LOGNAME="$(id -un)" SHELL=/bin/bash \
         MPG_TOP_SRCDIR="${MPG_TOP_SRCDIR:-$here/../..}" \
         MPG_TOP_BUILDDIR="${MPG_TOP_BUILDDIR:-$here/../..}" MPG_EM_ROOT="$MPG_EM_ROOT" \
+        MPG_MODULECMD="${MPG_MODULECMD:-}" \
         ASAN_OPTIONS="${ASAN_OPTIONS:-}" MPG_KEEP="${MPG_KEEP:-}" MPG_BENCH_N="${MPG_BENCH_N:-}" \
         bash "$0" "$@"
 fi
@@ -32,7 +41,8 @@ FAILS=0
 fail() { echo "FAIL $TNAME: $*" >&2; FAILS=$((FAILS + 1)); }
 pass() { echo "ok   $TNAME: $*"; }
 
-MODULECMD=$(ls "$MPG_EM_ROOT"/usr/lib/*/modulecmd.tcl 2>/dev/null | head -n 1)
+hard_error() { echo "ERROR $TNAME: $*" >&2; exit 99; }
+MODULECMD=${MPG_MODULECMD:-$(ls "$MPG_EM_ROOT"/usr/lib/*/modulecmd.tcl 2>/dev/null | head -n 1)}
 [ -f "$MODULECMD" ] || skip "no modulecmd.tcl under $MPG_EM_ROOT"
 TCLSH=$(sed -n '1s/^#! *//p' "$MODULECMD")
 [ -x "$TCLSH" ] || skip "no $TCLSH to run modulecmd.tcl (apt-get install tcl8.6)"
@@ -42,8 +52,14 @@ MPIGUARD=$BUILD/src/mpiguard
 [ -x /usr/bin/mpicc.mpich ] || skip "Debian's mpich is not installed (apt-get install mpich)"
 [ -x /usr/bin/mpicc.openmpi ] || skip "Debian's openmpi-bin is not installed"
 EM_VERSION=$("$TCLSH" "$MODULECMD" bash --version 2>&1 | sed -n 's/^Modules Release \([0-9][0-9.]*\).*/\1/p')
-[ -n "$EM_VERSION" ] || skip "$MODULECMD does not start: $("$TCLSH" "$MODULECMD" bash --version 2>&1 | head -c 300)"
+if [ -z "$EM_VERSION" ]; then
+    why="$MODULECMD does not start: $("$TCLSH" "$MODULECMD" bash --version 2>&1 | head -c 300)"
+    [ -n "$MPG_MODULECMD" ] && hard_error "$why"
+    skip "$why"
+fi
 echo "# $TNAME: Environment Modules $EM_VERSION ($MODULECMD) on $TCLSH"
+# Before 5.1 Modules has no `family`: a site names its MPI modules (README, site guide).
+case $EM_VERSION in 4.*|5.0.*) EM_SETUP='mpi_modules {mpich openmpi}' ;; *) EM_SETUP= ;; esac
 
 # The CLI built with --enable-sanitizers runs as is (it is a program, not a plug-in); Lua's
 # leak-check caveat does not apply, but Modules' children are short-lived: keep leak checks.
@@ -66,7 +82,7 @@ siteconfig() {
     cat > "$T/site/siteconfig.tcl" <<EOF
 ${1:-}
 source {$T/site/mpiguard.tcl}
-mpiguard::setup mpiguard {$MPIGUARD} policy_file {$POLICY} ${2:-}
+mpiguard::setup mpiguard {$MPIGUARD} policy_file {$POLICY} $EM_SETUP ${2:-}
 EOF
 }
 siteconfig

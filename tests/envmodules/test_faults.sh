@@ -7,7 +7,7 @@
 # 1. The mpiguard command is missing (the integration installed, the CLI not).
 cat > "$T/site/siteconfig.tcl" <<EOF2
 source {$T/site/mpiguard.tcl}
-mpiguard::setup mpiguard {$T/nowhere/mpiguard} policy_file {$POLICY}
+mpiguard::setup mpiguard {$T/nowhere/mpiguard} policy_file {$POLICY} $EM_SETUP
 EOF2
 mod load hello; rc=$?
 expect_eq "$rc" 0 "missing mpiguard, non-MPI load: exit 0"

@@ -20,7 +20,7 @@ mod purge
 # Site code after it, and the file sourced twice.
 cat > "$T/site/siteconfig.tcl" <<EOF2
 source {$T/site/mpiguard.tcl}
-mpiguard::setup mpiguard {$MPIGUARD} policy_file {$POLICY}
+mpiguard::setup mpiguard {$MPIGUARD} policy_file {$POLICY} $EM_SETUP
 source {$T/site/mpiguard.tcl}
 $site_tcl
 EOF2
