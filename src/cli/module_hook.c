@@ -27,7 +27,6 @@
 #include "mpiguard.h"
 #include "policy.h"
 #include "cli/module_hook.h"
-#include "sitelog.h"
 
 extern char **environ;
 
@@ -35,9 +34,11 @@ extern char **environ;
 enum { N_EXPORTS = 4 };
 static const char *const export_vars[N_EXPORTS] = {"MPICC", "MPI4PY_BUILD_MPICC", "MPICXX", "MPIFC"};
 
+/* The value for export i, or NULL: none found, or one that must not reach the shell. */
 static const char *export_value(const struct mpg_wrappers *w, size_t i)
 {
-    return i <= 1 ? w->mpicc : i == 2 ? w->mpicxx : w->mpifort;
+    const char *v = i <= 1 ? w->mpicc : i == 2 ? w->mpicxx : w->mpifort;
+    return mpg_safe_for_shell_eval(v) ? v : NULL;
 }
 
 /* One Tcl list element: bare characters that need no quoting, a backslash before the others,
@@ -94,18 +95,20 @@ static const char **env_with_exports(const struct mpg_wrappers *w, bool on, char
 static int log_findings(const struct mpg_policy *p, const struct mpg_report *r, const char *source,
                         const char *user, const char *module)
 {
-    (void)source;
     int sent = 0;
     for (size_t i = 0; i < r->n_findings; i++) {
-        struct sitelog_entry e = {
+        struct mpg_log_entry e = {
+            .code = r->findings[i].code,
+            .action = mpg_severity_name(r->findings[i].severity),
+            .source = source,
             .user = user,
             .module = module,
             .env_kind = mpg_env_kind_name(r->env.kind),
-            .env_prefix = r->env.prefix,
-            .code = r->findings[i].code,
-            .action = mpg_severity_name(r->findings[i].severity),
+            .env_name = r->env.name,
+            .prefix = r->env.prefix,
+            .fix = r->findings[i].fix,
         };
-        if (sitelog_send(p->log_socket, &e) == 0) sent++;
+        if (mpg_log_send(p->log_socket, &e) == 0) sent++;
     }
     return sent;
 }
@@ -125,7 +128,9 @@ static void write_message(FILE *out, const struct mpg_report *r, const char *pol
     const char *sep = "mpiguard: could not inspect everything (results may be incomplete): ";
     for (size_t i = 0; i < r->n_problems; i++) {
         if (text && strstr(text, r->problems[i])) continue;
-        fprintf(out, "%s%s", sep, r->problems[i]);
+        char *shown = mpg_escape_for_display(r->problems[i]);
+        fprintf(out, "%s%s", sep, shown ? shown : "");
+        free(shown);
         sep = "; ";
     }
     if (sep[0] == ';') fputc('\n', out);
@@ -135,7 +140,9 @@ static void write_message(FILE *out, const struct mpg_report *r, const char *pol
     }
     free(text);
     if (r->n_findings) {
-        fprintf(out, "(mpiguard findings for %s: ", module ? module : "the loaded MPI");
+        char *shown = mpg_escape_for_display(module ? module : "the loaded MPI");
+        fprintf(out, "(mpiguard findings for %s: ", shown ? shown : "");
+        free(shown);
         for (size_t i = 0; i < r->n_findings; i++)
             fprintf(out, "%s%s=%s", i ? ", " : "", r->findings[i].code, mpg_severity_name(r->findings[i].severity));
         fputs("; details: mpiguard check)\n", out);
@@ -190,15 +197,19 @@ int mpg_cli_module_hook(int argc, char **argv)
         free(vars);
         return 3;
     }
-    struct passwd *pw = getpwuid(geteuid());
-    const char *user = pw ? pw->pw_name : NULL;
+    /* The user's name only when needed: getpwuid() is an LDAP or NSS call at many sites. */
+    const char *user = NULL;
+    if (pol.n_exempt_users || (pol.log && r->n_findings)) {
+        struct passwd *pw = getpwuid(geteuid());
+        user = pw ? pw->pw_name : NULL;
+    }
     bool exempt = mpg_policy_exempt(&pol, user, r->env.prefix);
     if (exempt) {
         pol.default_action = MPG_ACT_IGNORE;
         for (size_t i = 0; i < pol.n_rules; i++) pol.rules[i].action = MPG_ACT_IGNORE;
     }
     mpg_policy_apply(&pol, r);
-    int logged = pol.log ? log_findings(&pol, r, source, user, module) : 0;
+    int logged = pol.log && r->n_findings ? log_findings(&pol, r, source, user, module) : 0;
 
     printf("verdict %s\nwarn_fails %d\nexempt %d\nmessage ", mpg_severity_name(r->verdict), pol.warn_fails, exempt);
     char *msg = NULL;
