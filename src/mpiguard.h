@@ -162,6 +162,15 @@ struct mpg_wrappers {
 int mpg_find_wrappers(const char *const *environ, struct mpg_wrappers *w);
 void mpg_wrappers_clear(struct mpg_wrappers *w);
 
+/* The Environment Modules integration's check, as the Lmod hooks do it through the Lua
+ * binding: site policy at policy_file (NULL: the configured one) plus the user's if allowed,
+ * the wrappers MPICC & co. are about to get, the check of the process environment with them,
+ * exemptions, the policy's actions, one syslog line per shown finding (source, e.g.
+ * "modules"; module, e.g. "mpich/4.0.2", for messages and logs). Returns one Tcl dict
+ * (verdict, warn_fails, exempt, message, exports, logged; src/modules_hook.c), malloc'd;
+ * NULL when out of memory. Writes nothing to stdout or stderr. */
+char *mpg_modules_hook_tcl(const char *module, const char *source, const char *policy_file);
+
 /* Identifies the libmpi at path. Returns 0, or -1 with err filled (unreadable, not ELF, ...). */
 int mpg_identify_mpi(const char *path, struct mpg_mpi *out, char *err, size_t errlen);
 void mpg_mpi_clear(struct mpg_mpi *m);

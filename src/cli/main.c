@@ -21,6 +21,7 @@ static void usage(FILE *out)
 {
     fputs("usage: mpiguard check [--json] [--env PREFIX] [--policy FILE] [--verbose] [--color=auto|always|never]\n"
           "       mpiguard test-mpi [--quick] [--sizes LIST] [--json] ...   (see mpiguard test-mpi --help)\n"
+          "       mpiguard module-hook [--module NAME/VERSION] ...   (what Environment Modules' mpiguard.tcl runs)\n"
           "       mpiguard --version\n"
           "\n"
           "check: does the active conda env or venv use the loaded MPI module's library?\n"

@@ -9,7 +9,8 @@
 # it as the `module` shell function does, returns that status, keeps stderr in $ERR.
 # Environment from `make check` (tests/envmodules/Makefile.am): MPG_TOP_SRCDIR,
 # MPG_TOP_BUILDDIR; MPG_MODULECMD=/path/modulecmd.tcl tests another Environment Modules (then
-# a path that does not work is a hard error, 99). Exit status: 0 pass, 1 fail, 77 skipped
+# a path that does not work is a hard error, 99); MPG_TCLEXT= (empty) runs the check through
+# `mpiguard module-hook` instead of the Tcl extension. Exit status: 0 pass, 1 fail, 77 skipped
 # (reason on stderr).
 
 TNAME=$(basename "$0" .sh)
@@ -29,7 +30,7 @@ if [ -z "${MPG_CLEAN:-}" ]; then
         LANG=C.UTF-8 USER="$(id -un)" LOGNAME="$(id -un)" SHELL=/bin/bash \
         MPG_TOP_SRCDIR="${MPG_TOP_SRCDIR:-$here/../..}" \
         MPG_TOP_BUILDDIR="${MPG_TOP_BUILDDIR:-$here/../..}" MPG_EM_ROOT="$MPG_EM_ROOT" \
-        MPG_MODULECMD="${MPG_MODULECMD:-}" \
+        MPG_MODULECMD="${MPG_MODULECMD:-}" MPG_TCLEXT="${MPG_TCLEXT-unset}" \
         ASAN_OPTIONS="${ASAN_OPTIONS:-}" MPG_KEEP="${MPG_KEEP:-}" MPG_BENCH_N="${MPG_BENCH_N:-}" \
         bash "$0" "$@"
 fi
@@ -61,8 +62,18 @@ echo "# $TNAME: Environment Modules $EM_VERSION ($MODULECMD) on $TCLSH"
 # Before 5.1 Modules has no `family`: a site names its MPI modules (README, site guide).
 case $EM_VERSION in 4.*|5.0.*) EM_SETUP='mpi_modules {mpich openmpi}' ;; *) EM_SETUP= ;; esac
 
-# The CLI built with --enable-sanitizers runs as is (it is a program, not a plug-in); Lua's
-# leak-check caveat does not apply, but Modules' children are short-lived: keep leak checks.
+# The Tcl extension the fragment loads (MPG_TCLEXT= forces the `mpiguard module-hook` path).
+TCLEXT=$BUILD/tclext/.libs/mpiguard_tcl.so
+[ "$MPG_TCLEXT" = unset ] || TCLEXT=$MPG_TCLEXT
+# An extension built with --enable-sanitizers needs the sanitizer runtimes loaded first into
+# the (uninstrumented) tclsh. Tcl does not free everything at exit: no leak checks there.
+SAN_PRELOAD=
+if [ -n "$TCLEXT" ] && ldd "$TCLEXT" 2>/dev/null | grep -q libasan; then
+    SAN_PRELOAD="$(gcc -print-file-name=libasan.so) $(gcc -print-file-name=libubsan.so)"
+    export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0
+fi
+modulecmd() { LD_PRELOAD=$SAN_PRELOAD "$TCLSH" "$MODULECMD" "$@"; }
+
 T=$(mktemp -d /tmp/mpg-em.XXXXXX)
 if [ -z "${MPG_KEEP:-}" ]; then trap 'rm -rf "$T"' EXIT; else echo "keeping $T" >&2; fi
 export HOME=$T/home
@@ -82,7 +93,7 @@ siteconfig() {
     cat > "$T/site/siteconfig.tcl" <<EOF
 ${1:-}
 source {$T/site/mpiguard.tcl}
-mpiguard::setup mpiguard {$MPIGUARD} policy_file {$POLICY} $EM_SETUP ${2:-}
+mpiguard::setup mpiguard {$MPIGUARD} tclext {$TCLEXT} policy_file {$POLICY} $EM_SETUP ${2:-}
 EOF
 }
 siteconfig
@@ -98,7 +109,7 @@ ERR=$T/stderr
 # mod ARGS...: one module command, evaluated like the `module` shell function does (its status
 # is the status of evaluating modulecmd.tcl's stdout); RC_CMD keeps modulecmd.tcl's own.
 mod() {
-    "$TCLSH" "$MODULECMD" bash "$@" >"$OUT" 2>"$ERR"
+    modulecmd bash "$@" >"$OUT" 2>"$ERR"
     RC_CMD=$?
     if ! bash -n "$OUT" 2>/dev/null; then
         fail "stdout of 'module $*' is not valid shell: $(head -c 300 "$OUT")"

@@ -4,10 +4,11 @@
 # the module is applied and stdout stays valid shell (checked by `mod` on every command).
 . "$(dirname "$0")/lib.sh"
 
-# 1. The mpiguard command is missing (the integration installed, the CLI not).
+# 1. Neither the Tcl extension nor the mpiguard command can be used (the fragment installed,
+#    the rest not).
 cat > "$T/site/siteconfig.tcl" <<EOF2
 source {$T/site/mpiguard.tcl}
-mpiguard::setup mpiguard {$T/nowhere/mpiguard} policy_file {$POLICY} $EM_SETUP
+mpiguard::setup mpiguard {$T/nowhere/mpiguard} tclext {$T/nowhere/mpiguard_tcl.so} policy_file {$POLICY} $EM_SETUP
 EOF2
 mod load hello; rc=$?
 expect_eq "$rc" 0 "missing mpiguard, non-MPI load: exit 0"
@@ -19,6 +20,18 @@ expect_grep "mpiguard: check skipped: cannot run $T/nowhere/mpiguard" "$ERR" "mi
 expect_eq "${LOADEDMODULES:-}" "hello/1.0:mpich/4.0.2" "missing mpiguard: module applied"
 mod purge; rc=$?
 expect_eq "$rc" 0 "missing mpiguard: purge exit 0"
+
+# 1b. Only the extension is missing (another Tcl, or not built): the same check through
+#     `mpiguard module-hook`, silently.
+siteconfig '' "tclext {$T/nowhere/mpiguard_tcl.so}"
+make_venv "$T/venv"
+( activate_venv "$T/venv"
+  mod load mpich; rc=$?
+  expect_eq "$rc" 0 "no extension: exit 0"
+  expect_grep "^(mpiguard findings for mpich/4.0.2: ABI_MISMATCH=warn" "$ERR" "no extension: the check still runs (through the command)"
+  expect_nogrep "skipped\|cannot" "$ERR" "no extension: nothing said about it"
+  expect_eq "${MPICC:-}" "$MPICH_HOME_DIR/bin/mpicc" "no extension: MPICC exported"
+  mod purge )
 siteconfig
 
 # 2. A setting with a typo: one line, the rest works (an error in siteconfig.tcl would make
