@@ -73,7 +73,7 @@ if [ "$(id -u)" = 0 ]; then
         chmod 755 "$T" "$T/home" "$T/site"
         # The cache may be under root's 0700 home: nobody runs a copy of modulecmd.tcl.
         cp "$MODULECMD" "$T/modulecmd.tcl" && chmod 644 "$T/modulecmd.tcl"
-        setpriv --reuid=nobody --regid=nogroup --clear-groups env HOME="$T/home" \
+        setpriv --reuid=nobody --regid=nogroup --clear-groups env HOME="$T/home" LD_PRELOAD="$SAN_PRELOAD" \
             "$TCLSH" "$T/modulecmd.tcl" bash load mpich >"$OUT" 2>"$ERR"
         bash -n "$OUT" || fail "unreadable env: stdout is not valid shell"
         expect_grep "LOADEDMODULES=mpich/4.0.2" "$OUT" "unreadable env (as nobody): module applied"
