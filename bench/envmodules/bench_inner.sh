@@ -10,8 +10,13 @@ MPIGUARD=$BUILD/src/.libs/mpiguard
 "$MPIGUARD" --version >/dev/null || skip "$MPIGUARD does not run"
 siteconfig
 : > "$T/site/empty.tcl"          # a site without mpiguard
-ON=$T/site/siteconfig.tcl
+ON=$T/site/siteconfig.tcl        # the check in-process (the Tcl extension)
 OFF=$T/site/empty.tcl
+TCLEXT= siteconfig
+mv "$T/site/siteconfig.tcl" "$T/site/command.tcl"
+CMD=$T/site/command.tcl          # the check by `mpiguard module-hook` (no extension)
+siteconfig
+[ -f "$TCLEXT" ] || skip "no Tcl extension at $TCLEXT (configure found no tcl8.6-dev?)"
 
 # cpu_one SITECONFIG ARGS...: CPU microseconds (user + system of modulecmd.tcl and children).
 cpu_one() {
@@ -23,13 +28,13 @@ cpu_one() {
 }
 median() { sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 
-# run_case NAME ARGS...: N alternated pairs.
+# run_case NAME ARGS...: N alternated pairs (the site with mpiguard: $WITH, default $ON).
 run_case() {
-    local name=$1 i a b; shift
+    local name=$1 i a b on=${WITH:-$ON}; shift
     : > "$T/pairs.txt"
-    cpu_one "$ON" "$@" >/dev/null; cpu_one "$OFF" "$@" >/dev/null   # warm caches
+    cpu_one "$on" "$@" >/dev/null; cpu_one "$OFF" "$@" >/dev/null   # warm caches
     for i in $(seq "$N"); do
-        a=$(cpu_one "$OFF" "$@"); b=$(cpu_one "$ON" "$@")
+        a=$(cpu_one "$OFF" "$@"); b=$(cpu_one "$on" "$@")
         echo "$a $b" >> "$T/pairs.txt"
     done
     local off on ratio
@@ -50,15 +55,17 @@ instr() {
 }
 instr_case() {
     local name=$1 off on; shift
-    off=$(instr "$OFF" "$@"); on=$(instr "$ON" "$@")
+    off=$(instr "$OFF" "$@"); on=$(instr "${WITH:-$ON}" "$@")
     printf '%-44s instructions %d -> %d (x%.3f)\n' "$name" "$off" "$on" "$(echo "$on/$off" | bc -l)"
 }
 
 echo "Environment Modules $EM_VERSION, $TCLSH; $N alternated pairs; without -> with mpiguard"
 run_case "non-MPI module (hello), no env" load hello
 run_case "mpich, no env" load mpich
+WITH=$CMD run_case "  same, through mpiguard module-hook" load mpich
 make_venv "$T/venv"
 ( activate_venv "$T/venv"; run_case "openmpi, healthy venv (python3-mpi4py)" load openmpi
+  WITH=$CMD run_case "  same, through mpiguard module-hook" load openmpi
   run_case "mpich, mismatched venv (message)" load mpich )
 make_conda_bundled "$T/big" 5000
 ( activate_conda "$T/big"; run_case "mpich, 5,000-record conda env (message)" load mpich )
@@ -69,7 +76,9 @@ mpich_env=$(MODULES_SITECONFIG=$OFF "$TCLSH" "$MODULECMD" bash load mpich 2>/dev
 if command -v valgrind >/dev/null; then
     instr_case "non-MPI module (hello), no env" load hello
     instr_case "mpich, no env" load mpich
-    ( activate_venv "$T/venv"; instr_case "openmpi, healthy venv" load openmpi )
+    WITH=$CMD instr_case "  same, through mpiguard module-hook" load mpich
+    ( activate_venv "$T/venv"; instr_case "openmpi, healthy venv" load openmpi
+      WITH=$CMD instr_case "  same, through mpiguard module-hook" load openmpi )
 else
     echo "(no valgrind: instruction counts skipped; apt-get install valgrind)"
 fi
