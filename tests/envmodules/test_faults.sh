@@ -45,6 +45,19 @@ expect_eq "${MPICC:-}" "$MPICH_HOME_DIR/bin/mpicc" "bad setting: the integration
 mod purge
 siteconfig
 
+# 2b. A bug inside the fragment (simulated: a procedure that raises): one line, the module
+#     command goes on and is applied.
+cat >> "$T/site/siteconfig.tcl" <<'EOF2'
+proc ::mpiguard::syncExports {want} { error "simulated bug" }
+EOF2
+mod load mpich; rc=$?
+expect_eq "$rc" 0 "internal error: exit 0"
+expect_eq "$(grep -c . "$ERR")" 1 "internal error: one line"
+expect_grep "mpiguard: internal error in the check (simulated bug); module commands are not affected" "$ERR" "internal error: says so"
+expect_eq "${LOADEDMODULES:-}" "mpich/4.0.2" "internal error: module applied"
+mod purge
+siteconfig
+
 # 3. The policy path is a folder.
 rm -f "$POLICY"; mkdir -p "$POLICY"
 mod load mpich; rc=$?
