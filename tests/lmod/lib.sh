@@ -8,6 +8,8 @@
 # MPG_LMOD_CMD_DEFAULT, MPG_LUA_RUNTIME_DEFAULT (what configure found). MPG_LMOD_CMD and
 # MPG_LUA_RUNTIME, given by the person running the tests, select another Lmod and the Lua to
 # run it with; if what they name does not start, that is a hard error (99), never a skip.
+# MPG_INSTALLED=PREFIX tests the hooks, binding and command installed under PREFIX
+# (e.g. /usr, from the Debian packages) instead of the build tree's.
 # Exit status: 0 pass, 1 fail, 77 skipped (reason on stderr), 99 the Lmod asked for is broken.
 
 if [ -z "${MPG_CLEAN:-}" ]; then
@@ -20,6 +22,7 @@ if [ -z "${MPG_CLEAN:-}" ]; then
         MPG_LUA_RUNTIME="${MPG_LUA_RUNTIME:-}" MPG_LUA_RUNTIME_DEFAULT="${MPG_LUA_RUNTIME_DEFAULT:-}" \
         ASAN_OPTIONS="${ASAN_OPTIONS:-}" \
         MPG_KEEP="${MPG_KEEP:-}" MPG_LUAEXT="${MPG_LUAEXT:-}" MPG_BENCH_N="${MPG_BENCH_N:-}" \
+        MPG_INSTALLED="${MPG_INSTALLED:-}" \
         bash "$0" "$@"
 fi
 set -u
@@ -28,7 +31,6 @@ SRC=$MPG_TOP_SRCDIR
 BUILD=$MPG_TOP_BUILDDIR
 LMOD_CMD=${MPG_LMOD_CMD:-${MPG_LMOD_CMD_DEFAULT:-/usr/share/lmod/lmod/libexec/lmod}}
 export LMOD_CMD
-LUAEXT=${MPG_LUAEXT:-$BUILD/luaext/.libs/mpiguard.so}
 FAILS=0
 TNAME=$(basename "$0" .sh)
 
@@ -36,6 +38,19 @@ skip() { echo "SKIP $TNAME: $*" >&2; exit 77; }
 fail() { echo "FAIL $TNAME: $*" >&2; FAILS=$((FAILS + 1)); }
 pass() { echo "ok   $TNAME: $*"; }
 hard_error() { echo "ERROR $TNAME: $*" >&2; exit 99; }
+
+if [ -n "${MPG_INSTALLED:-}" ]; then
+    HOOKS_SRC=$(ls "$MPG_INSTALLED"/share/lua/*/mpiguard_hooks.lua 2>/dev/null | head -n 1)
+    [ -f "$HOOKS_SRC" ] || skip "no mpiguard_hooks.lua installed under $MPG_INSTALLED/share/lua"
+    # the binding the installed hooks load by default
+    LUAEXT=${MPG_LUAEXT:-$(sed -n 's/^ *luaext *= *"\(.*\)",.*/\1/p' "$HOOKS_SRC" | head -n 1)}
+    MPIGUARD_CMD=$MPG_INSTALLED/bin/mpiguard
+else
+    HOOKS_SRC=$BUILD/site/mpiguard_hooks.lua
+    LUAEXT=${MPG_LUAEXT:-$BUILD/luaext/.libs/mpiguard.so}
+    MPIGUARD_CMD=$BUILD/src/mpiguard
+fi
+
 
 # The Lmod and the Lua under test. LMOD is the command line that runs Lmod; LUA the
 # interpreter it runs on (an explicit MPG_LUA_RUNTIME, else the lmod script's #! line).
@@ -62,7 +77,7 @@ if [ -z "$LMOD_VERSION" ] || [ -z "$LUA_NAME" ]; then
 fi
 echo "# $TNAME: Lmod $LMOD_VERSION ($LMOD_CMD) on $LUA_NAME ($LUA)"
 [ -f "$LUAEXT" ] || skip "no built Lua binding at $LUAEXT (run make first)"
-[ -f "$BUILD/site/mpiguard_hooks.lua" ] || skip "no $BUILD/site/mpiguard_hooks.lua (run make)"
+[ -f "$HOOKS_SRC" ] || skip "no $HOOKS_SRC (run make)"
 [ -x /usr/bin/mpicc.mpich ] || skip "Debian's mpich is not installed (apt-get install mpich)"
 [ -x /usr/bin/mpicc.openmpi ] || skip "Debian's openmpi-bin is not installed"
 
@@ -83,7 +98,7 @@ mkdir -p "$HOME" "$T/base/modulefiles" "$T/site" "$T/hooks"
 # The hooks module in its own folder, as installed (a build tree's site/ also holds the
 # shipped SitePackage.lua, which would then shadow the test's in `module --config`).
 HOOKS_DIR=$T/hooks
-cp "$BUILD/site/mpiguard_hooks.lua" "$HOOKS_DIR/"
+cp "$HOOKS_SRC" "$HOOKS_DIR/"
 cp -r "$SRC/modulefiles/debian" "$T/base/modulefiles/"
 sh "$SRC/modulefiles/mkdebian.sh" "$T/base" 2>/dev/null
 mkdir -p "$T/base/modulefiles/debian/hello"
@@ -98,7 +113,7 @@ site_package() {
     cat > "$T/site/SitePackage.lua" <<EOF
 ${1:-}
 package.path = "$HOOKS_DIR/?.lua;" .. package.path
-require("mpiguard_hooks").setup{ luaext = "$LUAEXT", policy_file = "$POLICY", mpiguard = "$BUILD/src/mpiguard" }
+require("mpiguard_hooks").setup{ luaext = "$LUAEXT", policy_file = "$POLICY", mpiguard = "$MPIGUARD_CMD" }
 EOF
 }
 site_package
