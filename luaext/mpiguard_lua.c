@@ -6,7 +6,7 @@
  *   mpiguard.lua_version   the Lua this module was built for, e.g. 503
  *   mpiguard.check([opts]) -> result | nil, message
  *   mpiguard.policy([path]) -> policy, error-or-nil
- *   mpiguard.wrappers()    -> {bin=, mpicc=, mpicxx=, mpifort=} | nil, message
+ *   mpiguard.wrappers([opts]) -> {bin=, mpicc=, mpicxx=, mpifort=, from=} | nil, message
  *
  * Expected failures come back as nil, message; only misuse (wrong argument types) raises.
  * Nothing here writes to stdout or stderr: the hooks decide what the user sees. */
@@ -25,8 +25,11 @@
 #include <lauxlib.h>
 #include <lua.h>
 
+#include "envsnap.h"
+#include "mpi_module.h"
 #include "mpiguard.h"
 #include "policy.h"
+#include "pyenv.h"
 #include "sitelog.h"
 
 #ifndef PACKAGE_VERSION
@@ -71,6 +74,33 @@ static const char *opt_string(lua_State *L, int opts, const char *key)
     }
     lua_pop(L, 1); /* the string stays alive in opts */
     return v;
+}
+
+/* opts[key] as a NULL-terminated array of the strings in a Lua list (malloc'd; the strings stay
+ * alive in opts), or NULL when absent; raises if it is there but not a list of strings. */
+static const char **opt_names(lua_State *L, int opts, const char *key)
+{
+    if (opts == 0)
+        return NULL;
+    lua_getfield(L, opts, key);
+    const char **names = NULL;
+    if (lua_istable(L, -1)) {
+        size_t n = lua_rawlen(L, -1);
+        names = calloc(n + 1, sizeof *names);
+        for (size_t i = 0; names && i < n; i++) {
+            lua_rawgeti(L, -1, (int)i + 1);
+            if (lua_type(L, -1) != LUA_TSTRING) {
+                free(names);
+                luaL_error(L, "option %s must be a list of module names", key);
+            }
+            names[i] = lua_tostring(L, -1);
+            lua_pop(L, 1);
+        }
+    } else if (!lua_isnil(L, -1)) {
+        luaL_error(L, "option %s must be a list of module names", key);
+    }
+    lua_pop(L, 1);
+    return names;
 }
 
 static const char *current_user(void)
@@ -246,6 +276,7 @@ static void push_report(lua_State *L, const struct mpg_report *r)
     set_str(L, "version", m->version);
     set_str(L, "home", m->home);
     set_str(L, "home_var", m->home_var);
+    set_str(L, "found_by", m->found_by);
     set_str(L, "mpicc", m->mpicc);
     set_str(L, "mpicxx", m->mpicxx);
     set_str(L, "mpifort", m->mpifort);
@@ -317,7 +348,8 @@ static int log_findings(const struct mpg_policy *p, const struct mpg_report *r, 
 /* mpiguard.check([opts]) -> result | nil, message
  * opts: env = {NAME="value" | false} changes to the process environment for this check (e.g.
  *       the MPICC the hooks are about to export); env_prefix = inspect this prefix instead of
- *       the active env; policy_file = site policy path (default mpiguard.policy_file);
+ *       the active env; mpi_modules = {"pe-mpi", ...} module names the site declared as MPIs;
+ *       policy_file = site policy path (default mpiguard.policy_file);
  *       log_module = "mpich/4.0.2": write one syslog line per finding, if the policy logs.
  * result: {verdict, inspected, exempt, env={kind, prefix, name, flavor, python_version,
  *       system_site_packages}, module={loaded, name, version, home, home_var, mpicc, mpicxx,
@@ -349,8 +381,10 @@ static int l_check(lua_State *L)
                                         snap.vars, perr, sizeof perr);
     const char *user = current_user();
 
-    struct mpg_input in = {.environ = snap.vars, .env_prefix = env_prefix};
+    const char **sites = opt_names(L, opts, "mpi_modules");
+    struct mpg_input in = {.environ = snap.vars, .env_prefix = env_prefix, .mpi_modules = sites};
     struct mpg_report *r = mpg_check(&in);
+    free(sites);
     if (!r) {
         mpg_policy_free(&pol);
         envsnap_free(&snap);
@@ -387,79 +421,43 @@ static int l_check(lua_State *L)
 
 /* ---- wrappers ---------------------------------------------------------------------------- */
 
-static bool is_exec(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
-}
-
-/* First of names that is executable in dir; pushes its path (as spelled, not canonical:
- * Open MPI's wrappers are one binary that looks at argv[0]) or nothing. */
-static bool find_in(lua_State *L, const char *dir, const char *const *names)
-{
-    char path[4096];
-    for (; *names; names++) {
-        int n = snprintf(path, sizeof path, "%s/%s", dir, *names);
-        if (n > 0 && (size_t)n < sizeof path && is_exec(path)) {
-            lua_pushstring(L, path);
-            return true;
-        }
-    }
-    return false;
-}
-
-/* mpiguard.wrappers() -> {bin, mpicc, mpicxx, mpifort, from} | nil, message
- * The loaded MPI's compiler wrappers for MPICC & co.: from <home>/bin of the first of
- * MPI_HOME, MPI_ROOT, I_MPI_ROOT, MPICH_HOME that holds an mpicc, else from the first mpicc on
- * PATH. `from` names the variable used ("PATH" for the search). */
+/* mpiguard.wrappers([opts]) -> {bin, mpicc, mpicxx, mpifort, from} | nil, message
+ * The loaded MPI's compiler wrappers for MPICC & co., as the check finds the module (its prefix
+ * variable or its wrappers on PATH, never the active env's own mpicc), spelled as found (Open
+ * MPI's wrappers are one binary that looks at argv[0]). `from` names the variable that gave the
+ * prefix ("PATH" when the wrappers on PATH did). opts: mpi_modules as for check. */
 static int l_wrappers(lua_State *L)
 {
-    static const char *const cc[] = {"mpicc", NULL};
-    static const char *const cxx[] = {"mpicxx", "mpic++", "mpiCC", NULL};
-    static const char *const fort[] = {"mpifort", "mpif90", NULL};
-    static const char *const homes[] = {"MPI_HOME", "MPI_ROOT", "I_MPI_ROOT", "MPICH_HOME"};
-    char dir[4096];
-    const char *from = NULL;
-
-    for (size_t i = 0; !from && i < sizeof homes / sizeof homes[0]; i++) {
-        const char *h = getenv(homes[i]);
-        if (!h || h[0] != '/')
-            continue;
-        int n = snprintf(dir, sizeof dir, "%s/bin", h);
-        if (n > 0 && (size_t)n < sizeof dir && find_in(L, dir, cc)) {
-            lua_pop(L, 1);
-            from = homes[i];
-        }
+    int opts = 0;
+    if (!lua_isnoneornil(L, 1)) {
+        luaL_checktype(L, 1, LUA_TTABLE);
+        opts = 1;
     }
-    const char *path = getenv("PATH");
-    while (!from && path && *path) {
-        const char *colon = strchr(path, ':');
-        size_t n = colon ? (size_t)(colon - path) : strlen(path);
-        if (n > 0 && n < sizeof dir && path[0] == '/') {
-            memcpy(dir, path, n);
-            dir[n] = '\0';
-            if (find_in(L, dir, cc)) {
-                lua_pop(L, 1);
-                from = "PATH";
-            }
-        }
-        path = colon ? colon + 1 : NULL;
-    }
-    if (!from) {
+    const char **sites = opt_names(L, opts, "mpi_modules");
+    struct mpg_envsnap env = {.vars = (const char *const *)environ};
+    struct mpg_strv problems = {0};
+    struct mpg_env pyenv;
+    mpg_pyenv_discover(&env, NULL, &pyenv, &problems);
+    struct mpg_module m;
+    mpg_module_discover(&env, pyenv.kind != MPG_ENV_NONE ? pyenv.prefix : NULL, sites, &m, &problems);
+    free(sites);
+    mpg_strv_free(&problems);
+    mpg_env_clear(&pyenv);
+    if (!m.mpicc) {
+        mpg_module_clear(&m);
         lua_pushnil(L);
-        lua_pushliteral(L, "no mpicc in MPI_HOME/bin, MPI_ROOT/bin, I_MPI_ROOT/bin, "
-                           "MPICH_HOME/bin or on PATH");
+        lua_pushliteral(L, "no mpicc for the loaded MPI module (none loaded, or its prefix has no bin/mpicc)");
         return 2;
     }
+    char *bin = mpg_dirname(m.mpicc);
     lua_createtable(L, 0, 5);
-    set_str(L, "bin", dir);
-    set_str(L, "from", from);
-    if (find_in(L, dir, cc))
-        lua_setfield(L, -2, "mpicc");
-    if (find_in(L, dir, cxx))
-        lua_setfield(L, -2, "mpicxx");
-    if (find_in(L, dir, fort))
-        lua_setfield(L, -2, "mpifort");
+    set_str(L, "bin", bin);
+    set_str(L, "from", m.home_var ? m.home_var : "PATH");
+    set_str(L, "mpicc", m.mpicc);
+    set_str(L, "mpicxx", m.mpicxx);
+    set_str(L, "mpifort", m.mpifort);
+    free(bin);
+    mpg_module_clear(&m);
     return 1;
 }
 

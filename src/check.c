@@ -60,7 +60,8 @@ struct mpg_report *mpg_check(const struct mpg_input *in)
     struct mpg_strv problems = {0};
 
     r->inspected = mpg_pyenv_discover(&env, in ? in->env_prefix : NULL, &r->env, &problems);
-    mpg_module_discover(&env, &r->module, &problems);
+    mpg_module_discover(&env, r->env.kind != MPG_ENV_NONE ? r->env.prefix : NULL, in ? in->mpi_modules : NULL,
+                        &r->module, &problems);
     if (!r->inspected) {
         r->problems = problems.v;
         r->n_problems = problems.n;

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "elf_read.h"
+#include "mpi_ident.h"
 #include "pyenv.h"
 
 #define MAX_SO_PER_PACKAGE 256
@@ -27,15 +28,6 @@ static const char *const system_libs[] = {
     "libc.so", "libm.so", "libpthread.so", "libdl.so", "librt.so", "libgcc_s.so", "libstdc++.so",
     "ld-linux", "libpython", "libz.so", "libutil.so", "libgfortran.so", "libquadmath.so", NULL,
 };
-
-bool mpg_is_libmpi_name(const char *n)
-{
-    static const char *const stems[] = {"libmpi.so", "libmpich.so", "libmpi_abi.so", "libmpi_cray.so",
-                                        "libmpich_intel.so", "libmpi_ibm.so", NULL};
-    for (const char *const *s = stems; *s; s++)
-        if (mpg_str_starts(n, *s)) return true;
-    return false;
-}
 
 static bool is_system_lib(const char *n)
 {

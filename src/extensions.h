@@ -29,8 +29,4 @@ void mpg_find_extensions(const struct mpg_env *e, const struct mpg_envsnap *env,
 void mpg_ext_scan_free(struct mpg_ext_scan *s);
 void mpg_package_clear(struct mpg_package *p);
 
-/* True for DT_NEEDED names of an MPI C library (libmpi.so.40, libmpich.so.12, libmpi_abi.so.1, ...),
- * false for the Fortran/C++ bindings (libmpi_mpifh, libmpi_cxx, libmpichcxx). */
-bool mpg_is_libmpi_name(const char *needed);
-
 #endif

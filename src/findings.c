@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "mpi_ident.h"
 #include "mpi_module.h"
 #include "util.h"
 
@@ -78,21 +79,11 @@ static const char *abi_words(enum mpg_abi a)
     }
 }
 
-/* ABI a DT_NEEDED name asks for. */
-static enum mpg_abi abi_of_needed(const char *n)
-{
-    if (!n) return MPG_ABI_UNKNOWN;
-    if (mpg_str_starts(n, "libmpi_abi.so")) return MPG_ABI_STANDARD;
-    if (strstr(n, ".so.12")) return MPG_ABI_MPICH;
-    if (strstr(n, ".so.40") || strstr(n, ".so.20")) return MPG_ABI_OPENMPI;
-    return MPG_ABI_UNKNOWN;
-}
-
 static enum mpg_abi package_abi(const struct mpg_package *p)
 {
     /* The library found decides when there is one (Open MPI 1.10 also used .so.12). */
     if (p->resolved && p->mpi.abi != MPG_ABI_UNKNOWN) return p->mpi.abi;
-    return abi_of_needed(p->needed);
+    return mpg_abi_of_name(p->needed);
 }
 
 /* conda-forge package name for the module's MPI. */
@@ -112,9 +103,18 @@ static char *conda_external_fix(const struct mpg_env *e, const struct mpg_module
     return fix;
 }
 
+/* The compiler that builds against the module's MPI: its mpicc, or on HPE Cray PE (which may
+ * ship no mpicc) the PE's cc wrapper. */
+static const char *module_cc(const struct mpg_module *m)
+{
+    if (m->mpicc) return m->mpicc;
+    if ((m->mpi.impl && strcmp(m->mpi.impl, "Cray MPICH") == 0) || (m->name && strcasestr(m->name, "cray"))) return "cc";
+    return "$(which mpicc)";
+}
+
 static char *pip_fix(const struct mpg_module *m, const char *pkg)
 {
-    const char *cc = m->mpicc ? m->mpicc : "$(which mpicc)";
+    const char *cc = module_cc(m);
     if (strcmp(pkg, "mpi4py") == 0)
         return mpg_printf("MPICC=%s python -m pip install --no-binary=mpi4py --no-cache-dir --force-reinstall mpi4py", cc);
     return mpg_printf("MPICC=%s CC=%s python -m pip install --no-binary=%s --no-cache-dir --force-reinstall %s", cc, cc, pkg, pkg);
@@ -222,7 +222,7 @@ static void check_package(struct mpg_report *r, const struct mpg_ext_scan *ext, 
                                          "and expects the system's MPI to provide %s.", ext_rec->name,
                                          ext_rec->version ? ext_rec->version : "", p->needed)
                             : mpg_strdup("");
-        char *also = (m->loaded && m->mpi.soname && abi_of_needed(m->mpi.soname) == pabi && strcmp(m->mpi.soname, p->needed) != 0)
+        char *also = (m->loaded && m->mpi.soname && mpg_abi_of_name(m->mpi.soname) == pabi && strcmp(m->mpi.soname, p->needed) != 0)
                          ? mpg_printf(" The %s module provides %s, not %s.", mod, m->mpi.soname, p->needed)
                          : mpg_strdup("");
         char *fix = m->loaded ? pip_fix(m, p->name) : mpg_strdup("module load <the site's MPI module>   # see: module spider mpi");
@@ -368,7 +368,11 @@ static void check_mpicc(struct mpg_report *r, const struct mpg_envsnap *env)
     char *path = cc ? (cc[0] == '/' ? mpg_strdup(cc) : mpg_which(mpg_env_get(env, "PATH"), cc)) : NULL;
     char *real = path ? mpg_realpath(path) : NULL;
     char *mine = m->mpicc ? mpg_realpath(m->mpicc) : NULL;
-    if (real && mine && strcmp(real, mine) != 0) {
+    /* A module that exports MPICC itself (Spack's do) points it into its own prefix. */
+    bool dedicated = m->home && strcmp(m->home, "/") != 0 && strcmp(m->home, "/usr") != 0 &&
+                     strcmp(m->home, "/usr/local") != 0;
+    bool own = dedicated && path && (mpg_path_under(path, m->home) || mpg_path_under(real, m->home));
+    if (real && mine && strcmp(real, mine) != 0 && !own) {
         struct mpg_mpi id;
         identify_mpicc(path, &id);
         bool other = id.abi != MPG_ABI_UNKNOWN && m->mpi.abi != MPG_ABI_UNKNOWN &&

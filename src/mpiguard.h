@@ -60,14 +60,16 @@ struct mpg_env {
     size_t n_sys_path;
 };
 
-/* The loaded MPI module (Lmod family "MPI" or its fall-backs). */
+/* The loaded MPI module: a family, the loaded modules' names, an installation prefix variable
+ * or the module's wrappers on PATH (see the README for the full list). */
 struct mpg_module {
     bool loaded;
-    char *name;      /* "mpich" (LMOD_FAMILY_MPI) */
-    char *version;   /* "4.1.2" (LMOD_FAMILY_MPI_VERSION) */
-    char *home;      /* MPI_HOME or its fall-backs */
-    char *home_var;  /* which variable gave home, e.g. "MPI_HOME" */
-    char *mpicc;     /* the module's compiler wrappers and launcher, canonical paths */
+    char *name;      /* "mpich" (LMOD_FAMILY_MPI), "OpenMPI" (LOADEDMODULES), ... */
+    char *version;   /* "4.1.2" (LMOD_FAMILY_MPI_VERSION, or the loaded module's name) */
+    char *home;      /* the installation prefix */
+    char *home_var;  /* which variable gave home, e.g. "MPI_HOME", "EBROOTOPENMPI"; "PATH": from its mpicc */
+    char *found_by;  /* the signal that named the module: "LMOD_FAMILY_MPI", "LOADEDMODULES", "CRAY_MPICH_DIR", ... */
+    char *mpicc;     /* the module's compiler wrappers and launcher, as found (not resolved) */
     char *mpicxx;
     char *mpifort;
     char *mpiexec;
@@ -130,6 +132,7 @@ struct mpg_input {
     const char *const *environ; /* "NAME=value" strings, NULL-terminated; NULL: the process's */
     const char *env_prefix;     /* inspect this prefix instead of the active env (--env) */
     const char *ld_cache;       /* loader cache to read; NULL: /etc/ld.so.cache */
+    const char *const *mpi_modules; /* module names the site declared as MPIs, NULL-terminated; may be NULL */
 };
 
 /* Runs the whole check. Returns NULL only when out of memory. */

@@ -77,8 +77,9 @@ static json_t *env_json(const struct mpg_env *e)
 
 static json_t *module_json(const struct mpg_module *m)
 {
-    return json_pack("{s:b, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "loaded", m->loaded, "name", jstr(m->name),
-                     "version", jstr(m->version), "home", jstr(m->home), "home_var", jstr(m->home_var), "mpicc",
+    return json_pack("{s:b, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "loaded", m->loaded, "name",
+                     jstr(m->name), "version", jstr(m->version), "found_by", jstr(m->found_by), "home", jstr(m->home),
+                     "home_var", jstr(m->home_var), "mpicc",
                      jstr(m->mpicc), "mpicxx", jstr(m->mpicxx), "mpifort", jstr(m->mpifort), "mpiexec", jstr(m->mpiexec),
                      "libdir", jstr(m->libdir), "mpi", mpi_json(&m->mpi));
 }

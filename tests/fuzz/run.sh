@@ -25,6 +25,8 @@ printf '{"name":"mpich","version":"4.0.2","build":"external_0","files":[],"track
 seed fuzz_conda "$out/seed.json"
 printf 'home = /usr/bin\ninclude-system-site-packages = true\nversion = 3.11.2\n' > "$out/pyvenv.cfg"
 seed fuzz_pyvenv "$out/pyvenv.cfg"
+printf 'mpich\ngcc/12.2.0:mpich/4.0.2:OpenMPI/4.1.5-GCC-12.3.0:mpi/openmpi-x86_64:cray-mpich-abi/8.1.28' > "$out/modules.txt"
+seed fuzz_modules "$out/modules.txt"
 seed fuzz_dircache /dev/null
 printf "mpiguard-dircache 1\nD\t1\t2\t3\t4\tconda\t/x\nN\ta.json\n" > "$out/corpus/fuzz_dircache/seed"
 

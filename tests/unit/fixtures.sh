@@ -56,4 +56,71 @@ for w in mpicc mpicxx mpifort mpiexec mpirun; do ln -sf "/usr/bin/$w.openmpi" "o
 cp "$(readlink -f "$syslib/libmpich.so.12")" other-mpich/lib/libmpich.so.12
 # A bundled conda MPICH: conda ships libmpi.so.12; real MPICH code under that name.
 cp "$(readlink -f "$syslib/libmpich.so.12")" bundled-libmpi.so.12
+
+# ---- site stacks (FACTS 7): MPI installations laid out as EasyBuild, Spack, HPE Cray PE, Intel
+# MPI, HPC-X and MVAPICH lay them out. Vendor libraries that cannot be had here are stand-ins
+# compiled with the SONAME and the identifying symbols the real ones carry; Open MPI and MPICH
+# are Debian's real libraries behind the vendor's folder names.
+stub_lib() { # path soname C-definitions...
+    local out=$1 soname=$2; shift 2
+    mkdir -p "$(dirname "$out")"
+    printf '%s\n' "$@" 'int MPI_Get_version(int *v, int *s) { *v = 3; *s = 1; return 0; }' > "$out.c"
+    $cc -shared -fPIC -Wl,-soname,"$soname" -o "$out" "$out.c"
+    rm -f "$out.c"
+}
+wrappers() { # bin-dir family(mpich|openmpi) names...
+    local bin=$1 fam=$2; shift 2
+    mkdir -p "$bin"
+    for w in "$@"; do ln -sf "/usr/bin/$w.$fam" "$bin/$w"; done
+}
+# HPE Cray PE: cray-mpich 8.1.28 for PrgEnv-gnu 12.3 (SONAME libmpi_gnu_123.so.12, MPICH 3.4a2
+# inside), libmpich.so a link to it; cray-mpich-abi's lib-abi-mpich/libmpi.so.12.
+cray=stacks/opt/cray/pe/mpich/8.1.28/ofi/gnu/12.3
+stub_lib $cray/lib/libmpi_gnu_123.so.12.0.0 libmpi_gnu_123.so.12 \
+    'const char MPII_Version_string[] = "3.4a2";' 'const char MPII_Version_device[] = "ch4:ofi";'
+ln -sf libmpi_gnu_123.so.12.0.0 $cray/lib/libmpi_gnu_123.so.12
+ln -sf libmpi_gnu_123.so.12 $cray/lib/libmpi_gnu_123.so
+ln -sf libmpi_gnu_123.so $cray/lib/libmpich.so
+stub_lib $cray/lib-abi-mpich/libmpi.so.12.0.0 libmpi.so.12 \
+    'const char MPII_Version_string[] = "3.4a2";' 'const char MPII_Version_device[] = "ch4:ofi";'
+ln -sf libmpi.so.12.0.0 $cray/lib-abi-mpich/libmpi.so.12
+mkdir -p $cray/bin && printf '#!/bin/sh\necho "MPICH Version: 3.4a2"\n' > $cray/bin/mpichversion && chmod 755 $cray/bin/mpichversion
+# Intel MPI 2021.10 (lib/release) and 2021.11+ (lib): I_MPI_Check_image_status identifies it.
+for v in 2021.10.0:lib/release 2021.13.1:lib; do
+    d=stacks/opt/intel/oneapi/mpi/${v%%:*}
+    stub_lib $d/${v#*:}/libmpi.so.12.0.0 libmpi.so.12 'int I_MPI_Check_image_status(void) { return 0; }' \
+        'const char MPII_Version_string[] = "3.4a2";'
+    ln -sf libmpi.so.12.0.0 $d/${v#*:}/libmpi.so.12
+    wrappers $d/bin mpich mpicc mpicxx mpifort mpiexec
+done
+# EasyBuild: OpenMPI/4.1.4-GCC-12.2.0 (real Open MPI), impi/2021.9.0-intel-compilers-2023.1.0
+# whose I_MPI_ROOT is <EBROOTIMPI>/mpi/2021.9.0.
+eb=stacks/apps/software
+mkdir -p $eb/OpenMPI/4.1.4-GCC-12.2.0/lib
+ln -sf "$syslib/libmpi.so.40" $eb/OpenMPI/4.1.4-GCC-12.2.0/lib/libmpi.so.40
+wrappers $eb/OpenMPI/4.1.4-GCC-12.2.0/bin openmpi mpicc mpicxx mpifort mpiexec mpirun
+ebimpi=$eb/impi/2021.9.0-intel-compilers-2023.1.0/mpi/2021.9.0
+stub_lib $ebimpi/lib/release/libmpi.so.12.0.0 libmpi.so.12 'int I_MPI_Check_image_status(void) { return 0; }'
+ln -sf libmpi.so.12.0.0 $ebimpi/lib/release/libmpi.so.12
+wrappers $ebimpi/bin mpich mpicc mpicxx mpifort mpiexec
+# Spack: hashed prefixes, modules that set PATH (no LD_LIBRARY_PATH) and MPICC themselves.
+sp=stacks/spack/opt/spack/linux-debian12-x86_64/gcc-12.2.0
+mkdir -p $sp/openmpi-4.1.4-qwertyuiopasdfg/lib $sp/mpich-4.0.2-zxcvbnmlkjhgfds/lib
+ln -sf "$syslib/libmpi.so.40" $sp/openmpi-4.1.4-qwertyuiopasdfg/lib/libmpi.so.40
+wrappers $sp/openmpi-4.1.4-qwertyuiopasdfg/bin openmpi mpicc mpicxx mpifort mpiexec mpirun
+ln -sf "$syslib/libmpich.so.12" $sp/mpich-4.0.2-zxcvbnmlkjhgfds/lib/libmpich.so.12
+ln -sf "$syslib/libmpich.so.12" $sp/mpich-4.0.2-zxcvbnmlkjhgfds/lib/libmpi.so.12
+wrappers $sp/mpich-4.0.2-zxcvbnmlkjhgfds/bin mpich mpicc mpicxx mpifort mpiexec
+# NVIDIA HPC-X: Open MPI under $HPCX_DIR/ompi.
+mkdir -p stacks/opt/hpcx-v2.17.1/ompi/lib
+ln -sf "$syslib/libmpi.so.40" stacks/opt/hpcx-v2.17.1/ompi/lib/libmpi.so.40
+wrappers stacks/opt/hpcx-v2.17.1/ompi/bin openmpi mpicc mpicxx mpifort mpiexec mpirun
+# MVAPICH2 2.3.7: MPICH ABI, device ch3:mrail.
+stub_lib stacks/opt/mvapich2-2.3.7/lib/libmpi.so.12.1.1 libmpi.so.12 \
+    'const char MPII_Version_string[] = "2.3.7";' 'const char MPII_Version_device[] = "ch3:mrail";'
+ln -sf libmpi.so.12.1.1 stacks/opt/mvapich2-2.3.7/lib/libmpi.so.12
+wrappers stacks/opt/mvapich2-2.3.7/bin mpich mpicc mpicxx mpifort mpiexec
+# Extensions built by each stack's compiler: Cray's cc links libmpi_gnu_123.so.12.
+build_ext ext_cray.so "-L$cray/lib -lmpi_gnu_123" ""
+build_ext ext_ompi_rpath_spack.so "-L$syslib -lmpi" "-Wl,--enable-new-dtags,-rpath,$out/$sp/openmpi-4.1.4-qwertyuiopasdfg/lib"
 touch .done
