@@ -7,6 +7,8 @@
  *   mpiguard.check([opts]) -> result | nil, message
  *   mpiguard.policy([path]) -> policy, error-or-nil
  *   mpiguard.wrappers([opts]) -> {bin=, mpicc=, mpicxx=, mpifort=, from=} | nil, message
+ *   mpiguard.escape_for_display(s), mpiguard.quote_for_shell(s),
+ *   mpiguard.safe_for_shell_eval(s)   the core's rules for values that leave mpiguard
  *
  * Expected failures come back as nil, message; only misuse (wrong argument types) raises.
  * Nothing here writes to stdout or stderr: the hooks decide what the user sees. */
@@ -30,7 +32,6 @@
 #include "mpiguard.h"
 #include "policy.h"
 #include "pyenv.h"
-#include "sitelog.h"
 
 #ifndef PACKAGE_VERSION
 #define PACKAGE_VERSION "0.0.0"
@@ -103,10 +104,24 @@ static const char **opt_names(lua_State *L, int opts, const char *key)
     return names;
 }
 
-static const char *current_user(void)
+/* The user's name, looked up only when asked: getpwuid() is an LDAP or NSS call at many
+ * sites, and most checks need no name (no exempt users, nothing to log). */
+struct user_name {
+    bool looked_up;
+    char name[64];
+};
+
+static const char *current_user(struct user_name *u)
 {
-    struct passwd *pw = getpwuid(geteuid());
-    return pw ? pw->pw_name : NULL;
+    if (!u->looked_up) {
+        u->looked_up = true;
+        struct passwd *pw = getpwuid(geteuid());
+        if (pw && strlen(pw->pw_name) < sizeof u->name)
+            memcpy(u->name, pw->pw_name, strlen(pw->pw_name) + 1);
+        else
+            snprintf(u->name, sizeof u->name, "%lu", (unsigned long)geteuid());
+    }
+    return u->name;
 }
 
 /* ---- environment snapshot with overrides ------------------------------------------------- */
@@ -331,15 +346,18 @@ static int log_findings(const struct mpg_policy *p, const struct mpg_report *r, 
 {
     int sent = 0;
     for (size_t i = 0; i < r->n_findings; i++) {
-        struct sitelog_entry e = {
+        struct mpg_log_entry e = {
+            .code = r->findings[i].code,
+            .action = mpg_severity_name(r->findings[i].severity),
+            .source = "lmod",
             .user = user,
             .module = module,
             .env_kind = mpg_env_kind_name(r->env.kind),
-            .env_prefix = r->env.prefix,
-            .code = r->findings[i].code,
-            .action = mpg_severity_name(r->findings[i].severity),
+            .env_name = r->env.name,
+            .prefix = r->env.prefix,
+            .fix = r->findings[i].fix,
         };
-        if (sitelog_send(p->log_socket, &e) == 0)
+        if (mpg_log_send(p->log_socket, &e) == 0)
             sent++;
     }
     return sent;
@@ -379,7 +397,7 @@ static int l_check(lua_State *L)
     char perr[512] = "";
     int prc = mpg_policy_load_effective(&pol, policy_file ? policy_file : MPIGUARD_POLICY_FILE,
                                         snap.vars, perr, sizeof perr);
-    const char *user = current_user();
+    struct user_name user = {0};
 
     const char **sites = opt_names(L, opts, "mpi_modules");
     struct mpg_input in = {.environ = snap.vars, .env_prefix = env_prefix, .mpi_modules = sites};
@@ -392,7 +410,8 @@ static int l_check(lua_State *L)
         lua_pushliteral(L, "mpiguard: out of memory");
         return 2;
     }
-    bool exempt = mpg_policy_exempt(&pol, user, r->env.prefix);
+    bool exempt = mpg_policy_exempt(&pol, pol.n_exempt_users ? current_user(&user) : NULL,
+                                    r->env.prefix);
     if (exempt) {
         pol.default_action = MPG_ACT_IGNORE;
         for (size_t i = 0; i < pol.n_rules; i++)
@@ -408,8 +427,8 @@ static int l_check(lua_State *L)
     push_policy(L, &pol, prc < 0 ? perr : NULL);
     lua_setfield(L, -2, "policy");
     int logged = 0;
-    if (log_module && pol.log)
-        logged = log_findings(&pol, r, user, log_module);
+    if (log_module && pol.log && r->n_findings)
+        logged = log_findings(&pol, r, current_user(&user), log_module);
     lua_pushinteger(L, logged);
     lua_setfield(L, -2, "logged");
 
@@ -461,8 +480,39 @@ static int l_wrappers(lua_State *L)
     return 1;
 }
 
+/* ---- values that leave mpiguard (see mpiguard.h) ------------------------------------------ */
+
+static int push_owned(lua_State *L, char *s)
+{
+    lua_pushstring(L, s);
+    free(s);
+    return 1;
+}
+
+/* mpiguard.escape_for_display(s) -> s with control characters and the like as \xHH */
+static int l_escape_for_display(lua_State *L)
+{
+    return push_owned(L, mpg_escape_for_display(luaL_checkstring(L, 1)));
+}
+
+/* mpiguard.quote_for_shell(s) -> s as one shell word a person may paste */
+static int l_quote_for_shell(lua_State *L)
+{
+    return push_owned(L, mpg_quote_for_shell(luaL_checkstring(L, 1)));
+}
+
+/* mpiguard.safe_for_shell_eval(s) -> false when s must not go back to the shell (setenv) */
+static int l_safe_for_shell_eval(lua_State *L)
+{
+    lua_pushboolean(L, mpg_safe_for_shell_eval(luaL_checkstring(L, 1)));
+    return 1;
+}
+
 static const luaL_Reg mpiguard_funcs[] = {
     {"check", l_check},
+    {"escape_for_display", l_escape_for_display},
+    {"quote_for_shell", l_quote_for_shell},
+    {"safe_for_shell_eval", l_safe_for_shell_eval},
     {"policy", l_policy},
     {"wrappers", l_wrappers},
     {NULL, NULL},

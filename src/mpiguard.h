@@ -153,6 +153,63 @@ void mpg_report_text(const struct mpg_report *r, FILE *out, bool colour, bool ve
 int mpg_identify_mpi(const char *path, struct mpg_mpi *out, char *err, size_t errlen);
 void mpg_mpi_clear(struct mpg_mpi *m);
 
+/* ---- values that leave mpiguard -----------------------------------------------------------
+ * Env names, prefixes, paths from mpi.cfg, module names and file names are the user's: they
+ * may hold newlines, terminal escape sequences or shell syntax. Every layer passes them
+ * through exactly one of these three before they reach a person or a shell. */
+
+/* Text shown to a person (a terminal, a log viewer): a copy in which control characters,
+ * C1 controls, Unicode line separators and bidirectional overrides, and bytes that are not
+ * valid UTF-8 are written as \xHH (one per byte); printable ASCII and other valid UTF-8 stay
+ * as they are. malloc'd; NULL for NULL. */
+char *mpg_escape_for_display(const char *s);
+
+/* A value a person may paste into a POSIX shell as one word: bare when it holds only
+ * [A-Za-z0-9_@%+=:,./-], else in single quotes; with bytes that cannot be shown (as above)
+ * in bash's $'...' with \xHH. The result never holds a control character. malloc'd; NULL
+ * for NULL. */
+char *mpg_quote_for_shell(const char *s);
+
+/* Whether a value may be handed back to the user's shell through Lmod's or Environment
+ * Modules' setenv: false when it holds a control character (a newline there ends the
+ * command and starts another). Refuse such a value; never pass it on. NULL is safe. */
+bool mpg_safe_for_shell_eval(const char *s);
+
+/* ---- the syslog line ------------------------------------------------------------------------
+ * One line per finding, the same from every layer, for site statistics:
+ *   <PRI>Mmm dd hh:mm:ss mpiguard[PID]: code=ABI_MISMATCH action=warn source=lmod user=alice
+ *   module=mpich/4.0.2 env=venv env_name=sim prefix=/home/alice/sim job=- step=- node=-
+ *   fix="MPICC=/opt/mpich/bin/mpicc python -m pip install ..."
+ * Fields in this order, always all of them; a missing value is "-". A value is bare when it
+ * holds only printable, non-blank ASCII other than " and \, else it is double-quoted with \"
+ * and \\, and control and non-ASCII bytes as \xHH. The whole line stays under MPG_LOG_MAX
+ * bytes: over-long values (in practice the prefix and the fix) are cut, with "..." inside
+ * their quotes; no field is ever dropped. Facility user; priority err for block, warning for
+ * warn, notice otherwise. */
+#define MPG_LOG_MAX 2048
+#define MPG_LOG_DEFAULT_SOCKET "/dev/log"
+
+struct mpg_log_entry {
+    const char *code;     /* "ABI_MISMATCH" */
+    const char *action;   /* "note", "warn", "block" */
+    const char *source;   /* "lmod", "modules", "slurm", "cli" */
+    const char *user;
+    const char *module;   /* "mpich/4.0.2" */
+    const char *env_kind; /* "conda", "venv", "none" */
+    const char *env_name;
+    const char *prefix;
+    const char *job, *step, *node; /* Slurm's, else NULL */
+    const char *fix;      /* only its first line is written */
+};
+
+/* The message part (from "code=" on) into buf, NUL-terminated; returns its length. With len
+ * of 256 or more every field fits (values cut as needed); with less, buf may be left empty. */
+size_t mpg_log_format(const struct mpg_log_entry *e, char *buf, size_t len);
+
+/* Sends one line for e to the local syslog socket (NULL: MPG_LOG_DEFAULT_SOCKET), datagram
+ * or stream, without blocking. Returns 0, or -1 if it could not be sent. */
+int mpg_log_send(const char *socket_path, const struct mpg_log_entry *e);
+
 const char *mpg_severity_name(enum mpg_severity s); /* "ok", "note", "warn", "block" */
 const char *mpg_abi_name(enum mpg_abi a);           /* "mpich", "openmpi", "mpiabi", "unknown" */
 const char *mpg_env_kind_name(enum mpg_env_kind k); /* "none", "conda", "venv" */

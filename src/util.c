@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -245,4 +246,119 @@ char *mpg_version_major_minor(const char *v)
     const char *end = dot + 1;
     while (isdigit((unsigned char)*end)) end++;
     return mpg_strndup(v, (size_t)(end - v));
+}
+
+/* ---- values that leave the core ------------------------------------------------------------ */
+
+/* Length of the UTF-8 sequence at s that may be shown as it is, or 0 when its first byte must
+ * be escaped: not valid UTF-8 (overlong, surrogate, truncated), or a code point a terminal
+ * acts on instead of showing: C1 controls (U+0080..U+009F; U+009B is a one-byte CSI),
+ * bidirectional marks, embeddings, overrides and isolates (they reorder what is shown), and
+ * the line and paragraph separators. */
+static size_t shown_utf8_len(const unsigned char *s)
+{
+    unsigned c = s[0];
+    size_t n;
+    uint32_t cp;
+    if (c >= 0xc2 && c <= 0xdf) n = 2, cp = c & 0x1f;
+    else if (c >= 0xe0 && c <= 0xef) n = 3, cp = c & 0x0f;
+    else if (c >= 0xf0 && c <= 0xf4) n = 4, cp = c & 0x07;
+    else return 0;
+    for (size_t i = 1; i < n; i++) {
+        if ((s[i] & 0xc0) != 0x80) return 0;
+        cp = (cp << 6) | (s[i] & 0x3f);
+    }
+    static const uint32_t min_of[5] = {0, 0, 0x80, 0x800, 0x10000};
+    if (cp < min_of[n] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return 0;
+    if (cp <= 0x9f || cp == 0x061c || cp == 0x200e || cp == 0x200f || (cp >= 0x2028 && cp <= 0x202e) ||
+        (cp >= 0x2066 && cp <= 0x2069))
+        return 0;
+    return n;
+}
+
+static bool is_shown_ascii(unsigned char c) { return c >= 0x20 && c < 0x7f; }
+
+static char *put_hex(char *o, unsigned char c)
+{
+    static const char hex[] = "0123456789abcdef";
+    *o++ = '\\';
+    *o++ = 'x';
+    *o++ = hex[c >> 4];
+    *o++ = hex[c & 15];
+    return o;
+}
+
+char *mpg_escape_for_display(const char *s)
+{
+    if (!s) return NULL;
+    const unsigned char *p = (const unsigned char *)s;
+    char *out = mpg_xmalloc(strlen(s) * 4 + 1), *o = out;
+    while (*p) {
+        size_t n = is_shown_ascii(*p) ? 1 : shown_utf8_len(p);
+        if (n) {
+            memcpy(o, p, n);
+            o += n;
+            p += n;
+        } else {
+            o = put_hex(o, *p++);
+        }
+    }
+    *o = '\0';
+    return out;
+}
+
+static bool is_bare_shell_char(unsigned char c)
+{
+    return isalnum(c) || strchr("_@%+=:,./-", c);
+}
+
+char *mpg_quote_for_shell(const char *s)
+{
+    if (!s) return NULL;
+    const unsigned char *p = (const unsigned char *)s;
+    bool bare = *p != '\0', shown = true;
+    for (const unsigned char *q = p; *q; q++) {
+        if (!is_bare_shell_char(*q)) bare = false;
+        if (!is_shown_ascii(*q)) {
+            size_t n = shown_utf8_len(q);
+            if (!n) shown = false;
+            else q += n - 1;
+        }
+    }
+    if (bare) return mpg_strdup(s);
+    char *out = mpg_xmalloc(strlen(s) * 4 + 4), *o = out;
+    if (shown) { /* '...' takes everything literally but the quote itself: close, \', reopen */
+        *o++ = '\'';
+        for (; *p; p++) {
+            if (*p == '\'') o = stpcpy(o, "'\\''");
+            else *o++ = (char)*p;
+        }
+        *o++ = '\'';
+    } else { /* bash's $'...': escapes for what cannot be pasted or shown */
+        *o++ = '$';
+        *o++ = '\'';
+        while (*p) {
+            size_t n = is_shown_ascii(*p) ? 1 : shown_utf8_len(p);
+            if (n == 1 && (*p == '\'' || *p == '\\')) {
+                *o++ = '\\';
+                *o++ = (char)*p++;
+            } else if (n) {
+                memcpy(o, p, n);
+                o += n;
+                p += n;
+            } else {
+                o = put_hex(o, *p++);
+            }
+        }
+        *o++ = '\'';
+    }
+    *o = '\0';
+    return out;
+}
+
+bool mpg_safe_for_shell_eval(const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; p && *p; p++)
+        if (*p < 0x20 || *p == 0x7f) return false;
+    return true;
 }

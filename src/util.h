@@ -7,6 +7,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "mpiguard.h"
+
 /* Longest path or variable value the core takes from the user; longer ones are rejected with a
  * message rather than truncated (a truncated path names a different file). */
 #define MPG_MAX_PATH 4096
@@ -55,6 +57,14 @@ char *mpg_read_file(const char *path, size_t max, size_t *len);
 
 /* First executable `name` in the colon-separated dirs of path_var, or NULL. */
 char *mpg_which(const char *path_var, const char *name);
+
+/* ---- values that leave the core --------------------------------------------------------
+ * Three rules, one function each (public: declared in mpiguard.h for the CLI, the Lua and Tcl
+ * layers and the Slurm plugin):
+ *   mpg_escape_for_display(s)   text from a user's file, name or variable shown to a person
+ *   mpg_quote_for_shell(s)      a value a person may paste into a shell (fix commands)
+ *   mpg_safe_for_shell_eval(s)  a value handed back to the shell through Lmod (refuse if false)
+ * Their contracts are in mpiguard.h. */
 
 /* "4.1.2" vs "4.1": compares numeric components (missing ones count as equal); <0, 0, >0. */
 int mpg_version_cmp(const char *a, const char *b, int components);

@@ -1,6 +1,7 @@
 #!/bin/bash
-# One syslog line per finding (ident mpiguard; user, module, env kind and prefix, code,
-# action), read back from a test syslog socket named by the site policy's log_socket.
+# One syslog line per finding in the shared format (mpiguard.h: code and action first, then
+# source, user, module, env kind, name and prefix, job, step, node, and the fix), read back
+# from a test syslog socket named by the site policy's log_socket.
 . "$(dirname "$0")/lib.sh"
 
 SOCK=$T/log.sock
@@ -29,7 +30,7 @@ activate_venv "$T/venv"
 printf '[general]\nlog_socket = %s\n' "$SOCK" > "$POLICY"
 mod load mpich
 sleep 0.5
-expect_grep "^<12>.* mpiguard\[[0-9]*\]: user=$(id -un) module=mpich/4.0.2 env=venv prefix=$T/venv code=ABI_MISMATCH action=warn" "$LOG" "syslog line written"
+expect_grep "^<12>.* mpiguard\[[0-9]*\]: code=ABI_MISMATCH action=warn source=lmod user=$(id -un) module=mpich/4.0.2 env=venv env_name=venv prefix=$T/venv job=- step=- node=- fix=\"MPICC=$MPICH_HOME_DIR/bin/mpicc python -m pip install " "$LOG" "syslog line written"
 n=$(grep -c . "$LOG")
 expect_eq "$n" "$(grep -c "^(mpiguard findings" "$ERR" >/dev/null; grep -o "[A-Z_]*=\(note\|warn\|block\)" "$ERR" | wc -l)" "one line per finding shown"
 mod purge
