@@ -109,6 +109,15 @@ int mpg_identify_mpi(const char *path, struct mpg_mpi *out, char *err, size_t er
         mpg_set_err(err, errlen, "%s: %s", path, why);
         return -1;
     }
+    mpg_identify_mpi_elf(&e, path, out);
+    mpg_elf_close(&e);
+    return 0;
+}
+
+void mpg_identify_mpi_elf(const struct mpg_elf *ep, const char *path, struct mpg_mpi *out)
+{
+    const struct mpg_elf e = *ep;
+    memset(out, 0, sizeof *out);
     out->path = mpg_realpath(path);
     if (!out->path) out->path = mpg_strdup(path);
     out->soname = mpg_strdup(e.soname ? e.soname : mpg_basename(path));
@@ -148,8 +157,38 @@ int mpg_identify_mpi(const char *path, struct mpg_mpi *out, char *err, size_t er
     }
     if (mpg_elf_defines(&e, "MPI_Abi_get_version") && out->abi == MPG_ABI_UNKNOWN)
         out->abi = MPG_ABI_STANDARD;
-    mpg_elf_close(&e);
-    return 0;
+}
+
+struct missing {
+    const struct mpg_elf *lib;
+    char *first;
+};
+
+static bool is_mpi_symbol(const char *n)
+{
+    return mpg_str_starts(n, "MPI_") || mpg_str_starts(n, "PMPI_") || mpg_str_starts(n, "MPIX_") ||
+           mpg_str_starts(n, "ompi_") || mpg_str_starts(n, "MPIR_") || mpg_str_starts(n, "MPII_");
+}
+
+static bool check_one(const char *name, void *arg)
+{
+    struct missing *m = arg;
+    if (!is_mpi_symbol(name) || mpg_elf_defines(m->lib, name)) return true;
+    m->first = mpg_strdup(name);
+    return false;
+}
+
+char *mpg_missing_mpi_symbol(const struct mpg_elf *obj, const struct mpg_elf *lib)
+{
+    /* MPI symbols may come from another MPI library the object links (Fortran or C++
+     * bindings): only an object that links no other one is judged. */
+    size_t mpi_libs = 0;
+    for (size_t i = 0; i < obj->n_needed; i++)
+        if (mpg_str_starts(obj->needed[i], "libmpi") || mpg_str_starts(obj->needed[i], "libpmpi")) mpi_libs++;
+    if (mpi_libs != 1) return NULL;
+    struct missing m = {lib, NULL};
+    mpg_elf_each_undefined(obj, check_one, &m);
+    return m.first;
 }
 
 const char *mpg_abi_name(enum mpg_abi a)

@@ -17,6 +17,16 @@ bool mpg_is_libmpi_name(const char *name);
  * its SONAME is not one the standard names would find. */
 bool mpg_is_vendor_libmpi_name(const char *name);
 
+struct mpg_elf;
+
+/* mpg_identify_mpi() for a library already parsed (e) at path. */
+void mpg_identify_mpi_elf(const struct mpg_elf *e, const char *path, struct mpg_mpi *out);
+
+/* The first MPI symbol (MPI_*, PMPI_*, ompi_*, ...) obj needs that lib does not define, or NULL
+ * (malloc'd): built against a newer MPI than the one it runs with, the import fails with
+ * "undefined symbol". NULL too when obj links more than one MPI library. */
+char *mpg_missing_mpi_symbol(const struct mpg_elf *obj, const struct mpg_elf *lib);
+
 /* The ABI a library file or DT_NEEDED name asks for, from the name alone. */
 enum mpg_abi mpg_abi_of_name(const char *name);
 

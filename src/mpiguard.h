@@ -88,7 +88,10 @@ struct mpg_package {
     char *rpath;     /* DT_RPATH / DT_RUNPATH as written in the file */
     char *runpath;
     char *resolved;  /* the library the loader would load, canonical, or NULL */
-    char *resolved_via; /* "RPATH", "LD_LIBRARY_PATH", "RUNPATH", "ld.so.cache", "default dirs" */
+    char *resolved_via; /* "RPATH", "LD_LIBRARY_PATH", "RUNPATH", "ld.so.cache", "system directories",
+                           or "mpi4py 4.1.2 search: ..." (what mpi4py's search picked and why) */
+    char *import_error; /* what `import` fails with when it fails (no library, an invalid file, ...) */
+    char *mpi4py_library; /* mpi4py >= 4.1 wheels: the library mpi4py's search dlopen()s, canonical */
     char *mpicc_cfg; /* mpi4py's mpi.cfg mpicc */
     struct mpg_mpi mpi; /* identification of `resolved` */
 };

@@ -26,12 +26,7 @@ static char *stack(const char *rel) { return fmt("%s/stacks/%s", fx(), rel); }
 #define SPACK "spack/opt/spack/linux-debian12-x86_64/gcc-12.2.0"
 #define CRAY "opt/cray/pe/mpich/8.1.28/ofi/gnu/12.3"
 
-static char *real(const char *p)
-{
-    char *r = realpath(p, NULL);
-    cr_assert(r, "realpath %s", p);
-    return fmt("%s", r);
-}
+static char *real(const char *p) { return canon_path(p); }
 
 /* A venv whose mpi4py extension is the given fixture, built with pip. */
 static char *venv_with(const char *root, const char *ext_fixture)
