@@ -30,7 +30,9 @@ static char *real(const char *p)
 {
     char *r = realpath(p, NULL);
     cr_assert(r, "realpath %s", p);
-    return fmt("%s", r);
+    char *kept = fmt("%s", r);
+    free(r);
+    return kept;
 }
 
 /* A venv whose mpi4py extension is the given fixture, built with pip. */
