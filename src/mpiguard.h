@@ -55,6 +55,9 @@ struct mpg_env {
     char *flavor;         /* "conda", "mamba", "micromamba", "venv", "virtualenv", "uv" */
     char *python_version; /* "3.11", from the env's layout */
     char *base_prefix;    /* venv: the base interpreter's prefix (pyvenv.cfg home/..) */
+    const char *found_by; /* static: "PATH" (the python first on PATH is the env's, its
+                             variables unset or naming another env), "VIRTUAL_ENV",
+                             "CONDA_PREFIX", "--env"; NULL when no env */
     bool system_site_packages;
     char **sys_path; /* site folders in the order python searches them */
     size_t n_sys_path;

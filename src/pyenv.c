@@ -72,6 +72,61 @@ static size_t path_rank(const struct mpg_envsnap *env, const char *prefix)
     return rank;
 }
 
+/* The env that owns a python in folder dir, as CPython itself decides it (pyvenv.cfg beside the
+ * executable or one folder up), or a conda prefix (conda-meta one folder up); NULL when dir is
+ * not an env's (/usr/bin, a python module's bin, a pyenv shim). */
+static char *env_of_python_dir(const char *dir, enum mpg_env_kind *kind)
+{
+    char *up = mpg_dirname(dir);
+    const char *const places[] = {up, dir};
+    char *found = NULL;
+    for (size_t i = 0; i < 2 && !found; i++) {
+        char *cfg = mpg_path_join(places[i], "pyvenv.cfg");
+        if (mpg_is_file(cfg)) {
+            found = mpg_realpath(places[i]);
+            *kind = MPG_ENV_VENV;
+        }
+        free(cfg);
+    }
+    if (!found) {
+        char *meta = mpg_path_join(up, "conda-meta");
+        if (mpg_is_dir(meta)) {
+            found = mpg_realpath(up);
+            *kind = MPG_ENV_CONDA;
+        }
+        free(meta);
+    }
+    free(up);
+    return found;
+}
+
+/* The env of the python the user's shell runs: the first `python` on PATH, else the first
+ * `python3` when that one is an env's. NULL when neither belongs to an env. */
+static char *env_of_path_python(const struct mpg_envsnap *env, enum mpg_env_kind *kind)
+{
+    static const char *const names[] = {"python", "python3"};
+    struct mpg_strv dirs = {0};
+    mpg_strv_split(&dirs, mpg_env_get(env, "PATH"), ':');
+    char *first[2] = {NULL, NULL};
+    for (size_t i = 0; i < dirs.n && !(first[0] && first[1]); i++) {
+        if (dirs.v[i][0] != '/') continue; /* as mpg_which: relative entries depend on the cwd */
+        for (size_t k = 0; k < 2; k++) {
+            if (first[k]) continue;
+            char *p = mpg_path_join(dirs.v[i], names[k]);
+            if (mpg_is_executable(p)) first[k] = mpg_strdup(dirs.v[i]);
+            free(p);
+        }
+    }
+    mpg_strv_free(&dirs);
+    char *prefix = NULL;
+    for (size_t k = 0; k < 2 && !prefix; k++)
+        if (first[k] && (k == 0 || !first[0] || strcmp(first[0], first[1]) != 0))
+            prefix = env_of_python_dir(first[k], kind);
+    free(first[0]);
+    free(first[1]);
+    return prefix;
+}
+
 /* "python3.11" -> "3.11"; NULL otherwise. */
 static char *version_from_name(const char *name)
 {
@@ -295,23 +350,40 @@ bool mpg_pyenv_discover(const struct mpg_envsnap *env, const char *prefix_overri
         }
         e->prefix = real;
         e->kind = venv ? MPG_ENV_VENV : MPG_ENV_CONDA;
+        e->found_by = "--env";
     } else {
+        /* What the user's `python` runs decides; the variables only name the env when no
+         * python on PATH belongs to one (a script may call $VIRTUAL_ENV/bin/python). So an env
+         * whose variables were unset is still found, and a stale variable is not believed. */
         char *venv = usable_prefix("VIRTUAL_ENV", mpg_env_get(env, "VIRTUAL_ENV"), "pyvenv.cfg", problems);
         char *conda = usable_prefix("CONDA_PREFIX", mpg_env_get(env, "CONDA_PREFIX"), "conda-meta", problems);
-        /* Both active (a venv made inside a conda env): the one whose bin comes first on PATH is
-         * the python the user runs. */
-        if (venv && conda && path_rank(env, conda) < path_rank(env, venv)) {
+        enum mpg_env_kind kind = MPG_ENV_NONE;
+        char *on_path = env_of_path_python(env, &kind);
+        if (on_path) {
+            e->prefix = on_path;
+            e->kind = kind;
+            from_var = conda && strcmp(conda, on_path) == 0;
+            e->found_by = (venv && strcmp(venv, on_path) == 0) ? "VIRTUAL_ENV" : from_var ? "CONDA_PREFIX" : "PATH";
             free(venv);
-            venv = NULL;
-        }
-        if (venv) {
-            e->prefix = venv;
-            e->kind = MPG_ENV_VENV;
             free(conda);
-        } else if (conda) {
-            e->prefix = conda;
-            e->kind = MPG_ENV_CONDA;
-            from_var = true;
+        } else {
+            /* Both active (a venv made inside a conda env): the one whose bin comes first on
+             * PATH is the python the user runs. */
+            if (venv && conda && path_rank(env, conda) < path_rank(env, venv)) {
+                free(venv);
+                venv = NULL;
+            }
+            if (venv) {
+                e->prefix = venv;
+                e->kind = MPG_ENV_VENV;
+                e->found_by = "VIRTUAL_ENV";
+                free(conda);
+            } else if (conda) {
+                e->prefix = conda;
+                e->kind = MPG_ENV_CONDA;
+                e->found_by = "CONDA_PREFIX";
+                from_var = true;
+            }
         }
     }
 

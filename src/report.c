@@ -69,10 +69,10 @@ static json_t *env_json(const struct mpg_env *e)
 {
     json_t *sp = json_array();
     for (size_t i = 0; i < e->n_sys_path; i++) json_array_append_new(sp, json_string(e->sys_path[i]));
-    return json_pack("{s:s, s:o, s:o, s:o, s:o, s:o, s:b, s:o}", "kind", mpg_env_kind_name(e->kind), "prefix",
-                     jstr(e->prefix), "name", jstr(e->name), "flavor", jstr(e->flavor), "python_version",
-                     jstr(e->python_version), "base_prefix", jstr(e->base_prefix), "system_site_packages",
-                     e->system_site_packages, "sys_path", sp);
+    return json_pack("{s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:b, s:o}", "kind", mpg_env_kind_name(e->kind), "prefix",
+                     jstr(e->prefix), "name", jstr(e->name), "found_by", jstr(e->found_by), "flavor", jstr(e->flavor),
+                     "python_version", jstr(e->python_version), "base_prefix", jstr(e->base_prefix),
+                     "system_site_packages", e->system_site_packages, "sys_path", sp);
 }
 
 static json_t *module_json(const struct mpg_module *m)

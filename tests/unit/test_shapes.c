@@ -440,3 +440,87 @@ Test(shapes, env_option_inspects_given_prefix)
     cr_expect_eq(r->env.kind, MPG_ENV_CONDA);
     mpg_report_free(r);
 }
+
+/* ---- which env: what the user's `python` runs ------------------------------------------------ */
+
+Test(shapes, venv_found_from_path_when_variables_are_unset)
+{
+    SKIP_UNLESS(access("/usr/lib/python3/dist-packages/mpi4py", F_OK) == 0, "python3-mpi4py is not installed");
+    char *root = scratch(), *prefix = make_venv(root, "v", true), *bin = joinp(prefix, "bin");
+    struct envb e;
+    envb_init(&e);
+    envb_prepend_path(&e, "PATH", bin); /* `deactivate` done by hand: VIRTUAL_ENV unset */
+    load_module(&e, "mpich");
+    struct mpg_report *r = run_check(&e, NULL);
+    cr_expect_eq(r->env.kind, MPG_ENV_VENV);
+    cr_expect_str_eq(r->env.found_by, "PATH");
+    EXPECT_CODES(r, "ABI_MISMATCH");
+    mpg_report_free(r);
+}
+
+Test(shapes, conda_found_from_path_when_conda_prefix_is_unset)
+{
+    char *root = scratch(), *prefix = make_conda(root, "sim"), *bin = joinp(prefix, "bin");
+    char *lib = joinp(prefix, "lib"), *site = site_dir(prefix);
+    copy_file(fxp("bundled-libmpi.so.12"), joinp(lib, "libmpi.so.12"));
+    put_mpi4py(site, "ext_mpi12_condarpath.so", "conda", NULL);
+    conda_record(prefix, "mpich", "4.1.2", "h_100", "conda-forge", "[\"lib/libmpi.so.12\"]", NULL);
+    struct envb e;
+    envb_init(&e);
+    envb_prepend_path(&e, "PATH", bin);
+    load_module(&e, "mpich");
+    struct mpg_report *r = run_check(&e, NULL);
+    cr_expect_eq(r->env.kind, MPG_ENV_CONDA);
+    cr_expect_str_eq(r->env.prefix, prefix);
+    cr_expect_str_eq(r->env.found_by, "PATH");
+    EXPECT_CODES(r, "ENV_BUNDLED_MPI");
+    mpg_report_free(r);
+}
+
+/* VIRTUAL_ENV names one venv, but PATH runs another's python: the one that runs is checked. */
+Test(shapes, python_first_on_path_beats_a_stale_variable)
+{
+    char *root = scratch(), *a = make_venv(root, "a", false), *b = make_venv(root, "b", true);
+    struct envb e;
+    envb_init(&e);
+    activate_venv(&e, a);
+    char *bbin = joinp(b, "bin");
+    envb_prepend_path(&e, "PATH", bbin);
+    struct mpg_report *r = run_check(&e, NULL);
+    cr_expect_str_eq(r->env.prefix, b);
+    cr_expect_str_eq(r->env.found_by, "PATH");
+    mpg_report_free(r);
+}
+
+/* The variable still counts when no python on PATH is an env's (its bin was dropped from
+ * PATH, or a module's python comes first): more checking, never less. */
+Test(shapes, variable_counts_when_no_env_python_is_on_path)
+{
+    char *root = scratch(), *a = make_venv(root, "a", false);
+    struct envb e;
+    envb_init(&e);
+    envb_set(&e, "VIRTUAL_ENV", a);
+    struct mpg_report *r = run_check(&e, NULL);
+    cr_expect_str_eq(r->env.prefix, a);
+    cr_expect_str_eq(r->env.found_by, "VIRTUAL_ENV");
+    mpg_report_free(r);
+}
+
+/* `python` is the system's but `python3` the env's (PATH=/usr/bin:env/bin on a system whose
+ * /usr/bin has no `python`): either name a user may type reaches the env, so it is checked. */
+Test(shapes, env_python3_behind_a_system_python_is_found)
+{
+    char *root = scratch(), *a = make_venv(root, "a", false), *sys = joinp(root, "sysbin");
+    mkdirs(sys);
+    char *py = joinp(sys, "python");
+    cr_assert(symlink("/usr/bin/python3", py) == 0);
+    char *abin = joinp(a, "bin"), *py2 = joinp(abin, "python");
+    unlink(py2); /* the env has only python3 */
+    struct envb e;
+    envb_init(&e);
+    envb_prepend_path(&e, "PATH", abin);
+    envb_prepend_path(&e, "PATH", sys);
+    struct mpg_report *r = run_check(&e, NULL);
+    cr_expect_str_eq(r->env.prefix, a);
+    mpg_report_free(r);
+}
