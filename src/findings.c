@@ -243,6 +243,40 @@ static void env_bundled(struct mpg_report *r, const struct mpg_ext_scan *ext, co
     free(lib);
 }
 
+/* For mpi4py >= 4.1 wheels: what its search picked and why, without the "mpi4py <v> search: "
+ * label of resolved_via; NULL for other packages. malloc'd. */
+static bool search_how_applies(const struct mpg_package *p)
+{
+    return p->resolved_via && mpg_str_starts(p->resolved_via, "mpi4py ");
+}
+
+static char *search_how(const struct mpg_package *p)
+{
+    const char *v = p->resolved_via;
+    if (!v || !mpg_str_starts(v, "mpi4py ")) return NULL;
+    const char *colon = strstr(v, " search: ");
+    if (!colon) return NULL;
+    colon += 9;
+    const char *semi = strstr(colon, "; MPI.");
+    return semi ? mpg_strndup(colon, (size_t)(semi - colon)) : mpg_strdup(colon);
+}
+
+/* The rebuild fix, and for a wheel whose search misses the module's library a way to name it:
+ * MPI4PY_LIBMPI with the module's library, when that library has the SONAME the wheel's
+ * extension of its ABI needs (libmpi.so.12, libmpi.so.40, libmpi_abi.so.1). */
+static char *wheel_fix(const struct mpg_report *r, const struct mpg_package *p, char *fix)
+{
+    const struct mpg_mpi *mm = &r->module.mpi;
+    if (!search_how_applies(p) || !mm->path || !mm->soname ||
+        (strcmp(mm->soname, "libmpi.so.12") != 0 && strcmp(mm->soname, "libmpi.so.40") != 0 &&
+         strcmp(mm->soname, "libmpi_abi.so.1") != 0))
+        return fix;
+    char *both = mpg_printf("%s\nexport MPI4PY_LIBMPI=%s   # or keep the binary wheel and name the module's library", fix,
+                            mm->path);
+    free(fix);
+    return both;
+}
+
 /* LIBMPI_NOT_FOUND: the import fails before MPI is usable. */
 /* True when dir (canonical) is one of the folders of LD_LIBRARY_PATH. */
 static bool on_ld_library_path(const struct mpg_envsnap *env, const char *dir)
@@ -268,9 +302,11 @@ static void libmpi_not_found(struct mpg_report *r, const struct mpg_envsnap *env
     char *what;
     if (!p->needed) {
         /* mpi4py's search found nothing to load, or no extension for what it found */
+        char *how = search_how(p);
         what = mpg_printf("%s %s in %s is a binary wheel that picks its MPI library at import: %s. 'import %s' fails "
-                          "with \"%s\".", p->name, p->version ? p->version : "", where, p->resolved_via, mod_name,
-                          p->import_error ? p->import_error : "cannot load MPI library");
+                          "with \"%s\".", p->name, p->version ? p->version : "", where, how ? how : p->resolved_via,
+                          mod_name, p->import_error ? p->import_error : "cannot load MPI library");
+        free(how);
     } else if (p->import_error && strstr(p->import_error, "wrong ELF class")) {
         what = mpg_printf("%s in %s needs %s, and the only %s on the loader path is a library for another machine "
                           "word size: 'import %s' fails with \"%s\".", p->name, where, p->needed, p->needed, mod_name,
@@ -298,7 +334,8 @@ static void libmpi_not_found(struct mpg_report *r, const struct mpg_envsnap *env
         also = mpg_printf(" The %s module's library %s is in none of the places it looks%s.", mod, m->mpi.path,
                           on_ld_library_path(env, m->libdir) ? "" : " (its folder is not on LD_LIBRARY_PATH)");
     }
-    char *fix = m->loaded ? pip_fix(m, p->name) : mpg_strdup("module load <the site's MPI module>   # see: module spider mpi");
+    char *fix = m->loaded ? wheel_fix(r, p, pip_fix(m, p->name))
+                          : mpg_strdup("module load <the site's MPI module>   # see: module spider mpi");
     mpg_add_finding(r, "LIBMPI_NOT_FOUND", MPG_SEV_WARN, mpg_printf("%s%s%s", what, why, also), fix, p->name,
                     p->extension);
     free(what);
@@ -331,15 +368,19 @@ static void check_package(struct mpg_report *r, const struct mpg_envsnap *env, c
         free(lib);
     } else if (pabi != MPG_ABI_UNKNOWN && m->mpi.abi != MPG_ABI_UNKNOWN && pabi != m->mpi.abi) {
         /* What breaks; when the library is the env's own, ENV_BUNDLED_MPI says why. */
-        char *lib = mpi_label(&p->mpi), *mlib = mpi_label(&m->mpi);
+        char *lib = mpi_label(&p->mpi), *mlib = mpi_label(&m->mpi), *how = search_how(p);
+        char *what = how ? mpg_printf("%s %s in %s is a binary wheel that picks its MPI library at import (%s): it "
+                                      "loads %s (%s)", p->name, p->version ? p->version : "", where, how, lib, p->resolved)
+                         : mpg_printf("%s in %s was built for %s (it needs %s and loads %s)", p->name, where,
+                                      abi_words(pabi), p->needed, lib);
         mpg_add_finding(r, "ABI_MISMATCH", MPG_SEV_WARN,
-                        mpg_printf("%s in %s was built for %s (it needs %s and loads %s%s), but the loaded module %s "
-                                   "is %s (%s). Launched with the module's mpiexec or srun, every rank says "
-                                   "\"0 of 1\", or the import fails with undefined symbols.",
-                                   p->name, where, abi_words(pabi), p->needed, lib,
-                                   bundled ? ", the env's own library: see ENV_BUNDLED_MPI" : "", mod, mlib,
+                        mpg_printf("%s%s, but the loaded module %s is %s (%s). Launched with the module's mpiexec or "
+                                   "srun, every rank says \"0 of 1\", or the import fails with undefined symbols.",
+                                   what, bundled ? ", the env's own library: see ENV_BUNDLED_MPI" : "", mod, mlib,
                                    abi_words(m->mpi.abi)),
-                        rebuild_fix(r, p), p->name, p->extension);
+                        wheel_fix(r, p, rebuild_fix(r, p)), p->name, p->extension);
+        free(what);
+        free(how);
         free(lib);
         free(mlib);
         if (bundled) env_bundled(r, ext, p, where, mod);

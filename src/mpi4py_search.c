@@ -545,7 +545,10 @@ void mpg_mpi4py_search(const struct mpg_mpi4py_ctx *c, const char *pkgdir, const
                                     : mpg_printf("%s (%s)", cands[i].name, cands[i].where);
                     mpg_strv_push(&out->tried, mpg_printf("%s: loads %s", cands[i].name, path));
                 } else {
-                    mpg_strv_push(&out->tried, mpg_printf("%s: %s", cands[i].name, why ? why : "not loaded"));
+                    const char *w = why ? why : "not loaded";
+                    size_t nl = strlen(cands[i].name);
+                    if (strncmp(w, cands[i].name, nl) == 0 && strncmp(w + nl, ": ", 2) == 0) w += nl + 2;
+                    mpg_strv_push(&out->tried, mpg_printf("%s: %s", cands[i].name, w));
                 }
                 free(why);
                 free(cands[i].name);
