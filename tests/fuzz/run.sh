@@ -31,12 +31,15 @@ printf '$HOME/lib:libmpi.so\nopenmpi\n:/usr/lib/x86_64-linux-gnu;$ORIGIN/../lib\
 seed fuzz_search "$out/search.txt"
 seed fuzz_dircache /dev/null
 printf "mpiguard-dircache 1\nD\t1\t2\t3\t4\tconda\t/x\nN\ta.json\n" > "$out/corpus/fuzz_dircache/seed"
+seed fuzz_logline "$here/../cli/report.syslog"
 
 status=0
 for src in "$here"/fuzz_*.c; do
     name=$(basename "$src" .c)
     [ "$name" = fuzz_policy ] && [ ! -e "$top/src/policy.c" ] && continue
-    clang "${flags[@]}" -o "$out/$name" "$src" "${core[@]}" "${libs[@]}"
+    extra=()  # `mpiguard report`'s parser and tally live with the CLI
+    [ "$name" = fuzz_logline ] && extra=("$top/src/cli/log_parse.c" "$top/src/cli/log_tally.c")
+    clang "${flags[@]}" -o "$out/$name" "$src" "${core[@]}" "${extra[@]}" "${libs[@]}"
     mkdir -p "$out/corpus/$name"
     echo "fuzz: $name for ${secs}s" >&2
     if ! (cd "$out" && ASAN_OPTIONS=detect_leaks=1 "./$name" -max_total_time="$secs" -max_len=65536 \
