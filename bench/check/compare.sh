@@ -3,7 +3,8 @@
 # of Debian's python3 that sees Debian's python3-mpi4py (--system-site-packages) under an Open
 # MPI module (warm listing cache, as on every module load after the first).
 #  - wall time: ROUNDS rounds, each running both programs (order alternating), 200 checks per
-#    run; the median of the per-round medians and their ratio;
+#    run; the median of the per-round medians and their ratio, for wall time and for the CPU
+#    time of the checking thread (steadier on a loaded machine);
 #  - instructions per check (callgrind, noise-free): 20 warm checks minus 1, per check.
 #
 #   bash bench/check/compare.sh BASELINE_BUILD [ROUNDS]
@@ -36,11 +37,15 @@ run_env() {
 median() { sort -n | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}'; }
 : > "$work/new.t"
 : > "$work/base.t"
+: > "$work/new.c"
+: > "$work/base.c"
 for ((r = 0; r < rounds; r++)); do
     order="new base"
     [ $((r % 2)) = 1 ] && order="base new"
     for which in $order; do
-        run_env "$work/bench-$which" 200 | sed -n 's/^median_us=\([0-9.]*\).*/\1/p' >> "$work/$which.t"
+        run_env "$work/bench-$which" 200 > "$work/out"
+        sed -n 's/^median_us=\([0-9.]*\).*/\1/p' "$work/out" >> "$work/$which.t"
+        sed -n 's/.*cpu_median_us=\([0-9.]*\).*/\1/p' "$work/out" >> "$work/$which.c"
     done
 done
 tn=$(median < "$work/new.t")
@@ -48,6 +53,10 @@ tb=$(median < "$work/base.t")
 echo "typical venv (Debian python3-mpi4py via --system-site-packages, Open MPI module), $rounds rounds"
 printf 'wall time per check: baseline %s us, this build %s us, ratio %s\n' "$tb" "$tn" \
     "$(awk -v a="$tn" -v b="$tb" 'BEGIN{printf "%.2f", a/b}')"
+cn=$(median < "$work/new.c")
+cb=$(median < "$work/base.c")
+printf 'CPU time per check: baseline %s us, this build %s us, ratio %s\n' "$cb" "$cn" \
+    "$(awk -v a="$cn" -v b="$cb" 'BEGIN{printf "%.2f", a/b}')"
 if command -v valgrind >/dev/null; then
     ir() { # program checks
         run_env valgrind --tool=callgrind --callgrind-out-file="$work/cg" --toggle-collect=mpg_check "$1" "$2" 2>&1 |
