@@ -21,7 +21,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <lauxlib.h>
@@ -441,9 +440,10 @@ static int l_check(lua_State *L)
 /* ---- wrappers ---------------------------------------------------------------------------- */
 
 /* mpiguard.wrappers([opts]) -> {bin, mpicc, mpicxx, mpifort, from} | nil, message
- * The loaded MPI's compiler wrappers for MPICC & co., as the check finds the module (its prefix
- * variable or its wrappers on PATH, never the active env's own mpicc), spelled as found (Open
- * MPI's wrappers are one binary that looks at argv[0]). `from` names the variable that gave the
+ * The loaded MPI's compiler wrappers for MPICC & co. (mpg_find_wrappers_named in the process
+ * environment): those of the module the check finds (its prefix variable on every site stack,
+ * or its wrappers on PATH; never the active env's own mpicc), spelled as found (Open MPI's
+ * wrappers are one binary that looks at argv[0]). `from` names the variable that gave the
  * prefix ("PATH" when the wrappers on PATH did). opts: mpi_modules as for check. */
 static int l_wrappers(lua_State *L)
 {
@@ -453,30 +453,21 @@ static int l_wrappers(lua_State *L)
         opts = 1;
     }
     const char **sites = opt_names(L, opts, "mpi_modules");
-    struct mpg_envsnap env = {.vars = (const char *const *)environ};
-    struct mpg_strv problems = {0};
-    struct mpg_env pyenv;
-    mpg_pyenv_discover(&env, NULL, &pyenv, &problems);
-    struct mpg_module m;
-    mpg_module_discover(&env, pyenv.kind != MPG_ENV_NONE ? pyenv.prefix : NULL, sites, &m, &problems);
+    struct mpg_wrappers w;
+    int found = mpg_find_wrappers_named(NULL, sites, &w);
     free(sites);
-    mpg_strv_free(&problems);
-    mpg_env_clear(&pyenv);
-    if (!m.mpicc) {
-        mpg_module_clear(&m);
+    if (found != 0) {
         lua_pushnil(L);
         lua_pushliteral(L, "no mpicc for the loaded MPI module (none loaded, or its prefix has no bin/mpicc)");
         return 2;
     }
-    char *bin = mpg_dirname(m.mpicc);
     lua_createtable(L, 0, 5);
-    set_str(L, "bin", bin);
-    set_str(L, "from", m.home_var ? m.home_var : "PATH");
-    set_str(L, "mpicc", m.mpicc);
-    set_str(L, "mpicxx", m.mpicxx);
-    set_str(L, "mpifort", m.mpifort);
-    free(bin);
-    mpg_module_clear(&m);
+    set_str(L, "bin", w.bin);
+    set_str(L, "from", w.from);
+    set_str(L, "mpicc", w.mpicc);
+    set_str(L, "mpicxx", w.mpicxx);
+    set_str(L, "mpifort", w.mpifort);
+    mpg_wrappers_clear(&w);
     return 1;
 }
 

@@ -38,4 +38,8 @@ bool mpg_loaded_mpi_module(const char *loaded, const char *family, const char *c
 /* The known MPI module names, NULL-terminated (the hooks keep the same list in Lua). */
 const char *const *mpg_known_mpi_module_names(void);
 
+/* mpg_find_wrappers() (mpiguard.h) with the site's own MPI module names (the policy's or the
+ * hooks' mpi_modules, as for the check). */
+int mpg_find_wrappers_named(const char *const *vars, const char *const *site_names, struct mpg_wrappers *w);
+
 #endif
