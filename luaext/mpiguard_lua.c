@@ -6,7 +6,7 @@
  *   mpiguard.lua_version   the Lua this module was built for, e.g. 503
  *   mpiguard.check([opts]) -> result | nil, message
  *   mpiguard.policy([path]) -> policy, error-or-nil
- *   mpiguard.wrappers()    -> {bin=, mpicc=, mpicxx=, mpifort=} | nil, message
+ *   mpiguard.wrappers([opts]) -> {bin=, mpicc=, mpicxx=, mpifort=, from=} | nil, message
  *   mpiguard.escape_for_display(s), mpiguard.quote_for_shell(s),
  *   mpiguard.safe_for_shell_eval(s)   the core's rules for values that leave mpiguard
  *
@@ -26,8 +26,11 @@
 #include <lauxlib.h>
 #include <lua.h>
 
+#include "envsnap.h"
+#include "mpi_module.h"
 #include "mpiguard.h"
 #include "policy.h"
+#include "pyenv.h"
 
 #ifndef PACKAGE_VERSION
 #define PACKAGE_VERSION "0.0.0"
@@ -71,6 +74,33 @@ static const char *opt_string(lua_State *L, int opts, const char *key)
     }
     lua_pop(L, 1); /* the string stays alive in opts */
     return v;
+}
+
+/* opts[key] as a NULL-terminated array of the strings in a Lua list (malloc'd; the strings stay
+ * alive in opts), or NULL when absent; raises if it is there but not a list of strings. */
+static const char **opt_names(lua_State *L, int opts, const char *key)
+{
+    if (opts == 0)
+        return NULL;
+    lua_getfield(L, opts, key);
+    const char **names = NULL;
+    if (lua_istable(L, -1)) {
+        size_t n = lua_rawlen(L, -1);
+        names = calloc(n + 1, sizeof *names);
+        for (size_t i = 0; names && i < n; i++) {
+            lua_rawgeti(L, -1, (int)i + 1);
+            if (lua_type(L, -1) != LUA_TSTRING) {
+                free(names);
+                luaL_error(L, "option %s must be a list of module names", key);
+            }
+            names[i] = lua_tostring(L, -1);
+            lua_pop(L, 1);
+        }
+    } else if (!lua_isnil(L, -1)) {
+        luaL_error(L, "option %s must be a list of module names", key);
+    }
+    lua_pop(L, 1);
+    return names;
 }
 
 /* The user's name, looked up only when asked: getpwuid() is an LDAP or NSS call at many
@@ -260,6 +290,7 @@ static void push_report(lua_State *L, const struct mpg_report *r)
     set_str(L, "version", m->version);
     set_str(L, "home", m->home);
     set_str(L, "home_var", m->home_var);
+    set_str(L, "found_by", m->found_by);
     set_str(L, "mpicc", m->mpicc);
     set_str(L, "mpicxx", m->mpicxx);
     set_str(L, "mpifort", m->mpifort);
@@ -334,7 +365,8 @@ static int log_findings(const struct mpg_policy *p, const struct mpg_report *r, 
 /* mpiguard.check([opts]) -> result | nil, message
  * opts: env = {NAME="value" | false} changes to the process environment for this check (e.g.
  *       the MPICC the hooks are about to export); env_prefix = inspect this prefix instead of
- *       the active env; policy_file = site policy path (default mpiguard.policy_file);
+ *       the active env; mpi_modules = {"pe-mpi", ...} module names the site declared as MPIs;
+ *       policy_file = site policy path (default mpiguard.policy_file);
  *       log_module = "mpich/4.0.2": write one syslog line per finding, if the policy logs.
  * result: {verdict, inspected, exempt, env={kind, prefix, name, flavor, python_version,
  *       system_site_packages}, module={loaded, name, version, home, home_var, mpicc, mpicxx,
@@ -366,8 +398,10 @@ static int l_check(lua_State *L)
                                         snap.vars, perr, sizeof perr);
     struct user_name user = {0};
 
-    struct mpg_input in = {.environ = snap.vars, .env_prefix = env_prefix};
+    const char **sites = opt_names(L, opts, "mpi_modules");
+    struct mpg_input in = {.environ = snap.vars, .env_prefix = env_prefix, .mpi_modules = sites};
     struct mpg_report *r = mpg_check(&in);
+    free(sites);
     if (!r) {
         mpg_policy_free(&pol);
         envsnap_free(&snap);
@@ -405,18 +439,26 @@ static int l_check(lua_State *L)
 
 /* ---- wrappers ---------------------------------------------------------------------------- */
 
-/* mpiguard.wrappers() -> {bin, mpicc, mpicxx, mpifort, from} | nil, message
- * The loaded MPI's compiler wrappers for MPICC & co. (mpg_find_wrappers in the process
- * environment): from <home>/bin of the first of MPI_HOME, MPI_ROOT, I_MPI_ROOT, MPICH_HOME that
- * holds an mpicc, else from the first mpicc on PATH. `from` names the variable used ("PATH"
- * for the search). */
+/* mpiguard.wrappers([opts]) -> {bin, mpicc, mpicxx, mpifort, from} | nil, message
+ * The loaded MPI's compiler wrappers for MPICC & co. (mpg_find_wrappers_named in the process
+ * environment): those of the module the check finds (its prefix variable on every site stack,
+ * or its wrappers on PATH; never the active env's own mpicc), spelled as found (Open MPI's
+ * wrappers are one binary that looks at argv[0]). `from` names the variable that gave the
+ * prefix ("PATH" when the wrappers on PATH did). opts: mpi_modules as for check. */
 static int l_wrappers(lua_State *L)
 {
+    int opts = 0;
+    if (!lua_isnoneornil(L, 1)) {
+        luaL_checktype(L, 1, LUA_TTABLE);
+        opts = 1;
+    }
+    const char **sites = opt_names(L, opts, "mpi_modules");
     struct mpg_wrappers w;
-    if (mpg_find_wrappers(NULL, &w) != 0) {
+    int found = mpg_find_wrappers_named(NULL, sites, &w);
+    free(sites);
+    if (found != 0) {
         lua_pushnil(L);
-        lua_pushliteral(L, "no mpicc in MPI_HOME/bin, MPI_ROOT/bin, I_MPI_ROOT/bin, "
-                           "MPICH_HOME/bin or on PATH");
+        lua_pushliteral(L, "no mpicc for the loaded MPI module (none loaded, or its prefix has no bin/mpicc)");
         return 2;
     }
     lua_createtable(L, 0, 5);

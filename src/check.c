@@ -21,10 +21,10 @@ extern char **environ;
 
 /* The interpreter's RPATH/RUNPATH and class: conda's python carries DT_RPATH $ORIGIN/../lib,
  * which puts the env's own lib folder ahead of LD_LIBRARY_PATH for every extension. */
-static void python_facts(const char *python, struct mpg_loader *ld, char **rpath, char **dir)
+static void python_facts(const char *python, struct mpg_loader *ld, char **rpath, char **runpath, char **dir)
 {
     struct mpg_elf e;
-    *rpath = NULL;
+    *rpath = *runpath = NULL;
     *dir = NULL;
     ld->is64 = sizeof(void *) == 8;
 #if defined(__x86_64__)
@@ -38,6 +38,7 @@ static void python_facts(const char *python, struct mpg_loader *ld, char **rpath
     ld->is64 = e.is64;
     ld->machine = e.machine;
     *rpath = mpg_strdup(e.rpath);
+    *runpath = mpg_strdup(e.runpath);
     ld->exe_has_runpath = e.runpath != NULL;
     *dir = mpg_dirname(python);
     mpg_elf_close(&e);
@@ -60,7 +61,8 @@ struct mpg_report *mpg_check(const struct mpg_input *in)
     struct mpg_strv problems = {0};
 
     r->inspected = mpg_pyenv_discover(&env, in ? in->env_prefix : NULL, &r->env, &problems);
-    mpg_module_discover(&env, &r->module, &problems);
+    mpg_module_discover(&env, r->env.kind != MPG_ENV_NONE ? r->env.prefix : NULL, in ? in->mpi_modules : NULL,
+                        &r->module, &problems);
     if (!r->inspected) {
         r->problems = problems.v;
         r->n_problems = problems.n;
@@ -74,18 +76,26 @@ struct mpg_report *mpg_check(const struct mpg_input *in)
     if (!have_cache && in && in->ld_cache) mpg_strv_push(&problems, mpg_strdup(err));
 
     char *python = mpg_pyenv_python(&r->env, &env);
+    /* The loader reads what mpg_env_get() refuses as too long: say so rather than guess. */
+    static const char *const long_vars[] = {"LD_LIBRARY_PATH", "MPI4PY_LIBMPI", "LD_PRELOAD", NULL};
+    for (const char *const *v = long_vars; *v; v++)
+        if (mpg_env_oversized(&env, *v))
+            mpg_strv_push(&problems, mpg_printf("%s is longer than 64 KiB and was not read: the libraries found may not "
+                                                "be the ones the loader takes", *v));
     struct mpg_loader ld = {
         .ld_library_path = mpg_env_get(&env, "LD_LIBRARY_PATH"),
         .cache = have_cache ? &cache : NULL,
+        .cwd = mpg_env_nonempty(&env, "PWD"),
     };
-    char *exe_rpath, *exe_dir;
-    python_facts(python, &ld, &exe_rpath, &exe_dir);
+    char *exe_rpath, *exe_runpath, *exe_dir;
+    python_facts(python, &ld, &exe_rpath, &exe_runpath, &exe_dir);
     ld.exe_rpath = exe_rpath;
+    ld.exe_runpath = exe_runpath;
     ld.exe_dir = exe_dir;
 
     struct mpg_dircache *dc = mpg_dircache_new(&env);
     struct mpg_ext_scan ext;
-    mpg_find_extensions(&r->env, &env, &ld, dc, &ext, &problems);
+    mpg_find_extensions(&r->env, &env, &ld, python, dc, &ext, &problems);
     r->packages = ext.pkgs;
     r->n_packages = ext.n_pkgs;
     ext.pkgs = NULL;
@@ -103,7 +113,7 @@ struct mpg_report *mpg_check(const struct mpg_input *in)
     }
     for (size_t i = 0; i < r->n_packages; i++) {
         struct mpg_package *p = &r->packages[i];
-        if (p->resolved && mpg_identify_mpi(p->resolved, &p->mpi, err, sizeof err) != 0)
+        if (p->resolved && !p->mpi.path && mpg_identify_mpi(p->resolved, &p->mpi, err, sizeof err) != 0)
             mpg_strv_push(&problems, mpg_printf("%s's MPI library: %s", p->name, err));
         if (!p->version && conda.mpi4py_version && strcmp(p->name, "mpi4py") == 0)
             p->version = mpg_strdup(conda.mpi4py_version);
@@ -114,6 +124,7 @@ struct mpg_report *mpg_check(const struct mpg_input *in)
     mpg_ext_scan_free(&ext);
     free(python);
     free(exe_rpath);
+    free(exe_runpath);
     free(exe_dir);
     if (have_cache) mpg_ldcache_free(&cache);
     mpg_conda_scan_free(&conda);

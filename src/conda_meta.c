@@ -9,8 +9,9 @@
 
 #define MAX_RECORD ((size_t)32 << 20)
 
+/* mpich2: Anaconda's MPICH package name until 2016 (anaconda-issues#1310). */
 static const char *const mpi_packages[] = {
-    "mpich", "openmpi", "impi_rt", "intel-mpi", "mvapich", "mvapich2", "mpi", NULL,
+    "mpich", "mpich2", "openmpi", "impi_rt", "intel-mpi", "mvapich", "mvapich2", "mpi", NULL,
 };
 
 int mpg_conda_is_mpi_package(const char *name)

@@ -133,30 +133,21 @@ static int list_dir(const char *dir, bool (*want)(const char *), struct mpg_strv
     return 0;
 }
 
-int mpg_dircache_list(struct mpg_dircache *c, const char *dir, const char *kind, bool (*want)(const char *name),
-                      struct mpg_strv *out)
+static bool fresh(const struct entry *e, const struct stat *st)
 {
-    struct stat st;
-    if (!c || strchr(dir, '\n') || strchr(dir, '\t') || stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
-        return list_dir(dir, want, out);
-    load(c);
-    struct entry *e = find(c, dir, kind);
-    if (e && e->dev == (unsigned long long)st.st_dev && e->ino == (unsigned long long)st.st_ino &&
-        e->mtime_s == (long long)st.st_mtim.tv_sec && e->mtime_ns == (long long)st.st_mtim.tv_nsec) {
-        for (size_t i = 0; i < e->names.n; i++) mpg_strv_add(out, e->names.v[i]);
-        return 0;
-    }
-    struct mpg_strv names = {0};
-    if (list_dir(dir, want, &names) != 0) {
-        mpg_strv_free(&names);
-        return -1;
-    }
-    for (size_t i = 0; i < names.n; i++) mpg_strv_add(out, names.v[i]);
-    bool storable = names.n <= MAX_NAMES;
-    for (size_t i = 0; i < names.n && storable; i++) storable = !strpbrk(names.v[i], "\n\t/");
-    if (time(NULL) - st.st_mtim.tv_sec < RACY_SECONDS || !storable) {
-        mpg_strv_free(&names);
-        return 0;
+    return e && e->dev == (unsigned long long)st->st_dev && e->ino == (unsigned long long)st->st_ino &&
+           e->mtime_s == (long long)st->st_mtim.tv_sec && e->mtime_ns == (long long)st->st_mtim.tv_nsec;
+}
+
+/* Remembers names (taken) for path as it is now (st), unless it changed too recently. */
+static void store(struct mpg_dircache *c, struct entry *e, const char *path, const char *kind, const struct stat *st,
+                  struct mpg_strv *names)
+{
+    bool storable = names->n <= MAX_NAMES;
+    for (size_t i = 0; i < names->n && storable; i++) storable = !strpbrk(names->v[i], "\n\t/");
+    if (time(NULL) - st->st_mtim.tv_sec < RACY_SECONDS || !storable) {
+        mpg_strv_free(names);
+        return;
     }
     if (!e) {
         if (c->n == MAX_ENTRIES) { /* drop the oldest */
@@ -168,17 +159,65 @@ int mpg_dircache_list(struct mpg_dircache *c, const char *dir, const char *kind,
         e = &c->e[c->n++];
         memset(e, 0, sizeof *e);
         e->kind = mpg_strdup(kind);
-        e->path = mpg_strdup(dir);
+        e->path = mpg_strdup(path);
     } else {
         mpg_strv_free(&e->names);
     }
-    e->dev = (unsigned long long)st.st_dev;
-    e->ino = (unsigned long long)st.st_ino;
-    e->mtime_s = (long long)st.st_mtim.tv_sec;
-    e->mtime_ns = (long long)st.st_mtim.tv_nsec;
-    e->names = names;
+    e->dev = (unsigned long long)st->st_dev;
+    e->ino = (unsigned long long)st->st_ino;
+    e->mtime_s = (long long)st->st_mtim.tv_sec;
+    e->mtime_ns = (long long)st->st_mtim.tv_nsec;
+    e->names = *names;
     c->dirty = true;
+}
+
+int mpg_dircache_list(struct mpg_dircache *c, const char *dir, const char *kind, bool (*want)(const char *name),
+                      struct mpg_strv *out)
+{
+    struct stat st;
+    if (!c || strchr(dir, '\n') || strchr(dir, '\t') || stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+        return list_dir(dir, want, out);
+    load(c);
+    struct entry *e = find(c, dir, kind);
+    if (fresh(e, &st)) {
+        for (size_t i = 0; i < e->names.n; i++) mpg_strv_add(out, e->names.v[i]);
+        return 0;
+    }
+    struct mpg_strv names = {0};
+    if (list_dir(dir, want, &names) != 0) {
+        mpg_strv_free(&names);
+        return -1;
+    }
+    for (size_t i = 0; i < names.n; i++) mpg_strv_add(out, names.v[i]);
+    store(c, e, dir, kind, &st, &names);
     return 0;
+}
+
+static bool memo_usable(const struct mpg_dircache *c, const char *path, const char *kind, struct stat *st)
+{
+    return c && !strpbrk(path, "\n\t") && !strpbrk(kind, "\n\t") && path[0] == '/' && stat(path, st) == 0 &&
+           S_ISREG(st->st_mode);
+}
+
+bool mpg_dircache_memo_get(struct mpg_dircache *c, const char *path, const char *kind, char **value)
+{
+    struct stat st;
+    if (!memo_usable(c, path, kind, &st)) return false;
+    load(c);
+    struct entry *e = find(c, path, kind);
+    if (!fresh(e, &st) || e->names.n != 1) return false;
+    *value = mpg_strdup(e->names.v[0]);
+    return true;
+}
+
+void mpg_dircache_memo_put(struct mpg_dircache *c, const char *path, const char *kind, const char *value)
+{
+    struct stat st;
+    if (!memo_usable(c, path, kind, &st) || !value[0]) return;
+    load(c);
+    struct mpg_strv names = {0};
+    mpg_strv_add(&names, value);
+    store(c, find(c, path, kind), path, kind, &st, &names);
 }
 
 /* mkdir -p for the cache folder, private to the user. */

@@ -25,6 +25,12 @@ void mpg_dircache_free(struct mpg_dircache *c);
 int mpg_dircache_list(struct mpg_dircache *c, const char *dir, const char *kind, bool (*want)(const char *name),
                       struct mpg_strv *out);
 
+/* A value computed from a file (a verdict about it), remembered while the file keeps its device,
+ * inode and mtime; kind names what it is and what else it depends on. get: true with *value
+ * (malloc'd) when remembered and fresh. put: value must hold no '/', tab or newline. */
+bool mpg_dircache_memo_get(struct mpg_dircache *c, const char *path, const char *kind, char **value);
+void mpg_dircache_memo_put(struct mpg_dircache *c, const char *path, const char *kind, const char *value);
+
 /* Parses a cache file's text into c (the fuzz target's entry); malformed lines are dropped. */
 void mpg_dircache_parse(struct mpg_dircache *c, const char *text, size_t len);
 struct mpg_dircache *mpg_dircache_new_at(const char *file);

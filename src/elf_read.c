@@ -136,6 +136,7 @@ static int parse_dynamic(struct mpg_elf *e, char *err, size_t errlen)
         case DT_SONAME: soname = val; break;
         case DT_RPATH: rpath = val; break;
         case DT_RUNPATH: runpath = val; break;
+        case DT_FLAGS_1: e->flags_1 = val; break;
         }
     }
     if (!strtab_va) return n_needed ? (mpg_set_err(err, errlen, "dynamic section without a string table"), -1) : 0;
@@ -328,6 +329,56 @@ char *mpg_elf_symbol_string(const struct mpg_elf *e, const char *name, size_t ma
     for (const char *p = s; p < nul; p++)
         if ((unsigned char)*p < 0x20 || (unsigned char)*p > 0x7e) return NULL; /* not text */
     return mpg_strndup(s, (size_t)(nul - s));
+}
+
+/* Number of dynamic symbols: the .dynsym section's size, else DT_HASH's nchain, else the highest
+ * index the GNU hash chains reach. 0 when none can be told. */
+static size_t dynsym_count(const struct mpg_elf *e)
+{
+    uint64_t shoff = rdw(e, e->is64 ? 40 : 32);
+    uint16_t shentsize = rd16(e, e->is64 ? 58 : 46), shnum = rd16(e, e->is64 ? 60 : 48);
+    if (shoff && shentsize >= (e->is64 ? sizeof(Elf64_Shdr) : sizeof(Elf32_Shdr)))
+        for (uint16_t i = 0; i < shnum; i++) {
+            uint64_t sh = shoff + (uint64_t)i * shentsize;
+            if (!in_file(e, sh, shentsize)) break;
+            if (rd32(e, sh + 4) != SHT_DYNSYM) continue;
+            uint64_t size = e->is64 ? rd64(e, sh + 32) : rd32(e, sh + 20);
+            uint64_t ent = e->is64 ? rd64(e, sh + 56) : rd32(e, sh + 36);
+            return ent ? (size_t)(size / ent) : 0;
+        }
+    if (e->sysv_hash && in_file(e, e->sysv_hash, 8)) return rd32(e, e->sysv_hash + 4);
+    size_t h = e->gnu_hash;
+    if (!h || !in_file(e, h, 16)) return 0;
+    uint32_t nbuckets = rd32(e, h), symoffset = rd32(e, h + 4), bloom_size = rd32(e, h + 8);
+    uint64_t buckets = h + 16 + (uint64_t)bloom_size * (e->is64 ? 8 : 4), chains = buckets + (uint64_t)nbuckets * 4;
+    if (!in_file(e, buckets, (uint64_t)nbuckets * 4)) return 0;
+    uint32_t last = 0;
+    for (uint32_t b = 0; b < nbuckets; b++) {
+        uint32_t idx = rd32(e, (size_t)(buckets + (uint64_t)b * 4));
+        if (idx > last) last = idx;
+    }
+    if (last < symoffset) return symoffset;
+    for (uint32_t steps = 0; steps < MAX_CHAIN; steps++, last++) {
+        uint64_t c = chains + (uint64_t)(last - symoffset) * 4;
+        if (!in_file(e, c, 4)) return 0;
+        if (rd32(e, (size_t)c) & 1) return (size_t)last + 1;
+    }
+    return 0;
+}
+
+void mpg_elf_each_undefined(const struct mpg_elf *e, bool (*fn)(const char *name, void *arg), void *arg)
+{
+    if (!e->symtab || !e->strtab) return;
+    size_t n = dynsym_count(e);
+    for (size_t i = 1; i < n; i++) {
+        size_t off = sym_at(e, i);
+        if (off == (size_t)-1) return;
+        uint8_t info = e->is64 ? e->data[off + 4] : e->data[off + 12];
+        uint16_t shndx = e->is64 ? rd16(e, off + 6) : rd16(e, off + 14);
+        if (shndx != SHN_UNDEF || ELF64_ST_BIND(info) == STB_WEAK) continue;
+        const char *name = dynstr(e, rd32(e, off));
+        if (name && *name && !fn(name, arg)) return;
+    }
 }
 
 int mpg_elf_peek(const char *path, bool *is64, uint16_t *machine)

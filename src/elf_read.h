@@ -17,6 +17,7 @@ struct mpg_elf {
     char **needed; /* DT_NEEDED, in order */
     size_t n_needed;
     char *soname, *rpath, *runpath; /* NULL when absent */
+    uint64_t flags_1;               /* DT_FLAGS_1 (DF_1_NODEFLIB, ...) */
     /* dynamic symbol lookup; offsets are file offsets, 0 when absent */
     size_t symtab, strtab, strsz, syment;
     size_t gnu_hash, sysv_hash;
@@ -34,6 +35,11 @@ bool mpg_elf_defines(const struct mpg_elf *e, const char *name);
 /* The NUL-terminated string stored at the defined data symbol name (e.g. a `const char[]`
  * version string), copied, at most max bytes; NULL when absent or not inside the file. */
 char *mpg_elf_symbol_string(const struct mpg_elf *e, const char *name, size_t max);
+
+/* Calls fn(name, arg) for each undefined, non-weak dynamic symbol (what the object needs from
+ * its libraries: with RTLD_NOW, as Python imports extensions, every one must resolve) until fn
+ * returns false. Symbols are counted from the section headers, else from the hash tables. */
+void mpg_elf_each_undefined(const struct mpg_elf *e, bool (*fn)(const char *name, void *arg), void *arg);
 
 /* Reads just enough of path to tell its ELF class and machine; 0 on success. */
 int mpg_elf_peek(const char *path, bool *is64, uint16_t *machine);

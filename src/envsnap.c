@@ -5,18 +5,28 @@
 
 #include "util.h"
 
-const char *mpg_env_get(const struct mpg_envsnap *env, const char *name)
+#define MAX_VALUE (MPG_MAX_PATH * 16)
+
+static const char *lookup(const struct mpg_envsnap *env, const char *name)
 {
     size_t n = strlen(name);
-    for (const char *const *v = env->vars; v && *v; v++) {
-        if (strncmp(*v, name, n) == 0 && (*v)[n] == '=') {
-            const char *val = *v + n + 1;
-            /* A pathological value (a megabyte of PATH) is not something to search. */
-            if (strnlen(val, MPG_MAX_PATH * 16 + 1) > MPG_MAX_PATH * 16) return NULL;
-            return val;
-        }
-    }
+    for (const char *const *v = env->vars; v && *v; v++)
+        if (strncmp(*v, name, n) == 0 && (*v)[n] == '=') return *v + n + 1;
     return NULL;
+}
+
+const char *mpg_env_get(const struct mpg_envsnap *env, const char *name)
+{
+    const char *val = lookup(env, name);
+    /* A pathological value (a megabyte of PATH) is not something to search. */
+    if (val && strnlen(val, MAX_VALUE + 1) > MAX_VALUE) return NULL;
+    return val;
+}
+
+bool mpg_env_oversized(const struct mpg_envsnap *env, const char *name)
+{
+    const char *val = lookup(env, name);
+    return val && strnlen(val, MAX_VALUE + 1) > MAX_VALUE;
 }
 
 const char *mpg_env_nonempty(const struct mpg_envsnap *env, const char *name)

@@ -3,6 +3,8 @@
 #ifndef MPG_ENVSNAP_H
 #define MPG_ENVSNAP_H
 
+#include <stdbool.h>
+
 struct mpg_envsnap {
     const char *const *vars;
 };
@@ -12,5 +14,8 @@ struct mpg_envsnap {
 const char *mpg_env_get(const struct mpg_envsnap *env, const char *name);
 /* Like mpg_env_get, but NULL for empty values too. */
 const char *mpg_env_nonempty(const struct mpg_envsnap *env, const char *name);
+/* True when name is set to a value too long to be read (mpg_env_get treats it as unset), so the
+ * caller can say why it was ignored. */
+bool mpg_env_oversized(const struct mpg_envsnap *env, const char *name);
 
 #endif

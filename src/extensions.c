@@ -6,8 +6,11 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "elf_read.h"
+#include "mpi4py_search.h"
+#include "mpi_ident.h"
 #include "pyenv.h"
 
 #define MAX_SO_PER_PACKAGE 256
@@ -28,15 +31,6 @@ static const char *const system_libs[] = {
     "ld-linux", "libpython", "libz.so", "libutil.so", "libgfortran.so", "libquadmath.so", NULL,
 };
 
-bool mpg_is_libmpi_name(const char *n)
-{
-    static const char *const stems[] = {"libmpi.so", "libmpich.so", "libmpi_abi.so", "libmpi_cray.so",
-                                        "libmpich_intel.so", "libmpi_ibm.so", NULL};
-    for (const char *const *s = stems; *s; s++)
-        if (mpg_str_starts(n, *s)) return true;
-    return false;
-}
-
 static bool is_system_lib(const char *n)
 {
     for (const char *const *s = system_libs; *s; s++)
@@ -56,6 +50,8 @@ void mpg_package_clear(struct mpg_package *p)
     free(p->runpath);
     free(p->resolved);
     free(p->resolved_via);
+    free(p->import_error);
+    free(p->mpi4py_library);
     free(p->mpicc_cfg);
     mpg_mpi_clear(&p->mpi);
     memset(p, 0, sizeof *p);
@@ -112,6 +108,7 @@ struct scan {
     const struct mpg_env *env;
     const struct mpg_envsnap *snap;
     const struct mpg_loader *ld;
+    const char *python;
     struct mpg_dircache *cache;
     struct mpg_ext_scan *out;
     struct mpg_strv *problems;
@@ -146,51 +143,90 @@ static const char *direct_libmpi(const struct mpg_elf *e)
     return NULL;
 }
 
+/* What `import` fails with when the loader does not give needed. */
+static char *import_error_of(const struct mpg_resolved *r, const char *needed)
+{
+    return r->error ? mpg_strdup(r->error)
+                    : mpg_printf("%s: cannot open shared object file: No such file or directory", needed);
+}
+
+/* pkg's resolved library: what it is, and whether it defines every MPI symbol the object that
+ * needs it asks for (else the import fails with "undefined symbol"). */
+static void library_facts(struct scan *s, const struct mpg_elf *obj, const char *obj_path, struct mpg_package *pkg)
+{
+    struct mpg_elf lib;
+    char err[256];
+    if (mpg_elf_open(pkg->resolved, &lib, err, sizeof err) != 0) {
+        mpg_strv_push(s->problems, mpg_printf("%s's MPI library %s: %s", pkg->name ? pkg->name : "an extension",
+                                              pkg->resolved, err));
+        return;
+    }
+    mpg_identify_mpi_elf(&lib, pkg->resolved, &pkg->mpi);
+    /* Every MPI symbol the object needs, looked up in the library: a few hundred lookups, so the
+     * verdict is remembered for this object and this library as they are. */
+    struct stat st;
+    char *kind = stat(pkg->resolved, &st) == 0
+                     ? mpg_printf("mpi-symbols %llu:%llu:%lld.%ld", (unsigned long long)st.st_dev,
+                                  (unsigned long long)st.st_ino, (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec)
+                     : NULL;
+    char *sym = NULL;
+    if (!pkg->import_error && !(kind && mpg_dircache_memo_get(s->cache, obj_path, kind, &sym))) {
+        sym = mpg_missing_mpi_symbol(obj, &lib);
+        if (kind) mpg_dircache_memo_put(s->cache, obj_path, kind, sym ? sym : "-");
+    }
+    if (sym && strcmp(sym, "-") != 0) pkg->import_error = mpg_printf("%s: undefined symbol: %s", obj_path, sym);
+    free(sym);
+    free(kind);
+    mpg_elf_close(&lib);
+}
+
 /* Fills pkg's link facts from extension so (parsed as e), resolving its libmpi. true when the
- * extension links MPI directly or through one intermediate library. */
+ * extension links MPI directly or through one intermediate library (whose libmpi is then looked
+ * up through the loader's chain: its RPATH, the extension's, the executable's). */
 static bool link_facts(struct scan *s, const char *so, const struct mpg_elf *e, struct mpg_package *pkg)
 {
     const char *needed = direct_libmpi(e);
-    const struct mpg_elf *owner = e;
-    const char *owner_path = so;
+    struct mpg_loader_obj chain[2] = {{e, so}, {NULL, NULL}};
+    size_t n_chain = 1;
     struct mpg_elf mid = {0};
     char *mid_path = NULL;
-    if (!needed) {
-        for (size_t i = 0; i < e->n_needed && !needed; i++) {
-            if (is_system_lib(e->needed[i])) continue;
-            struct mpg_resolved r = mpg_loader_resolve(s->ld, e, so, e->needed[i]);
-            if (!r.path) continue;
-            bool hit;
-            const char *m = memo_get(s, r.path, &hit);
-            if (hit && !m) {
-                free(r.path);
-                continue;
-            }
-            if (mpg_elf_open(r.path, &mid, NULL, 0) != 0) {
-                memo_put(s, r.path, NULL);
-                free(r.path);
-                continue;
-            }
-            needed = direct_libmpi(&mid);
-            memo_put(s, r.path, needed);
-            if (needed) {
-                mid_path = r.path;
-                owner = &mid;
-                owner_path = mid_path;
-            } else {
-                mpg_elf_close(&mid);
-                free(r.path);
-            }
+    for (size_t i = 0; !needed && i < e->n_needed; i++) {
+        if (is_system_lib(e->needed[i])) continue;
+        struct mpg_resolved r = mpg_loader_resolve(s->ld, e, so, e->needed[i]);
+        bool hit = false;
+        const char *m = r.path ? memo_get(s, r.path, &hit) : NULL;
+        if (!r.path || (hit && !m) || mpg_elf_open(r.path, &mid, NULL, 0) != 0) {
+            if (r.path && !hit) memo_put(s, r.path, NULL);
+            mpg_resolved_clear(&r);
+            continue;
         }
+        needed = direct_libmpi(&mid);
+        if (!hit) memo_put(s, r.path, needed);
+        if (needed) {
+            mid_path = r.path;
+            r.path = NULL;
+            chain[0] = (struct mpg_loader_obj){&mid, mid_path};
+            chain[1] = (struct mpg_loader_obj){e, so};
+            n_chain = 2;
+        } else {
+            mpg_elf_close(&mid);
+        }
+        mpg_resolved_clear(&r);
     }
     if (!needed) return false;
     pkg->extension = mpg_strdup(so);
     pkg->needed = mpg_strdup(needed);
-    pkg->rpath = mpg_strdup(owner->rpath);
-    pkg->runpath = mpg_strdup(owner->runpath);
-    struct mpg_resolved r = mpg_loader_resolve(s->ld, owner, owner_path, needed);
+    pkg->rpath = mpg_strdup(chain[0].elf->rpath);
+    pkg->runpath = mpg_strdup(chain[0].elf->runpath);
+    struct mpg_resolved r = mpg_loader_resolve_chain(s->ld, chain, n_chain, needed);
     pkg->resolved = r.path;
-    pkg->resolved_via = r.path ? (mid_path ? mpg_printf("%s of %s", r.via, mpg_basename(mid_path)) : mpg_strdup(r.via)) : NULL;
+    r.path = NULL;
+    if (pkg->resolved)
+        pkg->resolved_via = mid_path ? mpg_printf("%s of %s", r.via, mpg_basename(mid_path)) : mpg_strdup(r.via);
+    else
+        pkg->import_error = import_error_of(&r, needed);
+    mpg_resolved_clear(&r);
+    if (pkg->resolved) library_facts(s, chain[0].elf, chain[0].path, pkg);
     if (mid_path) {
         mpg_elf_close(&mid);
         free(mid_path);
@@ -198,57 +234,69 @@ static bool link_facts(struct scan *s, const char *so, const struct mpg_elf *e, 
     return true;
 }
 
-/* mpi4py >= 4.1 multi-ABI wheels ship MPI.mpich*.so / MPI.openmpi*.so / MPI.mpiabi*.so and choose
- * the library at import: MPI4PY_LIBMPI, else the first libmpi in the lib folder of the env, the
- * user base and the base prefix, else the loader path; then the variant matching its ABI. */
-static void multi_abi_facts(struct scan *s, const char *pkgdir, struct mpg_package *pkg)
+/* "a; b; c" from a list. */
+static char *joined(const struct mpg_strv *sv)
 {
-    static const char *const names[] = {"libmpi.so.12", "libmpich.so.12", "libmpi.so.40", "libmpi_abi.so.1", NULL};
-    static const char *const abis[] = {"mpich", "mpich", "openmpi", "mpiabi", NULL};
-    const char *forced = mpg_env_nonempty(s->snap, "MPI4PY_LIBMPI");
-    const char *want = mpg_env_nonempty(s->snap, "MPI4PY_MPIABI");
-    char *found = NULL, *via = NULL;
-    const char *name = NULL;
-    if (forced) {
-        name = mpg_basename(forced);
-        if (forced[0] == '/') {
-            found = mpg_realpath(forced);
-            via = mpg_strdup("MPI4PY_LIBMPI");
+    size_t len = 1;
+    for (size_t i = 0; i < sv->n; i++) len += strlen(sv->v[i]) + 2;
+    char *out = mpg_xcalloc(1, len), *o = out;
+    for (size_t i = 0; i < sv->n; i++) o = stpcpy(stpcpy(o, i ? "; " : ""), sv->v[i]);
+    return out;
+}
+
+/* mpi4py >= 4.1 multi-ABI wheels: mpi4py's own search picks the library and the extension of its
+ * ABI (mpi4py_search.c); that extension's libmpi then is the library the search left loaded
+ * (same SONAME), or whatever the ordinary loader gives. */
+static void multi_abi_facts(struct scan *s, const char *pkgdir, const char *version, struct mpg_package *pkg)
+{
+    struct mpg_mpi4py_ctx c = {.env = s->env, .snap = s->snap, .ld = s->ld, .python = s->python};
+    struct mpg_mpi4py_result res;
+    mpg_mpi4py_search(&c, pkgdir, version, &res);
+    char *label = mpg_printf("mpi4py %s search", version ? version : mpg_mpi4py_rules_name(res.rules));
+    pkg->mpi4py_library = mpg_strdup(res.library);
+    pkg->extension = res.variant ? mpg_strdup(res.variant) : mpg_path_join(pkgdir, "MPI.*.so");
+    struct mpg_elf e;
+    char err[256];
+    if (!res.variant) {
+        pkg->import_error = mpg_strdup(res.error);
+        if (res.how) {
+            pkg->resolved_via = mpg_printf("%s: %s -> the %s ABI", label, res.how, res.abi ? res.abi : "?");
+        } else {
+            char *list = joined(&res.tried);
+            pkg->resolved_via = mpg_printf("%s: no MPI library loads (%s)", label, res.tried.n ? list : "nothing to try");
+            free(list);
         }
-    }
-    struct mpg_strv prefixes = {0};
-    if (s->env->kind != MPG_ENV_NONE) mpg_strv_add(&prefixes, s->env->prefix);
-    char *ub = mpg_env_nonempty(s->snap, "PYTHONNOUSERSITE") ? NULL : mpg_pyenv_user_base(s->snap);
-    if (ub) mpg_strv_push(&prefixes, ub);
-    if (s->env->base_prefix) mpg_strv_add(&prefixes, s->env->base_prefix);
-    for (size_t p = 0; p < prefixes.n && !found && !forced; p++) {
-        for (size_t i = 0; names[i] && !found; i++) {
-            if (want && strcmp(want, abis[i]) != 0) continue;
-            char *cand = mpg_printf("%s/lib/%s", prefixes.v[p], names[i]);
-            if (mpg_is_file(cand)) {
-                found = mpg_realpath(cand);
-                via = mpg_printf("mpi4py search in %s/lib", prefixes.v[p]);
-                name = names[i];
-            }
-            free(cand);
+    } else if (mpg_elf_open(res.variant, &e, err, sizeof err) != 0) {
+        mpg_strv_push(s->problems, mpg_printf("%s: %s; skipped", res.variant, err));
+        pkg->import_error = mpg_printf("%s: %s", res.variant, err);
+    } else {
+        const char *needed = direct_libmpi(&e);
+        pkg->needed = mpg_strdup(needed);
+        pkg->rpath = mpg_strdup(e.rpath);
+        pkg->runpath = mpg_strdup(e.runpath);
+        const struct mpg_mpi4py_loaded *l = needed ? mpg_mpi4py_loaded_soname(&res, needed) : NULL;
+        char *tail;
+        if (l) {
+            pkg->resolved = mpg_strdup(l->path);
+            tail = mpg_strdup("the library the search loaded (same SONAME)");
+        } else if (needed) {
+            struct mpg_resolved r = mpg_loader_resolve(s->ld, &e, res.variant, needed);
+            pkg->resolved = r.path;
+            r.path = NULL;
+            if (!pkg->resolved) pkg->import_error = import_error_of(&r, needed);
+            tail = pkg->resolved ? mpg_printf("via %s", r.via) : mpg_strdup("not found");
+            mpg_resolved_clear(&r);
+        } else {
+            tail = mpg_strdup("no libmpi in its DT_NEEDED");
         }
+        pkg->resolved_via = mpg_printf("%s: %s -> the %s ABI; MPI.%s needs %s: %s", label,
+                                       res.how ? res.how : "nothing loaded", res.abi, res.abi, needed ? needed : "-", tail);
+        free(tail);
+        if (pkg->resolved) library_facts(s, &e, res.variant, pkg);
+        mpg_elf_close(&e);
     }
-    mpg_strv_free(&prefixes);
-    struct mpg_elf as_python = {.is64 = s->ld->is64, .machine = s->ld->machine};
-    for (size_t i = 0; !found && names[i]; i++) {
-        if (forced && strcmp(names[i], name) != 0) continue;
-        if (want && strcmp(want, abis[i]) != 0) continue;
-        struct mpg_resolved r = mpg_loader_resolve(s->ld, &as_python, NULL, names[i]);
-        if (r.path) {
-            found = r.path;
-            via = mpg_strdup(r.via);
-            name = names[i];
-        }
-    }
-    pkg->needed = mpg_strdup(name ? name : "libmpi.so.12");
-    pkg->extension = mpg_path_join(pkgdir, "MPI.*.so");
-    pkg->resolved = found;
-    pkg->resolved_via = via;
+    free(label);
+    mpg_mpi4py_result_clear(&res);
 }
 
 /* Finds .so files under dir (to MAX_DEPTH), stopping at the first MPI-linked one. */
@@ -293,19 +341,6 @@ static bool scan_so_files(struct scan *s, const char *dir, int depth, struct mpg
     for (size_t i = 0; i < subdirs.n && !found; i++) found = scan_so_files(s, subdirs.v[i], depth + 1, pkg, budget);
     mpg_strv_free(&subdirs);
     return found;
-}
-
-static bool has_multi_abi_variants(const char *pkgdir)
-{
-    DIR *d = opendir(pkgdir);
-    bool yes = false;
-    struct dirent *de;
-    while (d && !yes && (de = readdir(d)))
-        yes = mpg_str_ends(de->d_name, ".so") && (mpg_str_starts(de->d_name, "MPI.mpich.") ||
-                                                  mpg_str_starts(de->d_name, "MPI.openmpi.") ||
-                                                  mpg_str_starts(de->d_name, "MPI.mpiabi."));
-    if (d) closedir(d);
-    return yes;
 }
 
 /* mpi4py's mpi.cfg: "mpicc = /path" under [mpi]. */
@@ -407,15 +442,40 @@ static void scan_site(struct scan *s, const char *site, struct mpg_strv *seen)
         mpg_strv_add(seen, mpi_packages[i]); /* the first sys.path entry that has it wins */
         char *pkgdir = mpg_path_join(site, mpi_packages[i]);
         struct mpg_package pkg = {0};
+        for (size_t m = 0; m < metas.n && !pkg.version; m++) {
+            size_t nl;
+            char *ver;
+            bool egg;
+            parse_meta_dir(metas.v[m], &nl, &ver, &egg);
+            if (dist_name_eq(metas.v[m], nl, mpi_packages[i])) {
+                pkg.version = ver;
+                ver = NULL;
+                pkg.installer = egg ? (mpg_str_starts(site, "/usr/") ? mpg_strdup("debian") : NULL)
+                                    : read_installer(site, metas.v[m]);
+            }
+            free(ver);
+        }
         bool is_mpi4py = strcmp(mpi_packages[i], "mpi4py") == 0;
         bool links = false;
-        if (is_mpi4py && has_multi_abi_variants(pkgdir)) {
-            multi_abi_facts(s, pkgdir, &pkg);
+        char *plain = is_mpi4py ? mpg_mpi4py_plain_extension(pkgdir, s->env->python_version) : NULL;
+        if (is_mpi4py && !plain && mpg_mpi4py_is_multi_abi(pkgdir)) {
+            multi_abi_facts(s, pkgdir, pkg.version, &pkg);
             links = true;
+        } else if (plain) {
+            /* Python's own finder imports the plain extension, whatever else the folder holds. */
+            struct mpg_elf e;
+            char err[256];
+            if (mpg_elf_open(plain, &e, err, sizeof err) != 0) {
+                mpg_strv_push(s->problems, mpg_printf("%s: %s; skipped", plain, err));
+            } else {
+                links = link_facts(s, plain, &e, &pkg);
+                mpg_elf_close(&e);
+            }
         } else {
             int budget = MAX_SO_PER_PACKAGE;
             links = scan_so_files(s, pkgdir, 0, &pkg, &budget);
         }
+        free(plain);
         if (!links) {
             free(pkgdir);
             mpg_package_clear(&pkg);
@@ -424,19 +484,6 @@ static void scan_site(struct scan *s, const char *site, struct mpg_strv *seen)
         pkg.name = mpg_strdup(mpi_packages[i]);
         pkg.site_dir = mpg_strdup(site);
         if (is_mpi4py) pkg.mpicc_cfg = mpicc_from_cfg(pkgdir);
-        for (size_t m = 0; m < metas.n; m++) {
-            size_t nl;
-            char *ver;
-            bool egg;
-            parse_meta_dir(metas.v[m], &nl, &ver, &egg);
-            if (dist_name_eq(metas.v[m], nl, mpi_packages[i]) && !pkg.version) {
-                pkg.version = ver;
-                ver = NULL;
-                pkg.installer = egg ? (mpg_str_starts(site, "/usr/") ? mpg_strdup("debian") : NULL)
-                                    : read_installer(site, metas.v[m]);
-            }
-            free(ver);
-        }
         push_pkg(s->out, &pkg);
         free(pkgdir);
     }
@@ -444,10 +491,11 @@ static void scan_site(struct scan *s, const char *site, struct mpg_strv *seen)
 }
 
 void mpg_find_extensions(const struct mpg_env *e, const struct mpg_envsnap *env, const struct mpg_loader *ld,
-                         struct mpg_dircache *cache, struct mpg_ext_scan *out, struct mpg_strv *problems)
+                         const char *python, struct mpg_dircache *cache, struct mpg_ext_scan *out,
+                         struct mpg_strv *problems)
 {
     memset(out, 0, sizeof *out);
-    struct scan s = {.env = e, .snap = env, .ld = ld, .cache = cache, .out = out, .problems = problems};
+    struct scan s = {.env = e, .snap = env, .ld = ld, .python = python, .cache = cache, .out = out, .problems = problems};
     struct mpg_strv seen = {0};
     for (size_t i = 0; i < e->n_sys_path; i++) scan_site(&s, e->sys_path[i], &seen);
     mpg_strv_free(&seen);

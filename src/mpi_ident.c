@@ -1,25 +1,56 @@
-/* mpi_ident.c: tells which MPI a libmpi is from its ELF file alone (FACTS 2): the ABI from the
- * SONAME, confirmed or overridden by the symbols each implementation exports, and the version
- * from the version strings MPICH and Open MPI keep as `const char[]` data. */
+/* mpi_ident.c: tells which MPI a libmpi is from its ELF file alone (FACTS 2 and 7): the ABI from
+ * the SONAME, confirmed or overridden by the symbols each implementation exports, the version
+ * from the version strings MPICH and Open MPI keep as `const char[]` data, and for vendor
+ * builds whose strings name the MPICH they derive from (Cray MPICH 8 says "3.4a2"), from the
+ * installation folder the site stack puts the version in. */
+#include "mpi_ident.h"
+
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "elf_read.h"
-#include "mpiguard.h"
 #include "util.h"
 
 #define MAX_VERSION 128
 
-static enum mpg_abi abi_from_soname(const char *soname)
+/* Libraries that share the libmpi_/libmpich prefix but are not the MPI C library. */
+static const char *const not_c_libmpi[] = {
+    "libmpi_cxx", "libmpi_mpifh", "libmpi_usempi", "libmpi_java", "libmpi_gtl", "libmpi_ilp64",
+    "libmpi_f77", "libmpi_f90", "libmpi_f08", "libmpi_abi_", NULL,
+};
+
+bool mpg_is_libmpi_name(const char *n)
 {
-    if (!soname) return MPG_ABI_UNKNOWN;
-    if (mpg_str_starts(soname, "libmpi_abi.so")) return MPG_ABI_STANDARD;
+    if (!n) return false;
+    if (mpg_str_starts(n, "libmpi.so") || mpg_str_starts(n, "libmpich.so") || mpg_str_starts(n, "libmpi_abi.so"))
+        return true;
+    return mpg_is_vendor_libmpi_name(n);
+}
+
+bool mpg_is_vendor_libmpi_name(const char *n)
+{
+    if (!n || !(mpg_str_starts(n, "libmpi_") || mpg_str_starts(n, "libmpich_"))) return false;
+    if (mpg_str_starts(n, "libmpi_abi.so")) return false;
+    for (const char *const *x = not_c_libmpi; *x; x++)
+        if (mpg_str_starts(n, *x)) return false;
+    /* libmpi_<word>.so[.N]: at least one character between the '_' and ".so" */
+    const char *so = strstr(n, ".so");
+    const char *us = strchr(n, '_');
+    return so && us && so > us + 1 && (so[3] == '\0' || so[3] == '.');
+}
+
+enum mpg_abi mpg_abi_of_name(const char *n)
+{
+    if (!n) return MPG_ABI_UNKNOWN;
+    n = mpg_basename(n);
+    if (mpg_str_starts(n, "libmpi_abi.so")) return MPG_ABI_STANDARD;
     /* libmpi.so.12, libmpich.so.12, libmpi_cray.so.12, ...: the MPICH ABI (Open MPI 1.10 also
      * used .12; the symbols settle that). */
-    if (mpg_str_starts(soname, "libmpi") && strstr(soname, ".so.12")) return MPG_ABI_MPICH;
-    if (strcmp(soname, "libmpi.so.40") == 0 || strcmp(soname, "libmpi.so.20") == 0 ||
-        strcmp(soname, "libmpi.so.1") == 0)
+    if (mpg_str_starts(n, "libmpi") && strstr(n, ".so.12")) return MPG_ABI_MPICH;
+    if (mpg_str_starts(n, "libmpi.so.40") || mpg_str_starts(n, "libmpi.so.20") ||
+        strcmp(n, "libmpi.so.1") == 0 || mpg_str_starts(n, "libmpi.so.1."))
         return MPG_ABI_OPENMPI;
     return MPG_ABI_UNKNOWN;
 }
@@ -34,19 +65,63 @@ void mpg_mpi_clear(struct mpg_mpi *m)
     memset(m, 0, sizeof *m);
 }
 
+/* The leading "8.1.28" of a folder name, or NULL. */
+static char *leading_version(const char *s, size_t len)
+{
+    if (!len || !isdigit((unsigned char)s[0])) return NULL;
+    size_t n = 0;
+    bool dot = false;
+    while (n < len && (isdigit((unsigned char)s[n]) || s[n] == '.')) dot |= s[n++] == '.';
+    while (n && s[n - 1] == '.') n--;
+    return dot ? mpg_strndup(s, n) : NULL;
+}
+
+/* The version a site stack put in the library's folders: the folder after "/<after>/" (Cray:
+ * /opt/cray/pe/mpich/8.1.28/ofi/gnu/12.3/lib), else the nearest version-named folder above the
+ * library (Intel MPI: .../mpi/2021.10.0/lib/release). */
+static char *version_in_path(const char *path, const char *after)
+{
+    if (after) {
+        char *key = mpg_printf("/%s/", after);
+        const char *p = strstr(path, key);
+        free(key);
+        if (!p) return NULL;
+        p += strlen(after) + 2;
+        return leading_version(p, strcspn(p, "/"));
+    }
+    const char *end = strrchr(path, '/');
+    while (end && end > path) {
+        const char *start = end - 1;
+        while (start > path && *start != '/') start--;
+        char *v = leading_version(start + 1, (size_t)(end - start - 1));
+        if (v) return v;
+        end = start;
+    }
+    return NULL;
+}
+
 int mpg_identify_mpi(const char *path, struct mpg_mpi *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
     struct mpg_elf e;
     char why[256] = "";
     if (mpg_elf_open(path, &e, why, sizeof why) != 0) {
-        snprintf(err, errlen, "%s: %s", path, why);
+        mpg_set_err(err, errlen, "%s: %s", path, why);
         return -1;
     }
+    mpg_identify_mpi_elf(&e, path, out);
+    mpg_elf_close(&e);
+    return 0;
+}
+
+void mpg_identify_mpi_elf(const struct mpg_elf *ep, const char *path, struct mpg_mpi *out)
+{
+    const struct mpg_elf e = *ep;
+    memset(out, 0, sizeof *out);
     out->path = mpg_realpath(path);
     if (!out->path) out->path = mpg_strdup(path);
     out->soname = mpg_strdup(e.soname ? e.soname : mpg_basename(path));
-    out->abi = abi_from_soname(out->soname);
+    out->abi = mpg_abi_of_name(out->soname);
 
     char *ompi = mpg_elf_symbol_string(&e, "ompi_version_string", MAX_VERSION);
     if (ompi || mpg_elf_defines(&e, "ompi_mpi_comm_world")) {
@@ -59,22 +134,61 @@ int mpg_identify_mpi(const char *path, struct mpg_mpi *out, char *err, size_t er
         if (!v) v = mpg_elf_symbol_string(&e, "MPIR_Version_string", MAX_VERSION); /* MPICH < 3.3 */
         char *dev = mpg_elf_symbol_string(&e, "MPII_Version_device", MAX_VERSION);
         if (!dev) dev = mpg_elf_symbol_string(&e, "MPIR_Version_device", MAX_VERSION);
-        if (mpg_elf_defines(&e, "I_MPI_Check_image_status"))
+        char *vendor = NULL;
+        if (mpg_elf_defines(&e, "I_MPI_Check_image_status")) {
             out->impl = mpg_strdup("Intel MPI");
-        else if (dev && (strstr(dev, "mrail") || strstr(dev, "psm")))
+            vendor = version_in_path(out->path, NULL);
+        } else if (dev && (strstr(dev, "mrail") || strstr(dev, "psm"))) {
             out->impl = mpg_strdup("MVAPICH");
-        else if (mpg_elf_defines(&e, "MPIX_Cray_get_version") || mpg_str_starts(out->soname, "libmpi_cray"))
+        } else if (mpg_is_vendor_libmpi_name(out->soname) || (strstr(out->path, "/cray/") && strstr(out->path, "/mpich/"))) {
+            /* Cray names its libraries per compiler; cray-mpich-abi's libmpi.so.12 lives in the same tree */
             out->impl = mpg_strdup("Cray MPICH");
-        else if (v || dev)
+            vendor = version_in_path(out->path, "mpich");
+        } else if (v || dev) {
             out->impl = mpg_strdup("MPICH");
+        }
+        if (vendor) {
+            free(v);
+            v = vendor;
+        }
         out->version = v;
         out->device = dev;
         if (out->impl && out->abi == MPG_ABI_UNKNOWN) out->abi = MPG_ABI_MPICH;
     }
     if (mpg_elf_defines(&e, "MPI_Abi_get_version") && out->abi == MPG_ABI_UNKNOWN)
         out->abi = MPG_ABI_STANDARD;
-    mpg_elf_close(&e);
-    return 0;
+}
+
+struct missing {
+    const struct mpg_elf *lib;
+    char *first;
+};
+
+static bool is_mpi_symbol(const char *n)
+{
+    return mpg_str_starts(n, "MPI_") || mpg_str_starts(n, "PMPI_") || mpg_str_starts(n, "MPIX_") ||
+           mpg_str_starts(n, "ompi_") || mpg_str_starts(n, "MPIR_") || mpg_str_starts(n, "MPII_");
+}
+
+static bool check_one(const char *name, void *arg)
+{
+    struct missing *m = arg;
+    if (!is_mpi_symbol(name) || mpg_elf_defines(m->lib, name)) return true;
+    m->first = mpg_strdup(name);
+    return false;
+}
+
+char *mpg_missing_mpi_symbol(const struct mpg_elf *obj, const struct mpg_elf *lib)
+{
+    /* MPI symbols may come from another MPI library the object links (Fortran or C++
+     * bindings): only an object that links no other one is judged. */
+    size_t mpi_libs = 0;
+    for (size_t i = 0; i < obj->n_needed; i++)
+        if (mpg_str_starts(obj->needed[i], "libmpi") || mpg_str_starts(obj->needed[i], "libpmpi")) mpi_libs++;
+    if (mpi_libs != 1) return NULL;
+    struct missing m = {lib, NULL};
+    mpg_elf_each_undefined(obj, check_one, &m);
+    return m.first;
 }
 
 const char *mpg_abi_name(enum mpg_abi a)

@@ -63,14 +63,16 @@ struct mpg_env {
     size_t n_sys_path;
 };
 
-/* The loaded MPI module (Lmod family "MPI" or its fall-backs). */
+/* The loaded MPI module: a family, the loaded modules' names, an installation prefix variable
+ * or the module's wrappers on PATH (see the README for the full list). */
 struct mpg_module {
     bool loaded;
-    char *name;      /* "mpich" (LMOD_FAMILY_MPI) */
-    char *version;   /* "4.1.2" (LMOD_FAMILY_MPI_VERSION) */
-    char *home;      /* MPI_HOME or its fall-backs */
-    char *home_var;  /* which variable gave home, e.g. "MPI_HOME" */
-    char *mpicc;     /* the module's compiler wrappers and launcher, canonical paths */
+    char *name;      /* "mpich" (LMOD_FAMILY_MPI), "OpenMPI" (LOADEDMODULES), ... */
+    char *version;   /* "4.1.2" (LMOD_FAMILY_MPI_VERSION, or the loaded module's name) */
+    char *home;      /* the installation prefix */
+    char *home_var;  /* which variable gave home, e.g. "MPI_HOME", "EBROOTOPENMPI"; "PATH": from its mpicc */
+    char *found_by;  /* the signal that named the module: "LMOD_FAMILY_MPI", "LOADEDMODULES", "CRAY_MPICH_DIR", ... */
+    char *mpicc;     /* the module's compiler wrappers and launcher, as found (not resolved) */
     char *mpicxx;
     char *mpifort;
     char *mpiexec;
@@ -89,7 +91,10 @@ struct mpg_package {
     char *rpath;     /* DT_RPATH / DT_RUNPATH as written in the file */
     char *runpath;
     char *resolved;  /* the library the loader would load, canonical, or NULL */
-    char *resolved_via; /* "RPATH", "LD_LIBRARY_PATH", "RUNPATH", "ld.so.cache", "default dirs" */
+    char *resolved_via; /* "RPATH", "LD_LIBRARY_PATH", "RUNPATH", "ld.so.cache", "system directories",
+                           or "mpi4py 4.1.2 search: ..." (what mpi4py's search picked and why) */
+    char *import_error; /* what `import` fails with when it fails (no library, an invalid file, ...) */
+    char *mpi4py_library; /* mpi4py >= 4.1 wheels: the library mpi4py's search dlopen()s, canonical */
     char *mpicc_cfg; /* mpi4py's mpi.cfg mpicc */
     struct mpg_mpi mpi; /* identification of `resolved` */
 };
@@ -133,6 +138,7 @@ struct mpg_input {
     const char *const *environ; /* "NAME=value" strings, NULL-terminated; NULL: the process's */
     const char *env_prefix;     /* inspect this prefix instead of the active env (--env) */
     const char *ld_cache;       /* loader cache to read; NULL: /etc/ld.so.cache */
+    const char *const *mpi_modules; /* module names the site declared as MPIs, NULL-terminated; may be NULL */
 };
 
 /* Runs the whole check. Returns NULL only when out of memory. */
@@ -149,13 +155,14 @@ char *mpg_report_json(const struct mpg_report *r);
  * report with no findings unless verbose. colour: ANSI colours (only for terminals). */
 void mpg_report_text(const struct mpg_report *r, FILE *out, bool colour, bool verbose);
 
-/* The loaded MPI's compiler wrappers, the values of MPICC, MPICXX, MPIFC: from <home>/bin of the
- * first of MPI_HOME, MPI_ROOT, I_MPI_ROOT, MPICH_HOME that holds an mpicc, else from the folder
- * of the first mpicc on PATH. Paths as found, never resolved (Open MPI's wrappers read their
- * own name). mpicxx is mpicxx, mpic++ or mpiCC; mpifort is mpifort or mpif90; NULL if absent. */
+/* The loaded MPI's compiler wrappers, the values of MPICC, MPICXX, MPIFC: those of the MPI
+ * module the check finds (struct mpg_module: from its prefix variable on every site stack,
+ * MPI_HOME, EBROOT*, I_MPI_ROOT, CRAY_MPICH_DIR, ..., or its wrappers on PATH, never the active
+ * env's own mpicc). Paths as found, never resolved (Open MPI's wrappers read their own name).
+ * mpicxx is mpicxx, mpic++ or mpiCC; mpifort is mpifort or mpif90; NULL if absent. */
 struct mpg_wrappers {
-    char *bin;        /* the folder they are in */
-    const char *from; /* "MPI_HOME", ..., or "PATH" (static) */
+    char *bin;  /* the folder they are in */
+    char *from; /* the variable that gave the prefix, "MPI_HOME", "EBROOTOPENMPI", ..., or "PATH" */
     char *mpicc;
     char *mpicxx;
     char *mpifort;

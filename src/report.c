@@ -77,19 +77,21 @@ static json_t *env_json(const struct mpg_env *e)
 
 static json_t *module_json(const struct mpg_module *m)
 {
-    return json_pack("{s:b, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "loaded", m->loaded, "name", jstr(m->name),
-                     "version", jstr(m->version), "home", jstr(m->home), "home_var", jstr(m->home_var), "mpicc",
+    return json_pack("{s:b, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "loaded", m->loaded, "name",
+                     jstr(m->name), "version", jstr(m->version), "found_by", jstr(m->found_by), "home", jstr(m->home),
+                     "home_var", jstr(m->home_var), "mpicc",
                      jstr(m->mpicc), "mpicxx", jstr(m->mpicxx), "mpifort", jstr(m->mpifort), "mpiexec", jstr(m->mpiexec),
                      "libdir", jstr(m->libdir), "mpi", mpi_json(&m->mpi));
 }
 
 static json_t *package_json(const struct mpg_package *p)
 {
-    return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "name", jstr(p->name), "version",
-                     jstr(p->version), "installer", jstr(p->installer), "site_dir", jstr(p->site_dir), "extension",
-                     jstr(p->extension), "needed", jstr(p->needed), "rpath", jstr(p->rpath), "runpath", jstr(p->runpath),
-                     "resolved", jstr(p->resolved), "resolved_via", jstr(p->resolved_via), "mpicc_cfg",
-                     jstr(p->mpicc_cfg), "mpi", mpi_json(&p->mpi));
+    return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "name",
+                     jstr(p->name), "version", jstr(p->version), "installer", jstr(p->installer), "site_dir",
+                     jstr(p->site_dir), "extension", jstr(p->extension), "needed", jstr(p->needed), "rpath",
+                     jstr(p->rpath), "runpath", jstr(p->runpath), "resolved", jstr(p->resolved), "resolved_via",
+                     jstr(p->resolved_via), "import_error", jstr(p->import_error), "mpi4py_library",
+                     jstr(p->mpi4py_library), "mpicc_cfg", jstr(p->mpicc_cfg), "mpi", mpi_json(&p->mpi));
 }
 
 char *mpg_report_json(const struct mpg_report *r)
@@ -161,6 +163,7 @@ void mpg_report_text(const struct mpg_report *r, FILE *out, bool colour, bool ve
                 p->installer ? p->installer : "installer unknown", p->needed ? p->needed : "?",
                 p->resolved ? p->resolved : "NOT FOUND", p->resolved_via ? " [" : "", p->resolved_via ? p->resolved_via : "",
                 p->resolved_via ? "]" : "");
+        if (p->import_error) fprintf(out, "  import fails: %s\n", p->import_error);
     }
     for (size_t i = 0; i < r->n_problems; i++) fprintf(out, "skipped: %s\n", r->problems[i]);
 }

@@ -7,7 +7,7 @@ top=$(cd "$here/../.." && pwd)
 secs=${FUZZ_SECONDS:-20}
 out=${FUZZ_OUT:-$(mktemp -d "${TMPDIR:-/tmp}/mpg-fuzz-XXXXXX")}
 command -v clang >/dev/null || { echo "fuzz: SKIPPED: clang is not installed (apt-get install clang)" >&2; exit 77; }
-core=("$top"/src/{util,envsnap,elf_read,ldcache,loader,mpi_ident,pyenv,conda_meta,dircache,extensions,mpi_module,findings,report,check}.c)
+core=("$top"/src/{util,envsnap,elf_read,ldcache,loader,mpi_ident,pyenv,conda_meta,dircache,extensions,mpi4py_search,mpi_module,findings,report,check}.c)
 [ -e "$top/src/policy.c" ] && core+=("$top/src/policy.c")
 flags=(-g -O1 -std=c11 -D_GNU_SOURCE -I"$top/src" -fsanitize=fuzzer,address,undefined
        -fno-sanitize-recover=all $(pkg-config --cflags jansson))
@@ -25,6 +25,10 @@ printf '{"name":"mpich","version":"4.0.2","build":"external_0","files":[],"track
 seed fuzz_conda "$out/seed.json"
 printf 'home = /usr/bin\ninclude-system-site-packages = true\nversion = 3.11.2\n' > "$out/pyvenv.cfg"
 seed fuzz_pyvenv "$out/pyvenv.cfg"
+printf 'mpich\ngcc/12.2.0:mpich/4.0.2:OpenMPI/4.1.5-GCC-12.3.0:mpi/openmpi-x86_64:cray-mpich-abi/8.1.28' > "$out/modules.txt"
+seed fuzz_modules "$out/modules.txt"
+printf '$HOME/lib:libmpi.so\nopenmpi\n:/usr/lib/x86_64-linux-gnu;$ORIGIN/../lib\n4.1.2' > "$out/search.txt"
+seed fuzz_search "$out/search.txt"
 seed fuzz_dircache /dev/null
 printf "mpiguard-dircache 1\nD\t1\t2\t3\t4\tconda\t/x\nN\ta.json\n" > "$out/corpus/fuzz_dircache/seed"
 seed fuzz_logline "$here/../cli/report.syslog"

@@ -28,21 +28,26 @@ expect_grep "SITE-FINALIZE" "$ERR" "after: site finalize hook kept"
 expect_eq "${MPICC:-}" "$MPICH_HOME_DIR/bin/mpicc" "after: mpiguard finalize runs too"
 mod purge
 
-# An MPI modulefile without family("MPI"), named in setup{mpi_modules = ...}.
-mkdir -p "$T/base/modulefiles/debian/impi"
+# An MPI modulefile without family("MPI") and with a name mpiguard does not know, named in
+# setup{mpi_modules = ...}.
+mkdir -p "$T/base/modulefiles/debian/sitempi" "$T/base/modulefiles/debian/impi"
 printf 'setenv("MPI_HOME", "%s")\nprepend_path("PATH", "%s/bin")\n' "$MPICH_HOME_DIR" "$MPICH_HOME_DIR" \
-    > "$T/base/modulefiles/debian/impi/2021.lua"
+    > "$T/base/modulefiles/debian/sitempi/2021.lua"
+cp "$T/base/modulefiles/debian/sitempi/2021.lua" "$T/base/modulefiles/debian/impi/2021.lua"
 cat > "$T/site/SitePackage.lua" <<EOF2
 package.path = "$HOOKS_DIR/?.lua;" .. package.path
-require("mpiguard_hooks").setup{ luaext = "$LUAEXT", policy_file = "$POLICY", mpi_modules = { "impi" } }
+require("mpiguard_hooks").setup{ luaext = "$LUAEXT", policy_file = "$POLICY", mpi_modules = { "sitempi" } }
 EOF2
-mod load impi
+mod load sitempi
 expect_eq "${MPICC:-}" "$MPICH_HOME_DIR/bin/mpicc" "mpi_modules: MPICC for a module without family"
-mod unload impi
+mod unload sitempi
 expect_eq "${MPICC-unset}" "unset" "mpi_modules: MPICC gone after unload"
 site_package
-mod load impi
+mod load sitempi
 expect_eq "${MPICC-unset}" "unset" "without mpi_modules such a module is not seen"
+mod purge
+mod load impi
+expect_eq "${MPICC-unset}" "$MPICH_HOME_DIR/bin/mpicc" "a known MPI name (impi) is seen without mpi_modules"
 mod purge
 
 # The shipped SitePackage.lua for sites without one (paths substituted by make).

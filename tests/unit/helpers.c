@@ -44,6 +44,13 @@ char *fmt(const char *f, ...)
 }
 
 char *joinp(const char *a, const char *b) { return fmt("%s/%s", a, b); }
+
+char *canon_path(const char *p)
+{
+    char *r = realpath(p, NULL);
+    cr_assert(r, "realpath %s: %s", p, strerror(errno));
+    return keep(r);
+}
 char *fxp(const char *name) { return joinp(fx(), name); }
 
 char *scratch(void)
@@ -241,6 +248,7 @@ struct mpg_report *run_check(struct envb *e, const char *env_prefix)
     struct mpg_input in = {.environ = (const char *const *)e->v, .env_prefix = env_prefix};
     struct mpg_report *r = mpg_check(&in);
     cr_assert(r);
+    oracle_agrees(e, r);
     return r;
 }
 

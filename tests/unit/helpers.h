@@ -19,6 +19,8 @@ void write_file(const char *path, const char *text);
 void copy_file(const char *from, const char *to);
 char *joinp(const char *a, const char *b);
 char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
+/* realpath(p), kept like fmt()'s strings; the test fails when p does not exist. */
+char *canon_path(const char *p);
 
 /* An environment under construction. */
 struct envb {
@@ -46,7 +48,10 @@ void put_mpi4py(const char *site, const char *ext_fixture, const char *installer
 void activate_conda(struct envb *e, const char *prefix, const char *name);
 void activate_venv(struct envb *e, const char *prefix);
 
+/* mpg_check() on e, then the differential check of every package against the real loader
+ * (oracle_check.c; MPG_NO_ORACLE=1 turns it off when debugging). */
 struct mpg_report *run_check(struct envb *e, const char *env_prefix);
+void oracle_agrees(struct envb *e, const struct mpg_report *r);
 const struct mpg_finding *finding(const struct mpg_report *r, const char *code);
 int count_findings(const struct mpg_report *r, const char *code);
 /* All finding codes joined with spaces, for assertion messages. */

@@ -209,3 +209,96 @@ Test(conda, malformed_records_are_refused_with_a_reason)
         cr_expect(err[0], "no reason for %s", *b);
     }
 }
+
+/* ---- module names (mpi_module.c) ---------------------------------------------------------- */
+#include "mpi_ident.h"
+#include "mpi_module.h"
+
+Test(modnames, known_mpi_names_in_any_case_with_suffixes)
+{
+    static const char *const yes[] = {"openmpi/4.1.6", "OpenMPI/4.1.5-GCC-12.3.0", "mpi/openmpi-x86_64", "mpich",
+                                      "cray-mpich/8.1.28", "cray-mpich-abi/8.1.28", "impi/2021.9.0-intel-compilers-2023.1.0",
+                                      "intel-oneapi-mpi/2021.13.1", "intel-mpi/2021.10", "hpcx/2.17.1", "hpcx-ompi",
+                                      "mvapich2/2.3.7", "MVAPICH2-GDR/2.3.7", "psmpi/5.9.2-1", "mpi/mpich-3.2-x86_64",
+                                      "Core/gcc/12/openmpi/4.1", NULL};
+    static const char *const no[] = {"hdf5-mpi/1.14", "mpi4py/3.1.6", "gompi/2023a", "iimpi/2023a", "py-mpi4py/4.1.0",
+                                     "ompiler/1", "mpichecker", "petsc/3.20-openmpi", "", NULL};
+    for (const char *const *n = yes; *n; n++) cr_expect(mpg_is_mpi_module_name(*n, NULL), "%s is an MPI", *n);
+    for (const char *const *n = no; *n; n++) cr_expect_not(mpg_is_mpi_module_name(*n, NULL), "%s is not an MPI", *n);
+    const char *const sites[] = {"pe-mpi", NULL};
+    cr_expect(mpg_is_mpi_module_name("pe-mpi/2024.1", sites));
+    cr_expect_not(mpg_is_mpi_module_name("pe-mpi-tools/1", sites));
+}
+
+static void expect_loaded(const char *loaded, const char *family, const char *name, const char *version)
+{
+    char *n, *v;
+    bool found = mpg_loaded_mpi_module(loaded, family, NULL, &n, &v);
+    if (!name) {
+        cr_expect_not(found, "[%s] has no MPI module", loaded);
+        return;
+    }
+    cr_assert(found, "[%s] has an MPI module", loaded);
+    cr_expect_str_eq(n, name, "[%s]", loaded);
+    if (version)
+        cr_expect_str_eq(v, version, "[%s]", loaded);
+    else
+        cr_expect_null(v, "[%s] version %s", loaded, v);
+    free(n);
+    free(v);
+}
+
+Test(modnames, loadedmodules_name_and_version)
+{
+    expect_loaded("gcc/12.2.0:mpich/4.0.2", "mpich", "mpich", "4.0.2");
+    expect_loaded("gcc/12.2.0:mpich/4.0.2", NULL, "mpich", "4.0.2");
+    expect_loaded("GCCcore/12.2.0:OpenMPI/4.1.4-GCC-12.2.0:FFTW/3.3", NULL, "OpenMPI", "4.1.4-GCC-12.2.0");
+    expect_loaded("mpi/openmpi-x86_64", NULL, "mpi/openmpi-x86_64", NULL);
+    expect_loaded("hpcx/v2.17.1", NULL, "hpcx", "v2.17.1");
+    expect_loaded("mpich:openmpi/4.1.6", NULL, "openmpi", "4.1.6");      /* the last one loaded */
+    expect_loaded("openmpi/4.1.6:pe/mpi/2024", "pe/mpi", "pe/mpi", "2024"); /* the family's entry */
+    expect_loaded("mpich", "mpich", "mpich", NULL);
+    expect_loaded("mpich/", "mpich", "mpich", NULL);
+    expect_loaded("gcc/12:cmake/3.27", NULL, NULL, NULL);
+    expect_loaded("::::", NULL, NULL, NULL);
+    expect_loaded("", "mpich", NULL, NULL);
+}
+
+Test(modnames, vendor_library_names)
+{
+    static const char *const c_libs[] = {"libmpi.so.40", "libmpi.so.12", "libmpich.so.12", "libmpi_abi.so.1",
+                                         "libmpi_gnu_123.so.12", "libmpi_cray.so.12", "libmpi_intel.so.12",
+                                         "libmpi_nvidia.so.12", "libmpi_amd.so.12", "libmpi_ibm.so.3", "libmpich_intel.so.3",
+                                         NULL};
+    static const char *const not_c[] = {"libmpi_cxx.so.40", "libmpi_mpifh.so.40", "libmpi_usempif08.so.40",
+                                        "libmpi_gtl_cuda.so", "libmpichcxx.so.12", "libmpichfort.so.12", "libmpi_java.so.40",
+                                        "libmpifort.so.12", "libmpi_.so", "libmpi_x", NULL};
+    for (const char *const *n = c_libs; *n; n++) cr_expect(mpg_is_libmpi_name(*n), "%s is an MPI C library", *n);
+    for (const char *const *n = not_c; *n; n++) cr_expect_not(mpg_is_libmpi_name(*n), "%s is not", *n);
+    cr_expect_eq(mpg_abi_of_name("libmpi_gnu_123.so.12"), MPG_ABI_MPICH);
+    cr_expect_eq(mpg_abi_of_name("libmpi.so.40"), MPG_ABI_OPENMPI);
+    cr_expect_eq(mpg_abi_of_name("libmpi_abi.so.1"), MPG_ABI_STANDARD);
+    cr_expect_eq(mpg_abi_of_name("libmpi.so"), MPG_ABI_UNKNOWN);
+}
+
+Test(modnames, hooks_know_the_same_mpi_names_as_the_core)
+{
+    char *text = mpg_read_file(SRCDIR "/../../site/mpiguard_hooks.lua.in", 1 << 20, NULL);
+    cr_assert(text, "cannot read site/mpiguard_hooks.lua.in");
+    char *t = strstr(text, "s_knownMPI = {");
+    cr_assert(t, "no s_knownMPI table in the hooks");
+    char *end = strchr(t, '}');
+    cr_assert(end);
+    size_t n = 0;
+    const char *const *known = mpg_known_mpi_module_names();
+    for (char *q = strchr(t, '"'); q && q < end; q = strchr(q, '"')) {
+        char *close = strchr(q + 1, '"');
+        cr_assert(close && known[n], "the hooks list more names than the core");
+        cr_expect(strncmp(q + 1, known[n], (size_t)(close - q - 1)) == 0 && strlen(known[n]) == (size_t)(close - q - 1),
+                  "name %zu: hooks have %.*s, core has %s", n, (int)(close - q - 1), q + 1, known[n]);
+        n++;
+        q = close + 1;
+    }
+    cr_expect_null(known[n], "the core lists more names than the hooks (%s)", known[n]);
+    free(text);
+}

@@ -75,7 +75,13 @@ Test(shapes, conda_bundled_mpich_under_openmpi_module_is_abi_mismatch)
     activate_conda(&e, prefix, "sim");
     load_module(&e, "openmpi");
     struct mpg_report *r = run_check(&e, NULL);
-    EXPECT_CODES(r, "ABI_MISMATCH");
+    /* what breaks (another ABI) and why (the env's own MPI), with the conda fix in both */
+    EXPECT_CODES(r, "ABI_MISMATCH ENV_BUNDLED_MPI");
+    const struct mpg_finding *abi = finding(r, "ABI_MISMATCH"), *bundled = finding(r, "ENV_BUNDLED_MPI");
+    cr_assert(abi && bundled);
+    cr_expect(strstr(abi->message, "the env's own library: see ENV_BUNDLED_MPI"), "%s", abi->message);
+    cr_expect(strstr(bundled->message, "conda package mpich 4.0.2"), "%s", bundled->message);
+    cr_expect(strstr(bundled->fix, "mpi-external \"openmpi=4.1\""), "%s", bundled->fix);
     mpg_report_free(r);
 }
 
@@ -410,11 +416,15 @@ Test(shapes, pip_mpich_wheel_with_multi_abi_mpi4py)
     cr_assert(f);
     cr_expect(strstr(f->message, "pip package mpich 4.3.1"), "%s", f->message);
     cr_expect_str_eq(r->packages[0].version, "4.1.0");
-    /* Without the wheel's library, the same mpi4py picks the module's through the loader path. */
+    /* Without the wheel's library, the search's first name, libmpi.so, is not in the MPICH
+     * module's folder (it has libmpi.so.12 only), and on the loader path it is Debian's Open MPI
+     * (ld.so.cache): mpi4py imports MPI.openmpi under the MPICH module (issue 7). */
     unlink(lib);
     struct mpg_report *r2 = run_check(&e, NULL);
-    EXPECT_CODES(r2, "(none)");
-    cr_expect_str_eq(r2->packages[0].resolved_via, "LD_LIBRARY_PATH");
+    EXPECT_CODES(r2, "ABI_MISMATCH");
+    cr_expect(strstr(r2->packages[0].resolved_via, "libmpi.so on the loader path (ld.so.cache) -> the openmpi ABI"),
+              "%s", r2->packages[0].resolved_via);
+    cr_expect(strstr(r2->packages[0].extension, "MPI.openmpi."), "%s", r2->packages[0].extension);
     mpg_report_free(r);
     mpg_report_free(r2);
 }
