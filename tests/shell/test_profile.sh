@@ -69,8 +69,20 @@ send() {
 mark_here() { MARK=$(pane "$1" | wc -l); }
 since() { pane "$1" | tail -n +"$((MARK + 1))"; }
 
+# first_prompt SESSION: waits until the shell has drawn its first prompt. Keys typed before
+# that would make `send` take the first prompt for the answer to its command, and every later
+# check would then read the output of the command before.
+first_prompt() {
+    for _ in $(seq 600); do
+        [ "$(prompts "$1")" -gt 0 ] && return 0
+        sleep 0.05
+    done
+    fail "$1: no first prompt in 30 s: $(pane "$1" | tail -5)"
+}
+
 shell_case() { # SESSION LABEL
     local s=$1 what=$2
+    first_prompt "$s"
     send "$s" "module load mpich"
     mark_here "$s"
     send "$s" "source $T/venv/bin/activate"
