@@ -73,7 +73,13 @@ int mpg_identify_mpi(const char *path, struct mpg_mpi *out, char *err, size_t er
     }
     if (mpg_elf_defines(&e, "MPI_Abi_get_version") && out->abi == MPG_ABI_UNKNOWN)
         out->abi = MPG_ABI_STANDARD;
+    bool changed = mpg_elf_changed(&e);
     mpg_elf_close(&e);
+    if (changed) { /* being replaced: what was read may be half of each */
+        snprintf(err, errlen, "%s: the file changed while it was read (being reinstalled?)", path);
+        mpg_mpi_clear(out);
+        return -1;
+    }
     return 0;
 }
 

@@ -180,32 +180,38 @@ bool mpg_is_executable(const char *path)
     return mpg_is_file(path) && access(path, X_OK) == 0;
 }
 
-char *mpg_read_file(const char *path, size_t max, size_t *len)
+char *mpg_read_fd(int fd, size_t max, size_t *len)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-    if (fd < 0) return NULL;
     struct stat st;
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        close(fd);
         errno = EINVAL;
         return NULL;
     }
     if ((unsigned long long)st.st_size > max) {
-        close(fd);
         errno = EFBIG;
         return NULL;
     }
     size_t cap = (size_t)st.st_size, got = 0;
     char *buf = mpg_xmalloc(cap + 1);
     while (got < cap) {
-        ssize_t r = read(fd, buf + got, cap - got);
+        ssize_t r = pread(fd, buf + got, cap - got, (off_t)got);
         if (r < 0 && errno == EINTR) continue;
         if (r <= 0) break; /* shrank under us: keep what we have */
         got += (size_t)r;
     }
-    close(fd);
     buf[got] = '\0';
     if (len) *len = got;
+    return buf;
+}
+
+char *mpg_read_file(const char *path, size_t max, size_t *len)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+    if (fd < 0) return NULL;
+    char *buf = mpg_read_fd(fd, max, len);
+    int saved = errno;
+    close(fd);
+    errno = saved;
     return buf;
 }
 
