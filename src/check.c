@@ -53,17 +53,43 @@ static bool prefix_has_libmpi(const char *prefix)
     return yes;
 }
 
+/* Problems name the user's paths and quote their files: they reach people, so escaped. */
+static void set_problems(struct mpg_report *r, struct mpg_strv *problems)
+{
+    for (size_t i = 0; i < problems->n; i++) {
+        char *shown = mpg_escape_for_display(problems->v[i]);
+        free(problems->v[i]);
+        problems->v[i] = shown;
+    }
+    r->problems = problems->v;
+    r->n_problems = problems->n;
+}
+
+/* Variables the check reads that are too long to be used are ignored: each gets a line, so
+ * a 120 kB CONDA_PREFIX is not silently an env that was not checked. */
+static void note_ignored_variables(const struct mpg_envsnap *env, struct mpg_strv *problems)
+{
+    static const char *const vars[] = {"VIRTUAL_ENV", "CONDA_PREFIX", "PATH", "LD_LIBRARY_PATH", "PYTHONPATH",
+                                       "PYTHONUSERBASE", "HOME", "MPICC", "MPI_HOME", "LMOD_FAMILY_MPI", NULL};
+    for (const char *const *v = vars; *v; v++) {
+        size_t n = mpg_env_too_long(env, *v);
+        if (n)
+            mpg_strv_push(problems, mpg_printf("%s is %zu characters long (at most %d are read): ignored, so what it "
+                                               "names was not inspected", *v, n, MPG_MAX_PATH * 16));
+    }
+}
+
 struct mpg_report *mpg_check(const struct mpg_input *in)
 {
     struct mpg_report *r = mpg_xcalloc(1, sizeof *r);
     struct mpg_envsnap env = {.vars = in && in->environ ? in->environ : (const char *const *)environ};
     struct mpg_strv problems = {0};
+    note_ignored_variables(&env, &problems);
 
     r->inspected = mpg_pyenv_discover(&env, in ? in->env_prefix : NULL, &r->env, &problems);
     mpg_module_discover(&env, &r->module, &problems);
     if (!r->inspected) {
-        r->problems = problems.v;
-        r->n_problems = problems.n;
+        set_problems(r, &problems);
         return r;
     }
 
@@ -117,7 +143,6 @@ struct mpg_report *mpg_check(const struct mpg_input *in)
     free(exe_dir);
     if (have_cache) mpg_ldcache_free(&cache);
     mpg_conda_scan_free(&conda);
-    r->problems = problems.v;
-    r->n_problems = problems.n;
+    set_problems(r, &problems);
     return r;
 }

@@ -5,18 +5,28 @@
 
 #include "util.h"
 
-const char *mpg_env_get(const struct mpg_envsnap *env, const char *name)
+#define MAX_VALUE (MPG_MAX_PATH * 16)
+
+static const char *raw_get(const struct mpg_envsnap *env, const char *name)
 {
     size_t n = strlen(name);
-    for (const char *const *v = env->vars; v && *v; v++) {
-        if (strncmp(*v, name, n) == 0 && (*v)[n] == '=') {
-            const char *val = *v + n + 1;
-            /* A pathological value (a megabyte of PATH) is not something to search. */
-            if (strnlen(val, MPG_MAX_PATH * 16 + 1) > MPG_MAX_PATH * 16) return NULL;
-            return val;
-        }
-    }
+    for (const char *const *v = env->vars; v && *v; v++)
+        if (strncmp(*v, name, n) == 0 && (*v)[n] == '=') return *v + n + 1;
     return NULL;
+}
+
+size_t mpg_env_too_long(const struct mpg_envsnap *env, const char *name)
+{
+    const char *val = raw_get(env, name);
+    size_t n = val ? strnlen(val, MAX_VALUE + 1) : 0;
+    return n > MAX_VALUE ? strlen(val) : 0;
+}
+
+const char *mpg_env_get(const struct mpg_envsnap *env, const char *name)
+{
+    const char *val = raw_get(env, name);
+    /* A pathological value (a megabyte of PATH) is not something to search. */
+    return val && strnlen(val, MAX_VALUE + 1) <= MAX_VALUE ? val : NULL;
 }
 
 const char *mpg_env_nonempty(const struct mpg_envsnap *env, const char *name)
