@@ -26,7 +26,7 @@ static const char *const system_dirs[] = {
 
 /* Expands $ORIGIN / ${ORIGIN} in dir; NULL for other tokens ($LIB, $PLATFORM), which ld.so
  * expands per machine and which we would rather skip than guess. */
-static char *expand_origin(const char *dir, const char *origin)
+char *mpg_loader_expand_origin(const char *dir, const char *origin)
 {
     if (!strchr(dir, '$')) return mpg_strdup(dir);
     char *out = mpg_xmalloc(strlen(dir) * (origin ? strlen(origin) + 1 : 1) + 1);
@@ -74,7 +74,7 @@ static char *search_list(const char *list, const char *origin, const char *neede
     mpg_strv_split(&dirs, list, sep);
     char *found = NULL;
     for (size_t i = 0; i < dirs.n && !found; i++) {
-        char *d = expand_origin(dirs.v[i], origin);
+        char *d = mpg_loader_expand_origin(dirs.v[i], origin);
         if (d) found = try_dir(d, needed, machine, is64);
         free(d);
     }

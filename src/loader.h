@@ -27,6 +27,10 @@ struct mpg_resolved {
                         "ld.so.cache", "system directories", "path" */
 };
 
+/* dir of an RPATH/RUNPATH with $ORIGIN and ${ORIGIN} replaced by origin (malloc'd); NULL when
+ * it holds another $ token ($LIB, $PLATFORM), which ld.so expands per machine. */
+char *mpg_loader_expand_origin(const char *dir, const char *origin);
+
 /* Resolves needed for the object obj (parsed) that lives at obj_path. */
 struct mpg_resolved mpg_loader_resolve(const struct mpg_loader *ld, const struct mpg_elf *obj,
                                        const char *obj_path, const char *needed);
