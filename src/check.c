@@ -71,6 +71,7 @@ static void note_ignored_variables(const struct mpg_envsnap *env, struct mpg_str
 {
     static const char *const vars[] = {"VIRTUAL_ENV", "CONDA_PREFIX", "PATH", "LD_LIBRARY_PATH", "PYTHONPATH",
                                        "PYTHONUSERBASE", "HOME", "MPICC", "MPI_HOME", "LMOD_FAMILY_MPI", NULL};
+    if (!mpg_env_any_too_long(env)) return;
     for (const char *const *v = vars; *v; v++) {
         size_t n = mpg_env_too_long(env, *v);
         if (n)

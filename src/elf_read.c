@@ -28,6 +28,7 @@ struct mpg_elf_blocks {
     int fd;
     bool changed; /* a read came back short: the file shrank since it was opened */
     unsigned next; /* the slot to refill next (round robin) */
+    unsigned last; /* the slot read last */
     uint64_t at[N_BLOCKS]; /* file offset of each slot's block; UINT64_MAX when empty */
     size_t len[N_BLOCKS];
     unsigned char buf[N_BLOCKS][BLOCK];
@@ -44,6 +45,7 @@ static const unsigned char *block(struct mpg_elf_blocks *b, uint64_t off, size_t
     uint64_t start = off - off % BLOCK;
     for (unsigned i = 0; i < N_BLOCKS; i++)
         if (b->at[i] == start) {
+            b->last = i;
             *len = b->len[i];
             return b->buf[i];
         }
@@ -59,21 +61,12 @@ static const unsigned char *block(struct mpg_elf_blocks *b, uint64_t off, size_t
     }
     b->at[i] = start;
     b->len[i] = *len = (size_t)n;
+    b->last = i;
     return b->buf[i];
 }
 
-/* Copies len bytes at off into dst; false (dst zeroed) when they are not in the file as
- * opened, or no longer in it. */
-static bool get(const struct mpg_elf *e, uint64_t off, void *dst, size_t len)
+static bool get_slow(const struct mpg_elf *e, uint64_t off, void *dst, size_t len)
 {
-    if (!in_file(e, off, len)) {
-        memset(dst, 0, len);
-        return false;
-    }
-    if (e->data) {
-        memcpy(dst, e->data + off, len);
-        return true;
-    }
     unsigned char *d = dst;
     while (len) {
         size_t have;
@@ -89,6 +82,27 @@ static bool get(const struct mpg_elf *e, uint64_t off, void *dst, size_t len)
         d += n, off += n, len -= n;
     }
     return true;
+}
+
+/* Copies len bytes at off into dst; false (dst zeroed) when they are not in the file as
+ * opened, or no longer in it. Most reads fall in the block read last. */
+static inline bool get(const struct mpg_elf *e, uint64_t off, void *dst, size_t len)
+{
+    if (!in_file(e, off, len)) {
+        memset(dst, 0, len);
+        return false;
+    }
+    if (e->data) {
+        memcpy(dst, e->data + off, len);
+        return true;
+    }
+    const struct mpg_elf_blocks *b = e->file;
+    uint64_t at = b->at[b->last];
+    if (off >= at && off - at + len <= b->len[b->last]) {
+        memcpy(dst, b->buf[b->last] + (off - at), len);
+        return true;
+    }
+    return get_slow(e, off, dst, len);
 }
 
 static uint16_t rd16(const struct mpg_elf *e, uint64_t off)
@@ -292,11 +306,11 @@ int mpg_elf_open(const char *path, struct mpg_elf *e, char *err, size_t errlen)
         close(fd);
         return mpg_set_err(err, errlen, st.st_size < EI_NIDENT ? "not an ELF file (too short)" : "file too large"), -1;
     }
-    e->file = mpg_xmalloc(sizeof *e->file);
+    e->file = mpg_xmalloc(sizeof *e->file); /* the 32 KiB of buffers are filled by reads */
     e->file->fd = fd;
     e->file->changed = false;
-    e->file->next = 0;
-    for (unsigned i = 0; i < N_BLOCKS; i++) e->file->at[i] = UINT64_MAX;
+    e->file->next = e->file->last = 0;
+    for (unsigned i = 0; i < N_BLOCKS; i++) e->file->at[i] = UINT64_MAX, e->file->len[i] = 0;
     e->size = (size_t)st.st_size;
     if (parse(e, err, errlen) != 0) {
         mpg_elf_close(e);

@@ -1,6 +1,7 @@
 /* envsnap.c: lookups in an environment snapshot. */
 #include "envsnap.h"
 
+#include <stdbool.h>
 #include <string.h>
 
 #include "util.h"
@@ -20,6 +21,13 @@ size_t mpg_env_too_long(const struct mpg_envsnap *env, const char *name)
     const char *val = raw_get(env, name);
     size_t n = val ? strnlen(val, MAX_VALUE + 1) : 0;
     return n > MAX_VALUE ? strlen(val) : 0;
+}
+
+bool mpg_env_any_too_long(const struct mpg_envsnap *env)
+{
+    for (const char *const *v = env->vars; v && *v; v++)
+        if (strnlen(*v, MAX_VALUE + 1) > MAX_VALUE) return true;
+    return false;
 }
 
 const char *mpg_env_get(const struct mpg_envsnap *env, const char *name)

@@ -3,6 +3,7 @@
 #ifndef MPG_ENVSNAP_H
 #define MPG_ENVSNAP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct mpg_envsnap {
@@ -15,6 +16,8 @@ const char *mpg_env_get(const struct mpg_envsnap *env, const char *name);
 /* The length of name's value when it is set but too long to be used (mpg_env_get gives NULL
  * for it), else 0: for the message that says so. */
 size_t mpg_env_too_long(const struct mpg_envsnap *env, const char *name);
+/* Whether any variable is that long (one pass; most environments have none). */
+bool mpg_env_any_too_long(const struct mpg_envsnap *env);
 /* Like mpg_env_get, but NULL for empty values too. */
 const char *mpg_env_nonempty(const struct mpg_envsnap *env, const char *name);
 

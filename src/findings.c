@@ -36,6 +36,9 @@ void mpg_finding_clear(struct mpg_finding *f)
 static char *shown_lines(char *text)
 {
     if (!text) return NULL;
+    const unsigned char *c = (const unsigned char *)text;
+    while (*c == '\n' || (*c >= 0x20 && *c < 0x7f)) c++;
+    if (!*c) return text; /* plain ASCII lines: as they are */
     struct mpg_strv lines = {0};
     for (const char *p = text;;) {
         size_t n = strcspn(p, "\n");

@@ -130,9 +130,13 @@ void mpg_strv_split(struct mpg_strv *sv, const char *s, char sep)
 
 char *mpg_path_join(const char *dir, const char *name)
 {
-    size_t n = strlen(dir);
+    size_t n = strlen(dir), m = strlen(name);
     while (n > 1 && dir[n - 1] == '/') n--;
-    return mpg_printf("%.*s/%s", (int)n, dir, name);
+    char *p = mpg_xmalloc(n + m + 2);
+    memcpy(p, dir, n);
+    p[n] = '/';
+    memcpy(p + n + 1, name, m + 1);
+    return p;
 }
 
 char *mpg_dirname(const char *path)
@@ -298,6 +302,9 @@ char *mpg_escape_for_display(const char *s)
 {
     if (!s) return NULL;
     const unsigned char *p = (const unsigned char *)s;
+    while (is_shown_ascii(*p)) p++; /* the usual case: plain ASCII, nothing to do */
+    if (!*p) return mpg_strdup(s);
+    p = (const unsigned char *)s;
     char *out = mpg_xmalloc(strlen(s) * 4 + 1), *o = out;
     while (*p) {
         size_t n = is_shown_ascii(*p) ? 1 : shown_utf8_len(p);
