@@ -92,7 +92,19 @@ else
     echo "note: not root, or no nobody/setpriv: the shared-folder and FIFO cases are skipped" >&2
 fi
 
-# ---- 4. HOME pointing at a folder that does not exist --------------------------------------
+# ---- 4. many writers at once: 24 cold-cache checks in one HOME ----------------------------
+rm -rf "$HOME/.cache"
+for i in $(seq 24); do conda_mpi > "$T/conc.$i" & done
+wait
+right=$(cat "$T"/conc.* | grep -cx mpich)
+expect_eq "$right" 24 "24 concurrent cold-cache checks: every one finds the record"
+f=$(ls "$HOME"/.cache/mpiguard/listings-v* 2>/dev/null | grep -v '\.tmp$' | head -1)
+[ -n "$f" ] && tail -1 "$f" | grep -q '^end [0-9]*$' && pass "24 concurrent writers: the cache is complete" ||
+    fail "24 concurrent writers: cache $(ls -l "$HOME/.cache/mpiguard" 2>&1)"
+expect_eq "$(ls "$HOME/.cache/mpiguard" | grep -c '\.tmp$')" 0 "24 concurrent writers: no temporary file left"
+expect_eq "$(conda_mpi)" "mpich" "after the concurrent writers: the cache still answers right"
+
+# ---- 5. HOME pointing at a folder that does not exist --------------------------------------
 expect_eq "$(conda_mpi env HOME="$T/gone/home" XDG_CACHE_HOME=)" "mpich" "missing HOME: the check runs"
 [ -e "$T/gone" ] && fail "missing HOME: created $(find "$T/gone" | head -3 | tr '\n' ' ')" ||
     pass "missing HOME: nothing created"
