@@ -24,25 +24,33 @@ static const char *const system_dirs[] = {
     "/lib/" TRIPLET, "/usr/lib/" TRIPLET, "/lib64", "/usr/lib64", "/lib", "/usr/lib", NULL,
 };
 
+/* Length of the $ORIGIN token at p (7 or 9), or 0. */
+static size_t origin_token(const char *p)
+{
+    if (strncmp(p, "$ORIGIN", 7) == 0 && !(p[7] == '_' || (p[7] >= 'A' && p[7] <= 'Z'))) return 7;
+    if (strncmp(p, "${ORIGIN}", 9) == 0) return 9;
+    return 0;
+}
+
 /* Expands $ORIGIN / ${ORIGIN} in dir; NULL for other tokens ($LIB, $PLATFORM), which ld.so
  * expands per machine and which we would rather skip than guess. */
 char *mpg_loader_expand_origin(const char *dir, const char *origin)
 {
     if (!strchr(dir, '$')) return mpg_strdup(dir);
-    char *out = mpg_xmalloc(strlen(dir) * (origin ? strlen(origin) + 1 : 1) + 1);
-    char *o = out;
+    /* Sized exactly: an RPATH from the user's file may hold thousands of tokens. */
+    size_t tokens = 0, olen = origin ? strlen(origin) : 0;
+    for (const char *p = dir; (p = strchr(p, '$'));) {
+        size_t skip = origin_token(p);
+        if (!skip || !origin) return NULL;
+        tokens++;
+        p += skip;
+    }
+    char *out = mpg_xmalloc(strlen(dir) + tokens * olen + 1), *o = out;
     for (const char *p = dir; *p;) {
-        size_t skip = 0;
-        if (strncmp(p, "$ORIGIN", 7) == 0 && !(p[7] == '_' || (p[7] >= 'A' && p[7] <= 'Z')))
-            skip = 7;
-        else if (strncmp(p, "${ORIGIN}", 9) == 0)
-            skip = 9;
-        if (skip && origin) {
+        size_t skip = *p == '$' ? origin_token(p) : 0;
+        if (skip) {
             o = stpcpy(o, origin);
             p += skip;
-        } else if (*p == '$') {
-            free(out);
-            return NULL;
         } else {
             *o++ = *p++;
         }
