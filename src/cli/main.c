@@ -1,6 +1,7 @@
 /* main.c: the `mpiguard` command line.
  *   mpiguard check [--json] [--env PREFIX] [--policy FILE] [--verbose] [--color=auto|always|never]
  *   mpiguard test-mpi ...   (cli/test_mpi.c: RDMA verbs, MPI and mpi4py bandwidth side by side)
+ *   mpiguard report ...     (cli/log_report.c: what mpiguard found across a site, from syslog)
  * Exit status: 0 ok or notes, 1 warn, 2 block (site policy), 3 usage error or nothing inspected. */
 #include <getopt.h>
 #include <stdio.h>
@@ -11,6 +12,7 @@
 #include "config.h"
 #include "mpiguard.h"
 #include "policy.h"
+#include "cli/log_report.h"
 #include "cli/test_mpi.h"
 
 enum { EXIT_OK = 0, EXIT_WARN = 1, EXIT_BLOCK = 2, EXIT_USAGE = 3 };
@@ -19,6 +21,7 @@ static void usage(FILE *out)
 {
     fputs("usage: mpiguard check [--json] [--env PREFIX] [--policy FILE] [--verbose] [--color=auto|always|never]\n"
           "       mpiguard test-mpi [--quick] [--sizes LIST] [--json] ...   (see mpiguard test-mpi --help)\n"
+          "       mpiguard report [FILE...|-] [--journal] [--since WHEN] [--json|--csv] ...   (see mpiguard report --help)\n"
           "       mpiguard --version\n"
           "\n"
           "check: does the active conda env or venv use the loaded MPI module's library?\n"
@@ -112,6 +115,7 @@ int main(int argc, char **argv)
     }
     if (strcmp(argv[1], "check") == 0) return cmd_check(argc - 1, argv + 1);
     if (strcmp(argv[1], "test-mpi") == 0) return mpg_cli_test_mpi(argc - 1, argv + 1);
+    if (strcmp(argv[1], "report") == 0) return mpg_cli_report(argc - 1, argv + 1);
     if (strcmp(argv[1], "--version") == 0) {
         printf("mpiguard %s\n", PACKAGE_VERSION);
         return EXIT_OK;

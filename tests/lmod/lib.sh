@@ -5,7 +5,9 @@
 # mpiguard's hooks with a test policy, and offers `mod ARGS...`: runs `$LMOD_CMD bash ARGS`,
 # checks that its stdout is valid shell, evaluates it, and keeps stderr in $ERR.
 # Environment from `make check` (tests/lmod/Makefile.am): MPG_TOP_SRCDIR, MPG_TOP_BUILDDIR,
-# MPG_LMOD_CMD. Exit status: 0 pass, 1 fail, 77 skipped (reason on stderr).
+# MPG_LMOD_CMD; MPG_INSTALLED=PREFIX tests the hooks, binding and command installed under PREFIX
+# (e.g. /usr, from the Debian packages) instead of the build tree's.
+# Exit status: 0 pass, 1 fail, 77 skipped (reason on stderr).
 
 if [ -z "${MPG_CLEAN:-}" ]; then
     here=$(cd "$(dirname "$0")" && pwd)
@@ -16,6 +18,7 @@ if [ -z "${MPG_CLEAN:-}" ]; then
         MPG_LMOD_CMD="${MPG_LMOD_CMD:-/usr/share/lmod/lmod/libexec/lmod}" \
         MPG_LUA_RUNTIME="${MPG_LUA_RUNTIME:-}" ASAN_OPTIONS="${ASAN_OPTIONS:-}" \
         MPG_KEEP="${MPG_KEEP:-}" MPG_LUAEXT="${MPG_LUAEXT:-}" MPG_BENCH_N="${MPG_BENCH_N:-}" \
+        MPG_INSTALLED="${MPG_INSTALLED:-}" \
         bash "$0" "$@"
 fi
 set -u
@@ -24,7 +27,6 @@ SRC=$MPG_TOP_SRCDIR
 BUILD=$MPG_TOP_BUILDDIR
 LMOD_CMD=$MPG_LMOD_CMD
 export LMOD_CMD
-LUAEXT=${MPG_LUAEXT:-$BUILD/luaext/.libs/mpiguard.so}
 FAILS=0
 TNAME=$(basename "$0" .sh)
 
@@ -32,9 +34,21 @@ skip() { echo "SKIP $TNAME: $*" >&2; exit 77; }
 fail() { echo "FAIL $TNAME: $*" >&2; FAILS=$((FAILS + 1)); }
 pass() { echo "ok   $TNAME: $*"; }
 
+if [ -n "${MPG_INSTALLED:-}" ]; then
+    HOOKS_SRC=$(ls "$MPG_INSTALLED"/share/lua/*/mpiguard_hooks.lua 2>/dev/null | head -n 1)
+    [ -f "$HOOKS_SRC" ] || skip "no mpiguard_hooks.lua installed under $MPG_INSTALLED/share/lua"
+    # the binding the installed hooks load by default
+    LUAEXT=${MPG_LUAEXT:-$(sed -n 's/^ *luaext *= *"\(.*\)",.*/\1/p' "$HOOKS_SRC" | head -n 1)}
+    MPIGUARD_CMD=$MPG_INSTALLED/bin/mpiguard
+else
+    HOOKS_SRC=$BUILD/site/mpiguard_hooks.lua
+    LUAEXT=${MPG_LUAEXT:-$BUILD/luaext/.libs/mpiguard.so}
+    MPIGUARD_CMD=$BUILD/src/mpiguard
+fi
+
 [ -x "$LMOD_CMD" ] || skip "no Lmod at $LMOD_CMD (apt-get install lmod)"
 [ -f "$LUAEXT" ] || skip "no built Lua binding at $LUAEXT (run make first)"
-[ -f "$BUILD/site/mpiguard_hooks.lua" ] || skip "no $BUILD/site/mpiguard_hooks.lua (run make)"
+[ -f "$HOOKS_SRC" ] || skip "no $HOOKS_SRC (run make)"
 [ -x /usr/bin/mpicc.mpich ] || skip "Debian's mpich is not installed (apt-get install mpich)"
 [ -x /usr/bin/mpicc.openmpi ] || skip "Debian's openmpi-bin is not installed"
 
@@ -55,7 +69,7 @@ mkdir -p "$HOME" "$T/base/modulefiles" "$T/site" "$T/hooks"
 # The hooks module in its own folder, as installed (a build tree's site/ also holds the
 # shipped SitePackage.lua, which would then shadow the test's in `module --config`).
 HOOKS_DIR=$T/hooks
-cp "$BUILD/site/mpiguard_hooks.lua" "$HOOKS_DIR/"
+cp "$HOOKS_SRC" "$HOOKS_DIR/"
 cp -r "$SRC/modulefiles/debian" "$T/base/modulefiles/"
 sh "$SRC/modulefiles/mkdebian.sh" "$T/base" 2>/dev/null
 mkdir -p "$T/base/modulefiles/debian/hello"
@@ -70,7 +84,7 @@ site_package() {
     cat > "$T/site/SitePackage.lua" <<EOF
 ${1:-}
 package.path = "$HOOKS_DIR/?.lua;" .. package.path
-require("mpiguard_hooks").setup{ luaext = "$LUAEXT", policy_file = "$POLICY", mpiguard = "$BUILD/src/mpiguard" }
+require("mpiguard_hooks").setup{ luaext = "$LUAEXT", policy_file = "$POLICY", mpiguard = "$MPIGUARD_CMD" }
 EOF
 }
 site_package

@@ -1,0 +1,92 @@
+#!/bin/bash
+# bench/slurm/run.sh [ROUNDS]: what the SPANK plugin costs a job step, and what the profile.d
+# snippet costs a prompt. Not a test: prints numbers, asserts nothing.
+#
+# 1. srun step launch time (srun -N2 -n2 /bin/true as nobody, on the private two-slurmd
+#    cluster of tests/slurm/lib.sh) with and without the plugin in plugstack.conf (Slurm
+#    re-reads it at every launch), paired and alternated (on/off, then off/on), ROUNDS pairs
+#    (default 15) for each of: no env, a healthy venv, a mismatched env (a warning shown).
+#    Reports the medians, the median of the paired ratios and of the paired differences, and
+#    the time slurmstepd itself spent in the check (its "checked in" lines, SlurmdDebug=verbose).
+# 2. The prompt hook: __mpiguard_prompt against an empty function, 20,000 calls each,
+#    alternated over 5 rounds, in an interactive bash; and strace -c syscall counts of 1,000
+#    prompts of each (equal counts: the hook makes no syscall when nothing changed).
+set -u
+export top_srcdir=${MPG_TOP_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
+export top_builddir=${MPG_TOP_BUILDDIR:-$top_srcdir/_build}
+ROUNDS=${1:-15}
+export SLURMD_DEBUG=verbose
+. "$top_srcdir/tests/slurm/lib.sh"
+skip() { echo "bench/slurm: skipped: $*" >&2; exit 0; }
+
+start_cluster
+make_modules
+make_venv "$U/venv"
+chown -R nobody: "$U"
+MPICH=$W/base/debian-mpi/mpich
+OMPI=$W/base/debian-mpi/openmpi
+declare -A ENVS=(
+    [none]="PATH=/usr/local/bin:/usr/bin:/bin"
+    [healthy]="PATH=$U/venv/bin:$OMPI/bin:/usr/bin:/bin VIRTUAL_ENV=$U/venv LMOD_FAMILY_MPI=openmpi LMOD_FAMILY_MPI_VERSION=4.1.4 MPI_HOME=$OMPI LD_LIBRARY_PATH=$OMPI/lib"
+    [mismatch]="PATH=$U/venv/bin:$MPICH/bin:/usr/bin:/bin VIRTUAL_ENV=$U/venv LMOD_FAMILY_MPI=mpich LMOD_FAMILY_MPI_VERSION=4.0.2 MPI_HOME=$MPICH LD_LIBRARY_PATH=$MPICH/lib"
+)
+policy ""
+launch() { # SCENARIO MODE -> prints milliseconds
+    if [ "$2" = on ]; then plugstack; else : > "$S/plugstack.conf"; fi
+    local t0 t1
+    t0=$(date +%s%N)
+    USER_ENV="${ENVS[$1]}" as_user /usr/bin/srun -N2 -n2 /bin/true >/dev/null 2>&1
+    t1=$(date +%s%N)
+    echo $(((t1 - t0) / 1000))
+}
+med() { sort -g | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+
+echo "# srun -N2 -n2 /bin/true as nobody, $ROUNDS alternated pairs per scenario (times in ms)"
+printf '%-10s %12s %12s %14s %12s %13s %13s\n' scenario "with" "without" "ratio(median)" "diff(ms)" "check(wall)" "check(CPU)"
+for sc in none healthy mismatch; do
+    : > "$W/$sc.on"; : > "$W/$sc.off"; : > "$W/$sc.ratio"; : > "$W/$sc.diff"
+    launch "$sc" on >/dev/null # warm-up
+    before=$(cat "$S"/slurmd-n*.log | grep -c 'checked in')
+    for i in $(seq "$ROUNDS"); do
+        if [ $((i % 2)) = 1 ]; then a=$(launch "$sc" on); b=$(launch "$sc" off); else b=$(launch "$sc" off); a=$(launch "$sc" on); fi
+        echo "$a" >> "$W/$sc.on"
+        echo "$b" >> "$W/$sc.off"
+        awk -v a="$a" -v b="$b" 'BEGIN { print a / b }' >> "$W/$sc.ratio"
+        awk -v a="$a" -v b="$b" 'BEGIN { print (a - b) / 1000 }' >> "$W/$sc.diff"
+    done
+    lines=$(cat "$S"/slurmd-n*.log | grep 'checked in' | tail -n +"$((before + 1))")
+    inside=$(echo "$lines" | sed -n 's/.*checked in \([0-9.]*\) ms.*/\1/p' | med)
+    cpu=$(echo "$lines" | sed -n 's/.*checker CPU \([0-9.]*\) ms.*/\1/p' | med)
+    printf '%-10s %12.1f %12.1f %14.3f %12.2f %10s ms %10s ms\n' "$sc" "$(med < "$W/$sc.on" | awk '{ print $1 / 1000 }')" \
+        "$(med < "$W/$sc.off" | awk '{ print $1 / 1000 }')" "$(med < "$W/$sc.ratio")" "$(med < "$W/$sc.diff")" "${inside:-?}" "${cpu:-?}"
+done
+
+echo
+echo "# the prompt hook (site/mpiguard.sh) when nothing changed, in an interactive bash"
+SNIPPET=$top_builddir/site/mpiguard.sh
+{
+    echo ". $SNIPPET"
+    echo '__noop() { return $?; }'
+    echo "export VIRTUAL_ENV=$U/venv LMOD_FAMILY_MPI=mpich"
+    echo '__mpiguard_prompt 2>/dev/null  # the first prompt after the change runs the check: not timed'
+    echo 'TIMEFORMAT=%R'
+    echo 'for r in 1 2 3 4 5; do for f in __noop __mpiguard_prompt; do'
+    echo '  t=$( { time for ((i = 0; i < 20000; i++)); do $f; done; } 2>&1 ); echo "$f $t"'
+    echo 'done; done'
+} > "$W/hook.sh"
+env -i PATH=/usr/bin:/bin HOME="$W" bash --norc -i "$W/hook.sh" 2>/dev/null > "$W/hook.out"
+for f in __noop __mpiguard_prompt; do
+    m=$(awk -v f="$f" '$1 == f { print $2 }' "$W/hook.out" | med)
+    printf '%-18s %8.2f us per prompt (median of 5 x 20,000 calls)\n' "$f" "$(awk -v m="$m" 'BEGIN { print m / 20000 * 1e6 }')"
+done
+for f in __noop __mpiguard_prompt; do
+    {
+        echo ". $SNIPPET"
+        echo '__noop() { return $?; }'
+        echo "export VIRTUAL_ENV=$U/venv LMOD_FAMILY_MPI=mpich __MPIGUARD_ENV_SEEN=$U/venv:"
+        echo "for ((i = 0; i < 1000; i++)); do $f; done"
+    } > "$W/hook-$f.sh"
+    env -i PATH=/usr/bin:/bin HOME="$W" strace -f -c -o "$W/strace-$f" bash --norc -i "$W/hook-$f.sh" >/dev/null 2>&1
+    printf '%-18s %8s syscalls in all for a bash running 1,000 prompts, %s forks\n' "$f" \
+        "$(awk '$NF == "total" { print $4 }' "$W/strace-$f")" "$(awk '$NF ~ /^(clone|clone3|fork|vfork)$/ { s += $4 } END { print s + 0 }' "$W/strace-$f")"
+done
