@@ -38,7 +38,7 @@ run "make check" make -k -C _build check
 show_logs _build
 run "make check (ASan+UBSan)" env ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 make -k -C _build-san check
 show_logs _build-san
-run "fuzz targets (${FUZZ_SECONDS:-20}s each)" bash tests/fuzz/run.sh
+run "fuzz targets (${FUZZ_SECONDS:-12}s each)" bash tests/fuzz/run.sh
 echo "tests: $(count)"
 [ $status -eq 0 ] && echo "dev/test.sh: all passed" >&2 || echo "dev/test.sh: FAILURES above" >&2
 exit $status
