@@ -48,7 +48,7 @@ luajit_suite() {
 }
 run "Lmod tests on LuaJIT" luajit_suite
 show_logs _build-luajit
-run "fuzz targets (${FUZZ_SECONDS:-20}s each)" bash tests/fuzz/run.sh
+run "fuzz targets (${FUZZ_SECONDS:-12}s each)" bash tests/fuzz/run.sh
 echo "tests: $(count)"
 [ $status -eq 0 ] && echo "dev/test.sh: all passed" >&2 || echo "dev/test.sh: FAILURES above" >&2
 exit $status

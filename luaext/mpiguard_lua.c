@@ -215,11 +215,14 @@ oom:
 
 /* ---- policy -------------------------------------------------------------------------------- */
 
+/* err quotes the policy file, which may be a user's (user_override): shown escaped. */
 static void push_policy(lua_State *L, const struct mpg_policy *p, const char *err)
 {
     lua_createtable(L, 0, 10);
     set_str(L, "source", p->source);
-    set_str(L, "error", err);
+    char *shown = mpg_escape_for_display(err);
+    set_str(L, "error", shown);
+    free(shown);
     set_bool(L, "export_mpicc", p->export_mpicc);
     set_bool(L, "log", p->log);
     set_str(L, "log_socket", p->log_socket);
@@ -249,7 +252,9 @@ static int l_policy(lua_State *L)
     push_policy(L, &p, rc < 0 ? err : NULL);
     mpg_policy_free(&p);
     if (rc < 0) {
-        lua_pushstring(L, err);
+        char *shown = mpg_escape_for_display(err);
+        lua_pushstring(L, shown);
+        free(shown);
         return 2;
     }
     return 1;

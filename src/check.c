@@ -54,18 +54,46 @@ static bool prefix_has_libmpi(const char *prefix)
     return yes;
 }
 
+/* Problems name the user's paths and quote their files: they reach people, so escaped. */
+static void set_problems(struct mpg_report *r, struct mpg_strv *problems)
+{
+    for (size_t i = 0; i < problems->n; i++) {
+        char *shown = mpg_escape_for_display(problems->v[i]);
+        free(problems->v[i]);
+        problems->v[i] = shown;
+    }
+    r->problems = problems->v;
+    r->n_problems = problems->n;
+}
+
+/* Variables the check reads that are too long to be used are ignored: each gets a line, so
+ * a 120 kB CONDA_PREFIX is not silently an env that was not checked. */
+static void note_ignored_variables(const struct mpg_envsnap *env, struct mpg_strv *problems)
+{
+    static const char *const vars[] = {"VIRTUAL_ENV", "CONDA_PREFIX", "PATH", "LD_LIBRARY_PATH", "PYTHONPATH",
+                                       "PYTHONUSERBASE", "HOME", "MPICC", "MPI_HOME", "LMOD_FAMILY_MPI",
+                                       "LOADEDMODULES", "MPI4PY_LIBMPI", "MPI4PY_MPIABI", "LD_PRELOAD", NULL};
+    if (!mpg_env_any_too_long(env)) return;
+    for (const char *const *v = vars; *v; v++) {
+        size_t n = mpg_env_too_long(env, *v);
+        if (n)
+            mpg_strv_push(problems, mpg_printf("%s is %zu characters long (at most %d are read): ignored, so what it "
+                                               "names was not inspected", *v, n, MPG_MAX_PATH * 16));
+    }
+}
+
 struct mpg_report *mpg_check(const struct mpg_input *in)
 {
     struct mpg_report *r = mpg_xcalloc(1, sizeof *r);
     struct mpg_envsnap env = {.vars = in && in->environ ? in->environ : (const char *const *)environ};
     struct mpg_strv problems = {0};
+    note_ignored_variables(&env, &problems);
 
     r->inspected = mpg_pyenv_discover(&env, in ? in->env_prefix : NULL, &r->env, &problems);
     mpg_module_discover(&env, r->env.kind != MPG_ENV_NONE ? r->env.prefix : NULL, in ? in->mpi_modules : NULL,
                         &r->module, &problems);
     if (!r->inspected) {
-        r->problems = problems.v;
-        r->n_problems = problems.n;
+        set_problems(r, &problems);
         return r;
     }
 
@@ -76,12 +104,6 @@ struct mpg_report *mpg_check(const struct mpg_input *in)
     if (!have_cache && in && in->ld_cache) mpg_strv_push(&problems, mpg_strdup(err));
 
     char *python = mpg_pyenv_python(&r->env, &env);
-    /* The loader reads what mpg_env_get() refuses as too long: say so rather than guess. */
-    static const char *const long_vars[] = {"LD_LIBRARY_PATH", "MPI4PY_LIBMPI", "LD_PRELOAD", NULL};
-    for (const char *const *v = long_vars; *v; v++)
-        if (mpg_env_oversized(&env, *v))
-            mpg_strv_push(&problems, mpg_printf("%s is longer than 64 KiB and was not read: the libraries found may not "
-                                                "be the ones the loader takes", *v));
     struct mpg_loader ld = {
         .ld_library_path = mpg_env_get(&env, "LD_LIBRARY_PATH"),
         .cache = have_cache ? &cache : NULL,
@@ -128,7 +150,6 @@ struct mpg_report *mpg_check(const struct mpg_input *in)
     free(exe_dir);
     if (have_cache) mpg_ldcache_free(&cache);
     mpg_conda_scan_free(&conda);
-    r->problems = problems.v;
-    r->n_problems = problems.n;
+    set_problems(r, &problems);
     return r;
 }

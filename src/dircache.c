@@ -1,8 +1,15 @@
 /* dircache.c: see dircache.h. File format (text, one record per line, tab-separated):
- *   mpiguard-dircache 1
+ *   mpiguard-dircache 2
  *   D <dev> <ino> <mtime_s> <mtime_ns> <kind> <path>
  *   N <name>               (names of the D line above)
- */
+ *   end <number of D lines>
+ * A file without its end line (cut short: a full disk, a crash before the data reached the
+ * disk) is not used at all: a cut at a line boundary would otherwise drop names silently.
+ *
+ * Only a folder the user owns, that nobody else may write to, is used: in a shared or
+ * symlinked folder another user could plant a listing that hides an MPI library, or a FIFO
+ * where the next file is written. Files in it are opened relative to the folder, without
+ * following symlinks, the new one created exclusively, written, synced, then renamed. */
 #include "dircache.h"
 
 #include <dirent.h>
@@ -15,7 +22,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAGIC "mpiguard-dircache 1\n"
+#define MAGIC "mpiguard-dircache 2\n"
+#define FILE_NAME "listings-v2"
 #define MAX_FILE ((size_t)4 << 20)
 #define MAX_ENTRIES 64
 #define MAX_NAMES 4096
@@ -30,7 +38,10 @@ struct entry {
 };
 
 struct mpg_dircache {
-    char *file;
+    char *dir;   /* the cache folder */
+    char *name;  /* the file in it */
+    char *make;  /* folders that may be created for it, outermost first, or NULL */
+    int dirfd;   /* the folder, once opened and found private; -1 */
     bool loaded, dirty;
     struct entry *e;
     size_t n;
@@ -43,31 +54,75 @@ static void entry_free(struct entry *e)
     mpg_strv_free(&e->names);
 }
 
-struct mpg_dircache *mpg_dircache_new_at(const char *file)
+static struct mpg_dircache *cache_at(char *dir, const char *name, char *make)
 {
     struct mpg_dircache *c = mpg_xcalloc(1, sizeof *c);
-    c->file = mpg_strdup(file);
+    c->dir = dir;
+    c->name = mpg_strdup(name);
+    c->make = make;
+    c->dirfd = -1;
     return c;
+}
+
+struct mpg_dircache *mpg_dircache_new_at(const char *file)
+{
+    return cache_at(mpg_dirname(file), mpg_basename(file), NULL);
 }
 
 struct mpg_dircache *mpg_dircache_new(const struct mpg_envsnap *env)
 {
     if (mpg_env_nonempty(env, "MPIGUARD_NO_CACHE")) return NULL;
     const char *xdg = mpg_env_nonempty(env, "XDG_CACHE_HOME"), *home = mpg_env_nonempty(env, "HOME");
-    char *file = xdg && xdg[0] == '/' ? mpg_printf("%s/mpiguard/listings-v1", xdg)
-                 : home && home[0] == '/' ? mpg_printf("%s/.cache/mpiguard/listings-v1", home) : NULL;
-    if (!file || strlen(file) >= MPG_MAX_PATH) {
-        free(file);
+    char *dir = NULL, *make = NULL;
+    if (xdg && xdg[0] == '/') {
+        dir = mpg_printf("%s/mpiguard", xdg);
+        make = mpg_strdup(xdg); /* created if its parent exists, as the XDG spec asks */
+    } else if (home && home[0] == '/' && mpg_is_dir(home)) {
+        dir = mpg_printf("%s/.cache/mpiguard", home);
+        make = mpg_printf("%s/.cache", home); /* never HOME itself */
+    }
+    if (!dir || strlen(dir) + sizeof FILE_NAME + 32 >= MPG_MAX_PATH) {
+        free(dir);
+        free(make);
         return NULL;
     }
-    struct mpg_dircache *c = mpg_dircache_new_at(file);
-    free(file);
-    return c;
+    return cache_at(dir, FILE_NAME, make);
+}
+
+/* The cache folder, opened, when it is the user's own and private; else -1 (no caching). */
+static int open_private_dir(const char *dir)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    struct stat st;
+    if (fd >= 0 && (fstat(fd, &st) != 0 || st.st_uid != geteuid() || (st.st_mode & 022))) {
+        close(fd);
+        fd = -1;
+    }
+    return fd;
+}
+
+/* Whether text ends with its end line, and the number of D lines it announces matches. */
+static bool complete(const char *text, size_t len)
+{
+    if (len < 6 || text[len - 1] != '\n') return false;
+    const char *last = text + len - 1;
+    while (last > text && last[-1] != '\n') last--;
+    const char *p = last + 4, *end = text + len - 1; /* the text need not be NUL-terminated */
+    if (end - last < 5 || memcmp(last, "end ", 4) != 0) return false;
+    unsigned long want = 0;
+    for (; p < end; p++) {
+        if (*p < '0' || *p > '9' || want > 1000000) return false;
+        want = want * 10 + (unsigned long)(*p - '0');
+    }
+    unsigned long have = 0;
+    for (const char *q = text; q < last; q++)
+        if (*q == '\n' && q[1] == 'D' && q[2] == '\t') have++;
+    return have == want;
 }
 
 void mpg_dircache_parse(struct mpg_dircache *c, const char *text, size_t len)
 {
-    if (len < sizeof MAGIC - 1 || memcmp(text, MAGIC, sizeof MAGIC - 1) != 0) return;
+    if (len < sizeof MAGIC - 1 || memcmp(text, MAGIC, sizeof MAGIC - 1) != 0 || !complete(text, len)) return;
     const char *p = text + sizeof MAGIC - 1, *end = text + len;
     struct entry *cur = NULL;
     while (p < end) {
@@ -109,8 +164,14 @@ static void load(struct mpg_dircache *c)
 {
     if (c->loaded) return;
     c->loaded = true;
+    c->dirfd = open_private_dir(c->dir);
+    if (c->dirfd < 0) return;
+    int fd = openat(c->dirfd, c->name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0) return;
     size_t len = 0;
-    char *text = mpg_read_file(c->file, MAX_FILE, &len);
+    char *text = fstat(fd, &st) == 0 && st.st_uid == geteuid() ? mpg_read_fd(fd, MAX_FILE, &len) : NULL;
+    close(fd);
     if (text) mpg_dircache_parse(c, text, len);
     free(text);
 }
@@ -220,29 +281,29 @@ void mpg_dircache_memo_put(struct mpg_dircache *c, const char *path, const char 
     store(c, find(c, path, kind), path, kind, &st, &names);
 }
 
-/* mkdir -p for the cache folder, private to the user. */
-static void make_parent(const char *file)
+/* Creates the cache folder when it is missing: the folder, and c->make above it if needed,
+ * each private (0700); never a chain from / (a HOME that does not exist). */
+static void make_dir(struct mpg_dircache *c)
 {
-    char *dir = mpg_dirname(file);
-    for (char *s = dir + 1; *s; s++) {
-        if (*s != '/') continue;
-        *s = '\0';
-        mkdir(dir, 0700);
-        *s = '/';
-    }
-    mkdir(dir, 0700);
-    free(dir);
+    if (c->dirfd >= 0) return;
+    if (c->make && !mpg_is_dir(c->make)) mkdir(c->make, 0700);
+    mkdir(c->dir, 0700);
+    c->dirfd = open_private_dir(c->dir);
 }
 
-static void save(const struct mpg_dircache *c)
+static void save(struct mpg_dircache *c)
 {
-    make_parent(c->file);
-    char *tmp = mpg_printf("%s.%ld.tmp", c->file, (long)getpid());
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+    make_dir(c);
+    if (c->dirfd < 0) return;
+    char tmp[64 + sizeof FILE_NAME];
+    snprintf(tmp, sizeof tmp, "%s.%ld.tmp", c->name, (long)getpid());
+    int flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC;
+    int fd = openat(c->dirfd, tmp, flags, 0600);
+    if (fd < 0 && errno == EEXIST && unlinkat(c->dirfd, tmp, 0) == 0) /* left by a crash */
+        fd = openat(c->dirfd, tmp, flags, 0600);
     FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
     if (!f) {
         if (fd >= 0) close(fd);
-        free(tmp);
         return;
     }
     fputs(MAGIC, f);
@@ -251,10 +312,10 @@ static void save(const struct mpg_dircache *c)
         fprintf(f, "D\t%llu\t%llu\t%lld\t%lld\t%s\t%s\n", e->dev, e->ino, e->mtime_s, e->mtime_ns, e->kind, e->path);
         for (size_t j = 0; j < e->names.n; j++) fprintf(f, "N\t%s\n", e->names.v[j]);
     }
-    bool ok = fflush(f) == 0 && !ferror(f);
+    fprintf(f, "end %zu\n", c->n);
+    bool ok = fflush(f) == 0 && !ferror(f) && fsync(fd) == 0;
     ok &= fclose(f) == 0;
-    if (!ok || rename(tmp, c->file) != 0) unlink(tmp);
-    free(tmp);
+    if (!ok || renameat(c->dirfd, tmp, c->dirfd, c->name) != 0) unlinkat(c->dirfd, tmp, 0);
 }
 
 void mpg_dircache_free(struct mpg_dircache *c)
@@ -263,6 +324,9 @@ void mpg_dircache_free(struct mpg_dircache *c)
     if (c->dirty) save(c);
     for (size_t i = 0; i < c->n; i++) entry_free(&c->e[i]);
     free(c->e);
-    free(c->file);
+    if (c->dirfd >= 0) close(c->dirfd);
+    free(c->dir);
+    free(c->name);
+    free(c->make);
     free(c);
 }

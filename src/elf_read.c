@@ -1,6 +1,9 @@
 /* elf_read.c: dynamic section and dynamic symbol reader. Every offset read from the file is
- * checked against its size before use; multi-byte fields are read with memcpy so unaligned or
- * foreign-endian files are fine. */
+ * checked against its size before use; multi-byte fields are copied out (get()), so unaligned
+ * or foreign-endian files are fine. A file is read through a handful of 4 KiB blocks with
+ * pread(): the reader touches the same few pages a mapping would (header, dynamic section,
+ * a hash chain, a symbol, a string), and a file that shrinks meanwhile gives short reads and
+ * an error, where a mapping would give SIGBUS. */
 #include "elf_read.h"
 
 #include <elf.h>
@@ -9,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -19,34 +21,113 @@
 #define MAX_DYN_ENTRIES 65536
 #define MAX_CHAIN 1000000
 
+#define BLOCK 4096
+#define N_BLOCKS 8
+
+struct mpg_elf_blocks {
+    int fd;
+    bool changed; /* a read came back short: the file shrank since it was opened */
+    unsigned next; /* the slot to refill next (round robin) */
+    unsigned last; /* the slot read last */
+    uint64_t at[N_BLOCKS]; /* file offset of each slot's block; UINT64_MAX when empty */
+    size_t len[N_BLOCKS];
+    unsigned char buf[N_BLOCKS][BLOCK];
+};
+
 static bool in_file(const struct mpg_elf *e, uint64_t off, uint64_t len)
 {
     return off <= e->size && len <= e->size - off;
 }
 
-static uint16_t rd16(const struct mpg_elf *e, size_t off)
+/* The block of the file that holds offset off, read if needed; NULL on a short read. */
+static const unsigned char *block(struct mpg_elf_blocks *b, uint64_t off, size_t *len)
+{
+    uint64_t start = off - off % BLOCK;
+    for (unsigned i = 0; i < N_BLOCKS; i++)
+        if (b->at[i] == start) {
+            b->last = i;
+            *len = b->len[i];
+            return b->buf[i];
+        }
+    unsigned i = b->next++ % N_BLOCKS;
+    ssize_t n;
+    do
+        n = pread(b->fd, b->buf[i], BLOCK, (off_t)start);
+    while (n < 0 && errno == EINTR);
+    if (n <= 0) {
+        b->changed = true;
+        b->at[i] = UINT64_MAX;
+        return NULL;
+    }
+    b->at[i] = start;
+    b->len[i] = *len = (size_t)n;
+    b->last = i;
+    return b->buf[i];
+}
+
+static bool get_slow(const struct mpg_elf *e, uint64_t off, void *dst, size_t len)
+{
+    unsigned char *d = dst;
+    while (len) {
+        size_t have;
+        const unsigned char *b = block(e->file, off, &have);
+        size_t in = (size_t)(off % BLOCK);
+        if (!b || have <= in) {
+            if (b) e->file->changed = true;
+            memset(d, 0, len);
+            return false;
+        }
+        size_t n = have - in < len ? have - in : len;
+        memcpy(d, b + in, n);
+        d += n, off += n, len -= n;
+    }
+    return true;
+}
+
+/* Copies len bytes at off into dst; false (dst zeroed) when they are not in the file as
+ * opened, or no longer in it. Most reads fall in the block read last. */
+static inline bool get(const struct mpg_elf *e, uint64_t off, void *dst, size_t len)
+{
+    if (!in_file(e, off, len)) {
+        memset(dst, 0, len);
+        return false;
+    }
+    if (e->data) {
+        memcpy(dst, e->data + off, len);
+        return true;
+    }
+    const struct mpg_elf_blocks *b = e->file;
+    uint64_t at = b->at[b->last];
+    if (off >= at && off - at + len <= b->len[b->last]) {
+        memcpy(dst, b->buf[b->last] + (off - at), len);
+        return true;
+    }
+    return get_slow(e, off, dst, len);
+}
+
+static uint16_t rd16(const struct mpg_elf *e, uint64_t off)
 {
     uint16_t v;
-    memcpy(&v, e->data + off, 2);
+    get(e, off, &v, 2);
     return e->big_endian ? __builtin_bswap16(v) : v;
 }
 
-static uint32_t rd32(const struct mpg_elf *e, size_t off)
+static uint32_t rd32(const struct mpg_elf *e, uint64_t off)
 {
     uint32_t v;
-    memcpy(&v, e->data + off, 4);
+    get(e, off, &v, 4);
     return e->big_endian ? __builtin_bswap32(v) : v;
 }
 
-static uint64_t rd64(const struct mpg_elf *e, size_t off)
+static uint64_t rd64(const struct mpg_elf *e, uint64_t off)
 {
     uint64_t v;
-    memcpy(&v, e->data + off, 8);
+    get(e, off, &v, 8);
     return e->big_endian ? __builtin_bswap64(v) : v;
 }
 
 /* A machine word: 8 bytes in ELF64, 4 in ELF32. */
-static uint64_t rdw(const struct mpg_elf *e, size_t off)
+static uint64_t rdw(const struct mpg_elf *e, uint64_t off)
 {
     return e->is64 ? rd64(e, off) : rd32(e, off);
 }
@@ -69,20 +150,40 @@ static size_t va_to_off(const struct mpg_elf *e, uint64_t va)
     return (size_t)-1;
 }
 
-/* The NUL-terminated string at offset off of the dynamic string table, or NULL. */
-static const char *dynstr(const struct mpg_elf *e, uint64_t off)
+/* A copy of the NUL-terminated string at offset off of the dynamic string table, or NULL. */
+static char *dynstr(const struct mpg_elf *e, uint64_t off)
 {
     if (!e->strtab || off >= e->strsz) return NULL;
-    const char *s = (const char *)e->data + e->strtab + off;
-    size_t room = e->strsz - (size_t)off;
-    return memchr(s, '\0', room) ? s : NULL;
+    size_t room = e->strsz - (size_t)off, cap = 0, n = 0;
+    char *s = NULL;
+    for (;;) { /* strings are short: read 256 bytes at a time until the NUL */
+        size_t chunk = room - n < 256 ? room - n : 256;
+        if (!chunk) break;
+        if (n + chunk + 1 > cap) s = mpg_xrealloc(s, cap = n + chunk + 1);
+        if (!get(e, e->strtab + off + n, s + n, chunk)) break;
+        char *nul = memchr(s + n, '\0', chunk);
+        if (nul) return s;
+        n += chunk;
+    }
+    free(s);
+    return NULL;
+}
+
+/* Whether the string at offset off of the dynamic string table is name. */
+static bool dynstr_is(const struct mpg_elf *e, uint64_t off, const char *name)
+{
+    size_t n = strlen(name) + 1;
+    char buf[256];
+    if (!e->strtab || off >= e->strsz || n > sizeof buf || n > e->strsz - off) return false;
+    return get(e, e->strtab + off, buf, n) && memcmp(buf, name, n) == 0;
 }
 
 static int parse_header(struct mpg_elf *e, char *err, size_t errlen)
 {
-    if (e->size < EI_NIDENT || memcmp(e->data, ELFMAG, SELFMAG) != 0)
+    unsigned char ident[EI_NIDENT];
+    if (!get(e, 0, ident, sizeof ident) || memcmp(ident, ELFMAG, SELFMAG) != 0)
         return mpg_set_err(err, errlen, "not an ELF file"), -1;
-    unsigned char cls = e->data[EI_CLASS], enc = e->data[EI_DATA];
+    unsigned char cls = ident[EI_CLASS], enc = ident[EI_DATA];
     if (cls != ELFCLASS32 && cls != ELFCLASS64) return mpg_set_err(err, errlen, "unknown ELF class"), -1;
     if (enc != ELFDATA2LSB && enc != ELFDATA2MSB)
         return mpg_set_err(err, errlen, "unknown ELF byte order"), -1;
@@ -163,12 +264,20 @@ static int parse_dynamic(struct mpg_elf *e, char *err, size_t errlen)
         int64_t tag = (int64_t)rdw(e, d);
         if (tag == DT_NULL) break;
         if (tag != DT_NEEDED) continue;
-        const char *s = dynstr(e, rdw(e, d + entsz / 2));
-        if (s && e->n_needed < n_needed) e->needed[e->n_needed++] = mpg_strdup(s);
+        char *s = dynstr(e, rdw(e, d + entsz / 2));
+        if (s && e->n_needed < n_needed) e->needed[e->n_needed++] = s;
+        else free(s);
     }
-    if (soname != UINT64_MAX) e->soname = mpg_strdup(dynstr(e, soname));
-    if (rpath != UINT64_MAX) e->rpath = mpg_strdup(dynstr(e, rpath));
-    if (runpath != UINT64_MAX) e->runpath = mpg_strdup(dynstr(e, runpath));
+    if (soname != UINT64_MAX) e->soname = dynstr(e, soname);
+    if (rpath != UINT64_MAX) e->rpath = dynstr(e, rpath);
+    if (runpath != UINT64_MAX) e->runpath = dynstr(e, runpath);
+    return 0;
+}
+
+static int parse(struct mpg_elf *e, char *err, size_t errlen)
+{
+    if (parse_header(e, err, errlen) != 0 || parse_dynamic(e, err, errlen) != 0) return -1;
+    if (mpg_elf_changed(e)) return mpg_set_err(err, errlen, "the file changed while it was read"), -1;
     return 0;
 }
 
@@ -177,7 +286,7 @@ int mpg_elf_parse(const void *buf, size_t size, struct mpg_elf *e, char *err, si
     memset(e, 0, sizeof *e);
     e->data = buf;
     e->size = size;
-    if (parse_header(e, err, errlen) != 0 || parse_dynamic(e, err, errlen) != 0) {
+    if (parse(e, err, errlen) != 0) {
         mpg_elf_close(e);
         return -1;
     }
@@ -187,7 +296,7 @@ int mpg_elf_parse(const void *buf, size_t size, struct mpg_elf *e, char *err, si
 int mpg_elf_open(const char *path, struct mpg_elf *e, char *err, size_t errlen)
 {
     memset(e, 0, sizeof *e);
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
     if (fd < 0) return mpg_set_err(err, errlen, "cannot open: %s", strerror(errno)), -1;
     struct stat st;
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
@@ -198,14 +307,16 @@ int mpg_elf_open(const char *path, struct mpg_elf *e, char *err, size_t errlen)
         close(fd);
         return mpg_set_err(err, errlen, st.st_size < EI_NIDENT ? "not an ELF file (too short)" : "file too large"), -1;
     }
-    void *map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-    close(fd);
-    if (map == MAP_FAILED) return mpg_set_err(err, errlen, "cannot map: %s", strerror(errno)), -1;
-    if (mpg_elf_parse(map, (size_t)st.st_size, e, err, errlen) != 0) {
-        munmap(map, (size_t)st.st_size);
+    e->file = mpg_xmalloc(sizeof *e->file); /* the 32 KiB of buffers are filled by reads */
+    e->file->fd = fd;
+    e->file->changed = false;
+    e->file->next = e->file->last = 0;
+    for (unsigned i = 0; i < N_BLOCKS; i++) e->file->at[i] = UINT64_MAX, e->file->len[i] = 0;
+    e->size = (size_t)st.st_size;
+    if (parse(e, err, errlen) != 0) {
+        mpg_elf_close(e);
         return -1;
     }
-    e->mapped = true;
     return 0;
 }
 
@@ -216,9 +327,14 @@ void mpg_elf_close(struct mpg_elf *e)
     free(e->soname);
     free(e->rpath);
     free(e->runpath);
-    if (e->mapped) munmap((void *)e->data, e->size);
+    if (e->file) {
+        close(e->file->fd);
+        free(e->file);
+    }
     memset(e, 0, sizeof *e);
 }
+
+bool mpg_elf_changed(const struct mpg_elf *e) { return e->file && e->file->changed; }
 
 /* Symbol entry offset for index i, or (size_t)-1. */
 static size_t sym_at(const struct mpg_elf *e, uint64_t i)
@@ -234,8 +350,7 @@ static bool sym_matches(const struct mpg_elf *e, size_t off, const char *name, u
 {
     uint32_t st_name = rd32(e, off);
     uint16_t shndx = e->is64 ? rd16(e, off + 6) : rd16(e, off + 14);
-    const char *s = dynstr(e, st_name);
-    if (!s || strcmp(s, name) != 0 || shndx == SHN_UNDEF) return false;
+    if (shndx == SHN_UNDEF || !dynstr_is(e, st_name, name)) return false;
     *va = e->is64 ? rd64(e, off + 8) : rd32(e, off + 4);
     return true;
 }
@@ -323,12 +438,14 @@ char *mpg_elf_symbol_string(const struct mpg_elf *e, const char *name, size_t ma
     size_t off = va_to_off(e, va);
     if (off == (size_t)-1) return NULL; /* e.g. in .bss: no bytes in the file */
     size_t room = e->size - off < max ? e->size - off : max;
-    const char *s = (const char *)e->data + off;
-    const char *nul = memchr(s, '\0', room);
-    if (!nul || nul == s) return NULL;
-    for (const char *p = s; p < nul; p++)
+    char buf[512];
+    if (room > sizeof buf) room = sizeof buf;
+    if (!get(e, off, buf, room)) return NULL;
+    const char *nul = memchr(buf, '\0', room);
+    if (!nul || nul == buf) return NULL;
+    for (const char *p = buf; p < nul; p++)
         if ((unsigned char)*p < 0x20 || (unsigned char)*p > 0x7e) return NULL; /* not text */
-    return mpg_strndup(s, (size_t)(nul - s));
+    return mpg_strndup(buf, (size_t)(nul - buf));
 }
 
 /* Number of dynamic symbols: the .dynsym section's size, else DT_HASH's nchain, else the highest
@@ -373,11 +490,14 @@ void mpg_elf_each_undefined(const struct mpg_elf *e, bool (*fn)(const char *name
     for (size_t i = 1; i < n; i++) {
         size_t off = sym_at(e, i);
         if (off == (size_t)-1) return;
-        uint8_t info = e->is64 ? e->data[off + 4] : e->data[off + 12];
+        uint8_t info;
+        get(e, off + (e->is64 ? 4 : 12), &info, 1);
         uint16_t shndx = e->is64 ? rd16(e, off + 6) : rd16(e, off + 14);
         if (shndx != SHN_UNDEF || ELF64_ST_BIND(info) == STB_WEAK) continue;
-        const char *name = dynstr(e, rd32(e, off));
-        if (name && *name && !fn(name, arg)) return;
+        char *name = dynstr(e, rd32(e, off));
+        bool go_on = !name || !*name || fn(name, arg);
+        free(name);
+        if (!go_on) return;
     }
 }
 

@@ -1,6 +1,9 @@
 /* elf_read.h: a bounds-checked reader for the dynamic section and dynamic symbols of an ELF
  * shared object, without loading it. Handles ELF32/ELF64, either byte order. Any malformed or
- * truncated file yields an error message, never a crash. */
+ * truncated file yields an error message, never a crash. Files are read with pread() into a
+ * few small buffers, never memory-mapped: a mapped file that shrinks while it is read (pip or
+ * conda reinstalling, an NFS server's copy changing) kills the reader with SIGBUS, and the
+ * reader runs inside the user's `module` command. */
 #ifndef MPG_ELF_READ_H
 #define MPG_ELF_READ_H
 
@@ -8,10 +11,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct mpg_elf_blocks;
+
 struct mpg_elf {
-    const unsigned char *data; /* the whole file (mmap'd or caller-owned) */
-    size_t size;
-    bool mapped;
+    const unsigned char *data; /* an in-memory image (mpg_elf_parse), else NULL */
+    struct mpg_elf_blocks *file; /* the open file and its read buffers (mpg_elf_open) */
+    size_t size;               /* at open; a file found shorter later counts as changed */
     bool is64, big_endian;
     uint16_t type, machine;
     char **needed; /* DT_NEEDED, in order */
@@ -29,6 +34,10 @@ int mpg_elf_open(const char *path, struct mpg_elf *e, char *err, size_t errlen);
 /* Parses an in-memory image (the fuzz target's entry); buf must outlive e. */
 int mpg_elf_parse(const void *buf, size_t size, struct mpg_elf *e, char *err, size_t errlen);
 void mpg_elf_close(struct mpg_elf *e);
+
+/* True when the file came back shorter than at open while it was being read (it is being
+ * replaced): what was read from it since may be incomplete. */
+bool mpg_elf_changed(const struct mpg_elf *e);
 
 /* True when the object defines (not merely references) the dynamic symbol name. */
 bool mpg_elf_defines(const struct mpg_elf *e, const char *name);

@@ -82,8 +82,7 @@ static bool dist_name_eq(const char *a, size_t alen, const char *b)
     return i == alen && b[i] == '\0';
 }
 
-/* Splits "name-1.2.3.dist-info" into a name length and a version (malloc'd). */
-static bool parse_meta_dir(const char *d, size_t *name_len, char **version, bool *egg)
+bool mpg_dist_info_parse(const char *d, size_t *name_len, char **version, bool *egg)
 {
     const char *suffix = mpg_str_ends(d, ".dist-info") ? ".dist-info" : mpg_str_ends(d, ".egg-info") ? ".egg-info" : NULL;
     if (!suffix) return false;
@@ -343,13 +342,9 @@ static bool scan_so_files(struct scan *s, const char *dir, int depth, struct mpg
     return found;
 }
 
-/* mpi4py's mpi.cfg: "mpicc = /path" under [mpi]. */
-static char *mpicc_from_cfg(const char *pkgdir)
+char *mpg_mpicfg_mpicc(const char *cfg)
 {
-    char *p = mpg_path_join(pkgdir, "mpi.cfg");
-    char *text = mpg_read_file(p, 64 * 1024, NULL);
-    free(p);
-    if (!text) return NULL;
+    char *text = mpg_strdup(cfg);
     char *val = NULL;
     char *save = NULL;
     for (char *line = strtok_r(text, "\n", &save); line && !val; line = strtok_r(NULL, "\n", &save)) {
@@ -368,10 +363,25 @@ static char *mpicc_from_cfg(const char *pkgdir)
     return val;
 }
 
+static char *mpicc_from_cfg(const char *pkgdir)
+{
+    char *p = mpg_path_join(pkgdir, "mpi.cfg");
+    char *text = mpg_read_file(p, 64 * 1024, NULL);
+    free(p);
+    char *val = text ? mpg_mpicfg_mpicc(text) : NULL;
+    free(text);
+    return val;
+}
+
 static void push_pkg(struct mpg_ext_scan *out, struct mpg_package *pkg)
 {
     out->pkgs = mpg_xrealloc(out->pkgs, (out->n_pkgs + 1) * sizeof *out->pkgs);
     out->pkgs[out->n_pkgs++] = *pkg;
+}
+
+char *mpg_installer_name(const char *text)
+{
+    return mpg_strndup(text, strcspn(text, "\r\n"));
 }
 
 static char *read_installer(const char *site, const char *meta)
@@ -379,9 +389,9 @@ static char *read_installer(const char *site, const char *meta)
     char *p = mpg_printf("%s/%s/INSTALLER", site, meta);
     char *text = mpg_read_file(p, 256, NULL);
     free(p);
-    if (!text) return NULL;
-    text[strcspn(text, "\r\n")] = '\0';
-    return text;
+    char *name = text ? mpg_installer_name(text) : NULL;
+    free(text);
+    return name;
 }
 
 /* The site folder's metadata folders of MPI packages and MPI wheels. Listing a site-packages
@@ -394,7 +404,7 @@ static bool want_meta(const char *n)
     size_t nl;
     char *ver;
     bool egg;
-    if (!parse_meta_dir(n, &nl, &ver, &egg)) return false;
+    if (!mpg_dist_info_parse(n, &nl, &ver, &egg)) return false;
     free(ver);
     bool wanted = false;
     for (size_t i = 0; mpi_packages[i] && !wanted; i++) wanted = dist_name_eq(n, nl, mpi_packages[i]);
@@ -428,7 +438,7 @@ static void scan_site(struct scan *s, const char *site, struct mpg_strv *seen)
         size_t nl;
         char *ver;
         bool egg;
-        parse_meta_dir(metas.v[m], &nl, &ver, &egg);
+        mpg_dist_info_parse(metas.v[m], &nl, &ver, &egg);
         for (size_t i = 0; mpi_wheels[i]; i++) {
             if (!dist_name_eq(metas.v[m], nl, mpi_wheels[i])) continue;
             s->out->pip_mpi = mpg_xrealloc(s->out->pip_mpi, (s->out->n_pip_mpi + 1) * sizeof *s->out->pip_mpi);
@@ -446,7 +456,7 @@ static void scan_site(struct scan *s, const char *site, struct mpg_strv *seen)
             size_t nl;
             char *ver;
             bool egg;
-            parse_meta_dir(metas.v[m], &nl, &ver, &egg);
+            mpg_dist_info_parse(metas.v[m], &nl, &ver, &egg);
             if (dist_name_eq(metas.v[m], nl, mpi_packages[i])) {
                 pkg.version = ver;
                 ver = NULL;

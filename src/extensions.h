@@ -31,4 +31,13 @@ void mpg_find_extensions(const struct mpg_env *e, const struct mpg_envsnap *env,
 void mpg_ext_scan_free(struct mpg_ext_scan *s);
 void mpg_package_clear(struct mpg_package *p);
 
+/* The parsers of what a package installed (fuzz targets call them directly): */
+/* "mpi4py-3.1.6.dist-info" or "mpi4py-3.1.4-py3.11.egg-info": the distribution name's length
+ * and its version (malloc'd); false when d is not such a folder name. */
+bool mpg_dist_info_parse(const char *d, size_t *name_len, char **version, bool *egg);
+/* A dist-info INSTALLER file's text: its first line ("pip", "conda", "uv"), malloc'd. */
+char *mpg_installer_name(const char *text);
+/* mpi4py's mpi.cfg text: the value of its "mpicc = ..." line, malloc'd, or NULL. */
+char *mpg_mpicfg_mpicc(const char *cfg);
+
 #endif

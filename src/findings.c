@@ -36,9 +36,41 @@ void mpg_finding_clear(struct mpg_finding *f)
     memset(f, 0, sizeof *f);
 }
 
+/* Each line of text escaped for display (fixes are one command a line). */
+static char *shown_lines(char *text)
+{
+    if (!text) return NULL;
+    const unsigned char *c = (const unsigned char *)text;
+    while (*c == '\n' || (*c >= 0x20 && *c < 0x7f)) c++;
+    if (!*c) return text; /* plain ASCII lines: as they are */
+    struct mpg_strv lines = {0};
+    for (const char *p = text;;) {
+        size_t n = strcspn(p, "\n");
+        char *line = mpg_strndup(p, n);
+        mpg_strv_push(&lines, mpg_escape_for_display(line));
+        free(line);
+        if (!p[n]) break;
+        p += n + 1;
+    }
+    size_t len = 0;
+    for (size_t i = 0; i < lines.n; i++) len += strlen(lines.v[i]) + 1;
+    char *out = mpg_xmalloc(len + 1), *o = out;
+    for (size_t i = 0; i < lines.n; i++) o += sprintf(o, "%s%s", i ? "\n" : "", lines.v[i]);
+    mpg_strv_free(&lines);
+    free(text);
+    return out;
+}
+
+/* Every finding's text reaches a person: whatever of the user's names, paths or file contents
+ * went into it is shown escaped (mpg_escape_for_display), here, once for all rules; values in
+ * a fix are shell-quoted where the fix is written (mpg_quote_for_shell). */
 void mpg_add_finding(struct mpg_report *r, const char *code, enum mpg_severity sev, char *message, char *fix,
                      const char *package, const char *path)
 {
+    char *m = mpg_escape_for_display(message);
+    free(message);
+    message = m;
+    fix = shown_lines(fix);
     r->findings = mpg_xrealloc(r->findings, (r->n_findings + 1) * sizeof *r->findings);
     r->findings[r->n_findings++] = (struct mpg_finding){
         .code = code_str(code), .severity = sev, .message = message, .fix = fix,
@@ -95,14 +127,18 @@ static const char *conda_family(const struct mpg_module *m)
     return m->mpi.abi == MPG_ABI_OPENMPI ? "openmpi" : "mpich";
 }
 
+/* Fixes are commands people paste: every value in them is quoted for the shell. */
 static char *conda_external_fix(const struct mpg_env *e, const struct mpg_module *m)
 {
     char *mm = mpg_version_major_minor(m->mpi.version ? m->mpi.version : m->version);
     char *pin = mm ? mpg_printf("%s=%s", conda_family(m), mm) : mpg_strdup(conda_family(m));
-    char *fix = mpg_printf("%s install -p %s -c conda-forge/label/mpi-external \"%s\"",
-                           e->flavor && strcmp(e->flavor, "micromamba") == 0 ? "micromamba" : "conda", e->prefix, pin);
+    char *qprefix = mpg_quote_for_shell(e->prefix), *qpin = mpg_quote_for_shell(pin);
+    char *fix = mpg_printf("%s install -p %s -c conda-forge/label/mpi-external %s",
+                           e->flavor && strcmp(e->flavor, "micromamba") == 0 ? "micromamba" : "conda", qprefix, qpin);
     free(mm);
     free(pin);
+    free(qprefix);
+    free(qpin);
     return fix;
 }
 
@@ -117,10 +153,15 @@ static const char *module_cc(const struct mpg_module *m)
 
 static char *pip_fix(const struct mpg_module *m, const char *pkg)
 {
-    const char *cc = module_cc(m);
-    if (strcmp(pkg, "mpi4py") == 0)
-        return mpg_printf("MPICC=%s python -m pip install --no-binary=mpi4py --no-cache-dir --force-reinstall mpi4py", cc);
-    return mpg_printf("MPICC=%s CC=%s python -m pip install --no-binary=%s --no-cache-dir --force-reinstall %s", cc, cc, pkg, pkg);
+    const char *mc = module_cc(m);
+    /* a module's own MPICC is a path that may need quoting; the command substitution may not be */
+    char *cc = m->mpicc ? mpg_quote_for_shell(mc) : mpg_strdup(mc);
+    char *fix = strcmp(pkg, "mpi4py") == 0
+                    ? mpg_printf("MPICC=%s python -m pip install --no-binary=mpi4py --no-cache-dir --force-reinstall mpi4py", cc)
+                    : mpg_printf("MPICC=%s CC=%s python -m pip install --no-binary=%s --no-cache-dir --force-reinstall %s", cc,
+                                 cc, pkg, pkg);
+    free(cc);
+    return fix;
 }
 
 /* The fix for a package that should use the module's MPI instead of what it uses now. */
@@ -459,15 +500,17 @@ static void check_launchers(struct mpg_report *r, const struct mpg_envsnap *env)
         if (shadowed) {
             char *mod = module_label(m);
             char *owner = from_env ? env_label(&r->env) : NULL;
+            char *qmine = mpg_quote_for_shell(mine);
             mpg_add_finding(r, "LAUNCHER_SHADOWED", MPG_SEV_WARN,
                             mpg_printf("the first %s on your PATH is %s%s%s%s, not the %s module's%s%s%s. Jobs started with "
                                        "it use another MPI's launcher: ranks do not see each other (\"0 of 1\") or "
                                        "miss the site's network.",
                                        *n, first, owner ? " (from " : "", owner ? owner : "", owner ? ")" : "", mod,
                                        mine ? " (" : "", mine ? mine : "", mine ? ")" : ""),
-                            mine ? mpg_printf("srun python yourscript.py   # or the module's launcher: %s -n N python yourscript.py", mine)
+                            mine ? mpg_printf("srun python yourscript.py   # or the module's launcher: %s -n N python yourscript.py", qmine)
                                  : mpg_strdup("srun python yourscript.py   # srun always uses the site's launcher"),
                             NULL, first);
+            free(qmine);
             free(mod);
             free(owner);
             free(first);
@@ -551,12 +594,13 @@ static void check_mpicc(struct mpg_report *r, const struct mpg_envsnap *env)
         bool other = id.abi != MPG_ABI_UNKNOWN && m->mpi.abi != MPG_ABI_UNKNOWN &&
                      (id.abi != m->mpi.abi || (id.path && m->mpi.path && strcmp(id.path, m->mpi.path) != 0));
         if (other) {
-            char *lib = mpi_label(&id);
+            char *lib = mpi_label(&id), *qcc = mpg_quote_for_shell(m->mpicc);
             mpg_add_finding(r, "MPICC_MISMATCH", MPG_SEV_WARN,
                             mpg_printf("MPICC=%s is %s's compiler, not the %s module's (%s): 'pip install mpi4py' "
                                        "would build against the wrong MPI.", cc, lib, mod, m->mpicc),
-                            mpg_printf("export MPICC=%s", m->mpicc), NULL, real);
+                            mpg_printf("export MPICC=%s", qcc), NULL, real);
             free(lib);
+            free(qcc);
         }
         mpg_mpi_clear(&id);
     }

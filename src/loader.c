@@ -114,37 +114,55 @@ static enum verdict verify(const char *path, bool is64, uint16_t machine, char *
 
 /* ---- search paths --------------------------------------------------------------------------- */
 
-/* Expands $ORIGIN / ${ORIGIN} in dir. NULL for $LIB and $PLATFORM, which ld.so expands per
- * machine and which we would rather skip than guess; any other '$' is a literal character, as
- * in ld.so. An empty or relative result is taken relative to cwd (NULL: skipped). */
-static char *expand_dir(const char *dir, const char *origin, const char *cwd)
+/* Length of the $ORIGIN token at p (7 or 9), or 0: "$ORIGINx" with a name character after it is
+ * another (unknown) token, as in ld.so. */
+static size_t origin_token(const char *p)
 {
-    char *out = mpg_xmalloc(strlen(dir) * (origin ? strlen(origin) + 1 : 1) + 1);
-    char *o = out;
+    if (strncmp(p, "$ORIGIN", 7) == 0 && !(p[7] == '_' || (p[7] >= 'A' && p[7] <= 'Z') ||
+                                            (p[7] >= 'a' && p[7] <= 'z') || (p[7] >= '0' && p[7] <= '9')))
+        return 7;
+    if (strncmp(p, "${ORIGIN}", 9) == 0) return 9;
+    return 0;
+}
+
+/* $LIB and $PLATFORM, which ld.so expands per machine and which we would rather skip than guess. */
+static bool machine_token(const char *p)
+{
+    return strncmp(p, "$LIB", 4) == 0 || strncmp(p, "${LIB}", 6) == 0 || strncmp(p, "$PLATFORM", 9) == 0 ||
+           strncmp(p, "${PLATFORM}", 11) == 0;
+}
+
+char *mpg_loader_expand_origin(const char *dir, const char *origin)
+{
+    /* Sized exactly: an RPATH from the user's file may hold thousands of tokens. */
+    size_t tokens = 0, olen = origin ? strlen(origin) : 0;
+    for (const char *p = dir; (p = strchr(p, '$'));) {
+        size_t skip = origin_token(p);
+        if (skip && !origin) return NULL;
+        if (!skip && machine_token(p)) return NULL;
+        tokens += skip != 0;
+        p += skip ? skip : 1; /* any other '$' is a literal character, as in ld.so */
+    }
+    char *out = mpg_xmalloc(strlen(dir) + tokens * olen + 1), *o = out;
     for (const char *p = dir; *p;) {
-        size_t skip = 0;
-        if (strncmp(p, "$ORIGIN", 7) == 0 && !(p[7] == '_' || (p[7] >= 'A' && p[7] <= 'Z') ||
-                                                (p[7] >= 'a' && p[7] <= 'z') || (p[7] >= '0' && p[7] <= '9')))
-            skip = 7;
-        else if (strncmp(p, "${ORIGIN}", 9) == 0)
-            skip = 9;
+        size_t skip = *p == '$' ? origin_token(p) : 0;
         if (skip) {
-            if (!origin) {
-                free(out);
-                return NULL;
-            }
             o = stpcpy(o, origin);
             p += skip;
-        } else if (strncmp(p, "$LIB", 4) == 0 || strncmp(p, "${LIB}", 6) == 0 || strncmp(p, "$PLATFORM", 9) == 0 ||
-                   strncmp(p, "${PLATFORM}", 11) == 0) {
-            free(out);
-            return NULL;
         } else {
             *o++ = *p++;
         }
     }
     *o = '\0';
-    if (out[0] == '/') return out;
+    return out;
+}
+
+/* mpg_loader_expand_origin(), then an empty or relative result is taken relative to cwd (NULL:
+ * skipped), as ld.so takes it relative to its working directory. */
+static char *expand_dir(const char *dir, const char *origin, const char *cwd)
+{
+    char *out = mpg_loader_expand_origin(dir, origin);
+    if (!out || out[0] == '/') return out;
     if (!cwd) {
         free(out);
         return NULL;

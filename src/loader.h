@@ -47,6 +47,11 @@ struct mpg_resolved {
                          fails with this error) or would block: then path is NULL */
 };
 
+/* dir of an RPATH/RUNPATH with $ORIGIN and ${ORIGIN} replaced by origin (malloc'd); NULL when
+ * it holds $LIB or $PLATFORM, which ld.so expands per machine, or $ORIGIN without an origin.
+ * Any other '$' stays a literal character, as in ld.so. */
+char *mpg_loader_expand_origin(const char *dir, const char *origin);
+
 /* Resolves needed for the chain (chain[0] requests it). */
 struct mpg_resolved mpg_loader_resolve_chain(const struct mpg_loader *ld, const struct mpg_loader_obj *chain,
                                              size_t n_chain, const char *needed);

@@ -110,7 +110,13 @@ int mpg_identify_mpi(const char *path, struct mpg_mpi *out, char *err, size_t er
         return -1;
     }
     mpg_identify_mpi_elf(&e, path, out);
+    bool changed = mpg_elf_changed(&e);
     mpg_elf_close(&e);
+    if (changed) { /* being replaced: what was read may be half of each */
+        mpg_set_err(err, errlen, "%s: the file changed while it was read (being reinstalled?)", path);
+        mpg_mpi_clear(out);
+        return -1;
+    }
     return 0;
 }
 
@@ -140,7 +146,8 @@ void mpg_identify_mpi_elf(const struct mpg_elf *ep, const char *path, struct mpg
             vendor = version_in_path(out->path, NULL);
         } else if (dev && (strstr(dev, "mrail") || strstr(dev, "psm"))) {
             out->impl = mpg_strdup("MVAPICH");
-        } else if (mpg_is_vendor_libmpi_name(out->soname) || (strstr(out->path, "/cray/") && strstr(out->path, "/mpich/"))) {
+        } else if (mpg_elf_defines(&e, "MPIX_Cray_get_version") || mpg_is_vendor_libmpi_name(out->soname) ||
+                   (strstr(out->path, "/cray/") && strstr(out->path, "/mpich/"))) {
             /* Cray names its libraries per compiler; cray-mpich-abi's libmpi.so.12 lives in the same tree */
             out->impl = mpg_strdup("Cray MPICH");
             vendor = version_in_path(out->path, "mpich");

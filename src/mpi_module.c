@@ -414,9 +414,6 @@ void mpg_module_discover(const struct mpg_envsnap *env, const char *env_prefix, 
 
     /* 2. The loaded modules: the family's entry gives Environment Modules' version; without a
      * family, an entry with a known MPI name is the module. */
-    if (mpg_env_oversized(env, "LOADEDMODULES"))
-        mpg_strv_push(problems, mpg_strdup("LOADEDMODULES is longer than 64 KiB; the list of loaded modules was "
-                                           "not read"));
     char *lname, *lversion;
     if (mpg_loaded_mpi_module(mpg_env_get(env, "LOADEDMODULES"), fam, site_names, &lname, &lversion)) {
         bool same = !m->name || strcmp(m->name, lname) == 0;

@@ -336,6 +336,8 @@ static int parse_into(struct parser *ps, const char *text, size_t len)
     }
     size_t pos = 0;
     ps->line = 0;
+    if (len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0) /* a UTF-8 byte order mark (Windows editors) */
+        pos = 3;
     while (pos < len) {
         ps->line++;
         const char *nl = memchr(text + pos, '\n', len - pos);

@@ -1,6 +1,7 @@
 /* report.c: the report's life cycle and its two renderings: JSON (schema mpiguard.check/1, built
  * with jansson so escaping is never hand-rolled) and plain text for people. */
 #include <jansson.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -137,6 +138,26 @@ static void print_lines(FILE *out, const char *first_prefix, const char *prefix,
     }
 }
 
+/* fprintf with every %s argument escaped for display (the report's strings are the user's
+ * names and paths): the format holds only %s. */
+static void shown_printf(FILE *out, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    for (const char *p = fmt; *p; p++) {
+        if (p[0] == '%' && p[1] == 's') {
+            const char *arg = va_arg(ap, const char *);
+            char *shown = mpg_escape_for_display(arg ? arg : "(null)");
+            fputs(shown, out);
+            free(shown);
+            p++;
+        } else {
+            fputc(*p, out);
+        }
+    }
+    va_end(ap);
+}
+
 void mpg_report_text(const struct mpg_report *r, FILE *out, bool colour, bool verbose)
 {
     const char *bold = colour ? "\033[1m" : "", *off = colour ? "\033[0m" : "";
@@ -149,21 +170,23 @@ void mpg_report_text(const struct mpg_report *r, FILE *out, bool colour, bool ve
     }
     if (!verbose) return;
     if (!r->n_findings) fprintf(out, "mpiguard: ok: nothing to report\n");
-    fprintf(out, "env: %s%s%s\n", mpg_env_kind_name(r->env.kind), r->env.prefix ? " " : "", r->env.prefix ? r->env.prefix : "");
+    shown_printf(out, "env: %s%s%s%s%s%s\n", mpg_env_kind_name(r->env.kind), r->env.prefix ? " " : "",
+                 r->env.prefix ? r->env.prefix : "", r->env.found_by ? " (found by " : "",
+                 r->env.found_by ? r->env.found_by : "", r->env.found_by ? ")" : "");
     if (r->module.loaded)
-        fprintf(out, "MPI module: %s%s%s, library %s (%s %s)\n", r->module.name ? r->module.name : "?",
-                r->module.version ? "/" : "", r->module.version ? r->module.version : "",
-                r->module.mpi.path ? r->module.mpi.path : "not found", r->module.mpi.impl ? r->module.mpi.impl : "",
-                r->module.mpi.version ? r->module.mpi.version : "");
+        shown_printf(out, "MPI module: %s%s%s, library %s (%s %s)\n", r->module.name ? r->module.name : "?",
+                     r->module.version ? "/" : "", r->module.version ? r->module.version : "",
+                     r->module.mpi.path ? r->module.mpi.path : "not found", r->module.mpi.impl ? r->module.mpi.impl : "",
+                     r->module.mpi.version ? r->module.mpi.version : "");
     else
         fprintf(out, "MPI module: none loaded\n");
     for (size_t i = 0; i < r->n_packages; i++) {
         const struct mpg_package *p = &r->packages[i];
-        fprintf(out, "package: %s %s (%s) needs %s -> %s%s%s%s\n", p->name, p->version ? p->version : "",
-                p->installer ? p->installer : "installer unknown", p->needed ? p->needed : "?",
-                p->resolved ? p->resolved : "NOT FOUND", p->resolved_via ? " [" : "", p->resolved_via ? p->resolved_via : "",
-                p->resolved_via ? "]" : "");
-        if (p->import_error) fprintf(out, "  import fails: %s\n", p->import_error);
+        shown_printf(out, "package: %s %s (%s) needs %s -> %s%s%s%s\n", p->name, p->version ? p->version : "",
+                     p->installer ? p->installer : "installer unknown", p->needed ? p->needed : "?",
+                     p->resolved ? p->resolved : "NOT FOUND", p->resolved_via ? " [" : "",
+                     p->resolved_via ? p->resolved_via : "", p->resolved_via ? "]" : "");
+        if (p->import_error) shown_printf(out, "  import fails: %s\n", p->import_error);
     }
     for (size_t i = 0; i < r->n_problems; i++) fprintf(out, "skipped: %s\n", r->problems[i]);
 }

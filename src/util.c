@@ -130,9 +130,13 @@ void mpg_strv_split(struct mpg_strv *sv, const char *s, char sep)
 
 char *mpg_path_join(const char *dir, const char *name)
 {
-    size_t n = strlen(dir);
+    size_t n = strlen(dir), m = strlen(name);
     while (n > 1 && dir[n - 1] == '/') n--;
-    return mpg_printf("%.*s/%s", (int)n, dir, name);
+    char *p = mpg_xmalloc(n + m + 2);
+    memcpy(p, dir, n);
+    p[n] = '/';
+    memcpy(p + n + 1, name, m + 1);
+    return p;
 }
 
 char *mpg_dirname(const char *path)
@@ -180,32 +184,38 @@ bool mpg_is_executable(const char *path)
     return mpg_is_file(path) && access(path, X_OK) == 0;
 }
 
-char *mpg_read_file(const char *path, size_t max, size_t *len)
+char *mpg_read_fd(int fd, size_t max, size_t *len)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-    if (fd < 0) return NULL;
     struct stat st;
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        close(fd);
         errno = EINVAL;
         return NULL;
     }
     if ((unsigned long long)st.st_size > max) {
-        close(fd);
         errno = EFBIG;
         return NULL;
     }
     size_t cap = (size_t)st.st_size, got = 0;
     char *buf = mpg_xmalloc(cap + 1);
     while (got < cap) {
-        ssize_t r = read(fd, buf + got, cap - got);
+        ssize_t r = pread(fd, buf + got, cap - got, (off_t)got);
         if (r < 0 && errno == EINTR) continue;
         if (r <= 0) break; /* shrank under us: keep what we have */
         got += (size_t)r;
     }
-    close(fd);
     buf[got] = '\0';
     if (len) *len = got;
+    return buf;
+}
+
+char *mpg_read_file(const char *path, size_t max, size_t *len)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+    if (fd < 0) return NULL;
+    char *buf = mpg_read_fd(fd, max, len);
+    int saved = errno;
+    close(fd);
+    errno = saved;
     return buf;
 }
 
@@ -292,6 +302,9 @@ char *mpg_escape_for_display(const char *s)
 {
     if (!s) return NULL;
     const unsigned char *p = (const unsigned char *)s;
+    while (is_shown_ascii(*p)) p++; /* the usual case: plain ASCII, nothing to do */
+    if (!*p) return mpg_strdup(s);
+    p = (const unsigned char *)s;
     char *out = mpg_xmalloc(strlen(s) * 4 + 1), *o = out;
     while (*p) {
         size_t n = is_shown_ascii(*p) ? 1 : shown_utf8_len(p);

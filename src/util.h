@@ -52,8 +52,11 @@ bool mpg_is_file(const char *path);
 bool mpg_is_executable(const char *path);
 
 /* Reads at most max bytes of a regular file into a NUL-terminated buffer. NULL on error or
- * when the file is larger than max (errno set: EFBIG). */
+ * when the file is larger than max (errno set: EFBIG). Never blocks: a FIFO or a device is
+ * refused (EINVAL). */
 char *mpg_read_file(const char *path, size_t max, size_t *len);
+/* The same for a file already open (not closed here). */
+char *mpg_read_fd(int fd, size_t max, size_t *len);
 
 /* First executable `name` in the colon-separated dirs of path_var, or NULL. */
 char *mpg_which(const char *path_var, const char *name);

@@ -88,7 +88,11 @@ static int cmd_check(int argc, char **argv)
     char err[512];
     int prc = policy_file ? mpg_policy_load(&pol, policy_file, err, sizeof err)
                           : mpg_policy_load_effective(&pol, NULL, NULL, err, sizeof err);
-    if (prc != 0) fprintf(stderr, "mpiguard: %s; using the built-in defaults\n", err);
+    if (prc != 0) {
+        char *shown = mpg_escape_for_display(err);
+        fprintf(stderr, "mpiguard: %s; using the built-in defaults\n", shown);
+        free(shown);
+    }
     if (policy_file && prc == 0 && !pol.source) fprintf(stderr, "mpiguard: %s: no such file; using the built-in defaults\n", policy_file);
     mpg_policy_apply(&pol, r);
     mpg_policy_free(&pol);

@@ -8,11 +8,60 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #define PROBE_RUN_MAX_OUT (4u << 20)
+
+/* The signal that stops the run, and the process group of the launch in progress (0: none).
+ * The launcher is in a process group of its own, so a Ctrl-C at the terminal does not reach
+ * it: the handler passes it on. */
+static volatile sig_atomic_t stop_signal;
+static volatile pid_t running_group;
+
+static void on_stop_signal(int sig)
+{
+    if (!stop_signal) stop_signal = sig;
+    pid_t g = running_group;
+    if (g > 0) kill(-g, SIGTERM);
+}
+
+void probe_run_catch_signals(void)
+{
+    static const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
+    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
+        struct sigaction old, sa = {.sa_handler = on_stop_signal}; /* no SA_RESTART: poll returns */
+        sigemptyset(&sa.sa_mask);
+        if (sigaction(sigs[i], NULL, &old) == 0 && old.sa_handler == SIG_IGN) continue; /* nohup */
+        sigaction(sigs[i], &sa, NULL);
+    }
+}
+
+int probe_run_stopped(void) { return stop_signal; }
+
+/* Kills and reaps whatever a launch left behind. Launchers put ranks in process groups of
+ * their own, and a launcher killed at the time limit or on Ctrl-C orphans them; this process
+ * is their subreaper (set before the first launch), so they come back to it as children. */
+static void reap_leftovers(void)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/task/%ld/children", (long)getpid());
+    for (int round = 0; round < 20; round++) {
+        FILE *f = fopen(path, "re");
+        if (!f) return;
+        long pid;
+        int n = 0;
+        while (fscanf(f, "%ld", &pid) == 1) {
+            kill((pid_t)pid, SIGKILL);
+            waitpid((pid_t)pid, NULL, 0);
+            n++;
+        }
+        fclose(f);
+        if (!n) return;
+    }
+}
 
 static double probe_now(void)
 {
@@ -49,6 +98,9 @@ char *probe_which(const char *name)
 /* In the child: never returns. */
 static void probe_run_child(char *const argv[], const char *const *set, int outfd)
 {
+    signal(SIGINT, SIG_DFL); /* the parent's handlers are not the launcher's */
+    signal(SIGTERM, SIG_DFL);
+    signal(SIGHUP, SIG_DFL);
     setpgid(0, 0);
     int devnull = open("/dev/null", O_RDONLY);
     if (devnull >= 0) {
@@ -94,6 +146,16 @@ static int probe_run_append(struct probe_run *r, size_t *len, size_t *cap, const
 int probe_run(char *const argv[], const char *const *set, double timeout, struct probe_run *r)
 {
     *r = (struct probe_run){.status = -1};
+    if (stop_signal) {
+        r->interrupted = true;
+        snprintf(r->err, sizeof r->err, "interrupted");
+        return -1;
+    }
+    static bool subreaper;
+    if (!subreaper) {
+        prctl(PR_SET_CHILD_SUBREAPER, 1);
+        subreaper = true;
+    }
     int fds[2];
     if (pipe2(fds, O_CLOEXEC)) {
         snprintf(r->err, sizeof r->err, "pipe: %s", strerror(errno));
@@ -113,6 +175,7 @@ int probe_run(char *const argv[], const char *const *set, double timeout, struct
         probe_run_child(argv, set, fds[1]);
     }
     setpgid(pid, pid); /* also in the parent: no race with the kill below */
+    running_group = pid;
     close(fds[1]);
 
     size_t len = 0, cap = 0;
@@ -131,6 +194,15 @@ int probe_run(char *const argv[], const char *const *set, double timeout, struct
         }
         if (reaped && !open_out)
             break;
+        if (stop_signal && !r->interrupted) { /* Ctrl-C: now, whatever the time limit */
+            r->interrupted = true;
+            if (!reaped) {
+                kill(-pid, SIGTERM);
+                sig = SIGTERM;
+            }
+            kill_at = now + (reaped ? 0.0 : 2.0);
+            continue;
+        }
         if (now >= kill_at) {
             if (reaped)
                 break;
@@ -139,7 +211,7 @@ int probe_run(char *const argv[], const char *const *set, double timeout, struct
                 break;
             }
             sig = sig ? SIGKILL : SIGTERM;
-            r->timed_out = true;
+            if (!r->interrupted) r->timed_out = true;
             kill(-pid, sig);
             kill_at = now + 2.0;
             continue;
@@ -165,6 +237,8 @@ int probe_run(char *const argv[], const char *const *set, double timeout, struct
     close(fds[0]);
     /* Whatever is left of the group (ranks the launcher orphaned) goes too. */
     kill(-pid, SIGKILL);
+    running_group = 0;
+    reap_leftovers();
     r->secs = probe_now() - t0;
     if (WIFEXITED(wstatus))
         r->status = WEXITSTATUS(wstatus);

@@ -23,12 +23,11 @@ int probe_sizes_parse(const char *s, size_t *out, size_t max, size_t *n, char *e
             snprintf(err, errlen, "'%s': size out of range", s);
             return -1;
         }
-        if (*end == 'K' || *end == 'k') {
-            v <<= 10;
+        unsigned shift = *end == 'K' || *end == 'k' ? 10 : *end == 'M' || *end == 'm' ? 20 : 0;
+        if (shift) {
             end++;
-        } else if (*end == 'M' || *end == 'm') {
-            v <<= 20;
-            end++;
+            if (v > PROBE_MAX_SIZE >> shift) v = PROBE_MAX_SIZE + 1; /* never wraps to a small size */
+            else v <<= shift;
         }
         if (*end != ',' && *end != '\0') {
             snprintf(err, errlen, "'%s': unexpected '%c'", s, *end);

@@ -1,5 +1,5 @@
-/* libFuzzer target: mpi.cfg and pyvenv.cfg style "key = value" text, read through the core's
- * env discovery on a scratch prefix. */
+/* libFuzzer target: a venv's pyvenv.cfg ("key = value" text), read through the core's env
+ * discovery on a scratch prefix. (mpi4py's mpi.cfg has its own target: fuzz_mpicfg.) */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>

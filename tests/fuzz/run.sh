@@ -1,19 +1,26 @@
 #!/bin/bash
-# Builds each libFuzzer target with clang (ASan+UBSan) from the core sources and runs it for
-# FUZZ_SECONDS (default 20) from a seed corpus of real files. Exit 1 on any crash.
+# Builds each libFuzzer target with clang (ASan+UBSan) and runs it for FUZZ_SECONDS (default
+# 12; 13 targets, so under 3 minutes) from a seed corpus of real files. The core is compiled
+# once and linked into every target. Exit 1 on any crash; prints each target's executions.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
-secs=${FUZZ_SECONDS:-20}
+secs=${FUZZ_SECONDS:-12}
 out=${FUZZ_OUT:-$(mktemp -d "${TMPDIR:-/tmp}/mpg-fuzz-XXXXXX")}
 command -v clang >/dev/null || { echo "fuzz: SKIPPED: clang is not installed (apt-get install clang)" >&2; exit 77; }
-core=("$top"/src/{util,envsnap,elf_read,ldcache,loader,mpi_ident,pyenv,conda_meta,dircache,extensions,mpi4py_search,mpi_module,findings,report,check}.c)
-[ -e "$top/src/policy.c" ] && core+=("$top/src/policy.c")
-flags=(-g -O1 -std=c11 -D_GNU_SOURCE -I"$top/src" -fsanitize=fuzzer,address,undefined
+core=("$top"/src/{util,envsnap,elf_read,ldcache,loader,mpi_ident,pyenv,conda_meta,dircache,extensions,mpi4py_search,mpi_module,findings,report,sitelog,policy,check}.c
+      "$top"/src/probe/{probe_out,probe_sizes}.c)
+flags=(-g -O1 -std=c11 -D_GNU_SOURCE -I"$top/src" -fsanitize=fuzzer-no-link,address,undefined
        -fno-sanitize-recover=all $(pkg-config --cflags jansson))
 libs=($(pkg-config --libs jansson))
 
-mkdir -p "$out/corpus"
+mkdir -p "$out/corpus" "$out/core"
+objs=()
+for c in "${core[@]}"; do
+    o=$out/core/$(basename "$(dirname "$c")")_$(basename "$c" .c).o
+    clang "${flags[@]}" -c -o "$o" "$c"
+    objs+=("$o")
+done
 seed() { # target files...
     local d="$out/corpus/$1"; shift
     mkdir -p "$d"
@@ -30,16 +37,27 @@ seed fuzz_modules "$out/modules.txt"
 printf '$HOME/lib:libmpi.so\nopenmpi\n:/usr/lib/x86_64-linux-gnu;$ORIGIN/../lib\n4.1.2' > "$out/search.txt"
 seed fuzz_search "$out/search.txt"
 seed fuzz_dircache /dev/null
-printf "mpiguard-dircache 1\nD\t1\t2\t3\t4\tconda\t/x\nN\ta.json\n" > "$out/corpus/fuzz_dircache/seed"
+printf "mpiguard-dircache 2\nD\t1\t2\t3\t4\tconda\t/x\nN\ta.json\nend 1\n" > "$out/corpus/fuzz_dircache/seed"
+seed fuzz_mpicfg /usr/lib/python3/dist-packages/mpi4py/mpi.cfg
+printf 'mpi4py-3.1.6.dist-info\npip\n' > "$out/corpus/seed-distinfo"
+seed fuzz_distinfo "$out/corpus/seed-distinfo"
+printf '\0#mpiguard.probe-out/1\ninfo\thosts\tn1\tn2\nstatus\tmpi\tok\t\nbw\tmpi\t65536\t1234.5\t100\nlat\tmpi\t8\t1.5\n' > "$out/corpus/seed-probe"
+printf '\x018,1K,64K,4M' > "$out/corpus/seed-sizes"
+seed fuzz_probe_out "$out/corpus/seed-probe" "$out/corpus/seed-sizes"
+printf '$ORIGIN/../lib:${ORIGIN}/x\0/opt/env/lib/python3.11' > "$out/corpus/seed-origin"
+seed fuzz_origin "$out/corpus/seed-origin"
+printf '\x80ABI_MISMATCH\0warn\0lmod\0alice\0mpich/4.0.2\0venv\0sim\0/home/a b\0-\0-\0-\0MPICC=x pip install\nmore' > "$out/corpus/seed-syslog"
+seed fuzz_syslog "$out/corpus/seed-syslog"
+printf '/tmp/x;touch y \033]0;t\a caf\xc3\xa9' > "$out/corpus/seed-text"
+seed fuzz_text "$out/corpus/seed-text"
 seed fuzz_logline "$here/../cli/report.syslog"
 
 status=0
 for src in "$here"/fuzz_*.c; do
     name=$(basename "$src" .c)
-    [ "$name" = fuzz_policy ] && [ ! -e "$top/src/policy.c" ] && continue
     extra=()  # `mpiguard report`'s parser and tally live with the CLI
     [ "$name" = fuzz_logline ] && extra=("$top/src/cli/log_parse.c" "$top/src/cli/log_tally.c")
-    clang "${flags[@]}" -o "$out/$name" "$src" "${core[@]}" "${extra[@]}" "${libs[@]}"
+    clang "${flags[@]}" -fsanitize=fuzzer -o "$out/$name" "$src" "${objs[@]}" "${extra[@]}" "${libs[@]}"
     mkdir -p "$out/corpus/$name"
     echo "fuzz: $name for ${secs}s" >&2
     if ! (cd "$out" && ASAN_OPTIONS=detect_leaks=1 "./$name" -max_total_time="$secs" -max_len=65536 \

@@ -153,6 +153,13 @@ Test(badinput, very_long_paths_and_variables)
     envb_set(&e, "LMOD_FAMILY_MPI", "mpich");
     struct mpg_report *r = run_check(&e, NULL);
     cr_expect(has_problem(r, "CONDA_PREFIX is longer than"));
+    cr_expect(has_problem(r, "PATH is 200000 characters long"), "too long to read: said, not silent");
+    mpg_report_free(r);
+    /* a CONDA_PREFIX too long even to be read: said too, not silently no env */
+    envb_set(&e, "CONDA_PREFIX", huge);
+    r = run_check(&e, NULL);
+    cr_expect(has_problem(r, "CONDA_PREFIX is 200000 characters long"));
+    cr_expect_eq(r->env.kind, MPG_ENV_NONE);
     mpg_report_free(r);
     free(huge);
     free(longp);

@@ -101,7 +101,7 @@ Test(dircache, check_uses_it_end_to_end)
     activate_conda(&e, prefix, "c");
     load_module(&e, "mpich");
     struct mpg_report *r1 = run_check(&e, NULL);
-    char *cache = joinp(envb_get(&e, "HOME"), ".cache/mpiguard/listings-v1");
+    char *cache = joinp(envb_get(&e, "HOME"), ".cache/mpiguard/listings-v2");
     cr_assert(mpg_is_file(cache));
     struct mpg_report *r2 = run_check(&e, NULL);
     cr_expect_eq(r1->n_conda_mpi, 1);
@@ -113,4 +113,100 @@ Test(dircache, check_uses_it_end_to_end)
     cr_expect_not(mpg_is_file(cache), "MPIGUARD_NO_CACHE writes nothing");
     cr_expect_eq(r3->n_conda_mpi, 1);
     mpg_report_free(r1), mpg_report_free(r2), mpg_report_free(r3);
+}
+
+/* A cache file cut at a line boundary (no end line) is not used: trusting it would serve a
+ * listing with names missing. */
+Test(dircache, file_cut_at_a_line_boundary_is_not_trusted)
+{
+    char *root = scratch(), *dir = joinp(root, "d"), *file = joinp(root, "c/listings");
+    mkdirs(dir);
+    write_file(joinp(dir, "a-1-0.json"), "{}");
+    write_file(joinp(dir, "b-1-0.json"), "{}");
+    age(dir, 60);
+    struct mpg_strv first = list(file, dir);
+    cr_assert_eq(first.n, 2);
+    size_t len = 0;
+    char *text = mpg_read_file(file, 1 << 20, &len);
+    cr_assert(text && strstr(text, "\nend 1\n"), "an end line: %s", text);
+    char *n = strstr(text, "\nN\t");
+    cr_assert(n);
+    n[1] = '\0'; /* keep the header and the D line */
+    write_file(file, text);
+    struct mpg_strv again = list(file, dir);
+    cr_expect_eq(again.n, 2, "the cut file is ignored, the folder listed again");
+    mpg_strv_free(&first), mpg_strv_free(&again);
+    free(text);
+}
+
+/* A cache folder others may write to (shared, or made group-writable) is not used at all. */
+Test(dircache, folder_others_can_write_is_not_used)
+{
+    char *root = scratch(), *dir = joinp(root, "d"), *cdir = joinp(root, "c"), *file = joinp(cdir, "listings");
+    mkdirs(dir), mkdirs(cdir);
+    write_file(joinp(dir, "a-1-0.json"), "{}");
+    age(dir, 60);
+    chmod(cdir, 0777);
+    struct mpg_strv out = list(file, dir);
+    cr_expect_eq(out.n, 1);
+    cr_expect_not(mpg_is_file(file), "nothing written into a folder others can write to");
+    /* a listing planted there (claiming the folder is empty) is not read either */
+    struct stat st;
+    cr_assert(stat(dir, &st) == 0);
+    char *forged = fmt("mpiguard-dircache 2\nD\t%llu\t%llu\t%lld\t%lld\tconda\t%s\nend 1\n",
+                       (unsigned long long)st.st_dev, (unsigned long long)st.st_ino, (long long)st.st_mtim.tv_sec,
+                       (long long)st.st_mtim.tv_nsec, dir);
+    write_file(file, forged);
+    struct mpg_strv again = list(file, dir);
+    cr_expect_eq(again.n, 1, "the planted listing is not believed");
+    chmod(cdir, 0700);
+    struct mpg_strv trusted = list(file, dir);
+    cr_expect_eq(trusted.n, 0, "(the same file in a private folder is used: the test can tell)");
+    mpg_strv_free(&out), mpg_strv_free(&again), mpg_strv_free(&trusted);
+    free(forged);
+}
+
+/* A FIFO where the new file is written (or a symlink where the cache file is) neither blocks
+ * nor is followed. */
+Test(dircache, fifo_and_symlink_in_the_folder, .timeout = 20)
+{
+    char *root = scratch(), *dir = joinp(root, "d"), *cdir = joinp(root, "c"), *file = joinp(cdir, "listings");
+    mkdirs(dir), mkdirs(cdir);
+    write_file(joinp(dir, "a-1-0.json"), "{}");
+    age(dir, 60);
+    char *tmp = fmt("%s.%ld.tmp", file, (long)getpid());
+    cr_assert(mkfifo(tmp, 0600) == 0);
+    struct mpg_strv out = list(file, dir);
+    cr_expect_eq(out.n, 1);
+    cr_expect(mpg_is_file(file), "written despite the FIFO at the temporary name");
+    unlink(file);
+    char *elsewhere = joinp(root, "elsewhere");
+    write_file(elsewhere, "mpiguard-dircache 2\nend 0\n");
+    cr_assert(symlink(elsewhere, file) == 0);
+    age(dir, 50);
+    struct mpg_strv again = list(file, dir);
+    cr_expect_eq(again.n, 1);
+    size_t len;
+    char *kept = mpg_read_file(elsewhere, 4096, &len);
+    cr_expect_str_eq(kept, "mpiguard-dircache 2\nend 0\n", "the symlink's target is not written through");
+    mpg_strv_free(&out), mpg_strv_free(&again);
+    free(kept);
+}
+
+/* HOME pointing at a folder that does not exist: no folder is created anywhere. */
+Test(dircache, missing_home_creates_nothing)
+{
+    char *root = scratch(), *home = joinp(root, "gone/home"), *dir = joinp(root, "d");
+    mkdirs(dir);
+    write_file(joinp(dir, "a-1-0.json"), "{}");
+    age(dir, 60);
+    const char *vars[] = {fmt("HOME=%s", home), NULL};
+    struct mpg_envsnap env = {.vars = vars};
+    struct mpg_dircache *c = mpg_dircache_new(&env);
+    struct mpg_strv out = {0};
+    if (c) cr_expect_eq(mpg_dircache_list(c, dir, "conda", want_json, &out), 0);
+    mpg_dircache_free(c);
+    char *gone = joinp(root, "gone");
+    cr_expect_not(mpg_is_dir(gone), "created %s", gone);
+    mpg_strv_free(&out);
 }

@@ -69,6 +69,17 @@ Test(policy, full_file)
     mpg_policy_free(&p);
 }
 
+/* Windows editors start UTF-8 files with a byte order mark; the README says UTF-8. */
+Test(policy, utf8_byte_order_mark)
+{
+    struct mpg_policy p;
+    cr_expect_eq(parse(&p, "\xef\xbb\xbf[actions]\nABI_MISMATCH = block\n"), 0);
+    cr_expect_eq(mpg_policy_action(&p, "ABI_MISMATCH"), MPG_ACT_BLOCK);
+    mpg_policy_free(&p);
+    cr_expect_eq(parse(&p, "[actions]\n\xef\xbb\xbfABI_MISMATCH = block\n"), -1, "only at the start of the file");
+    mpg_policy_free(&p);
+}
+
 Test(policy, empty_and_comments_only)
 {
     struct mpg_policy p;

@@ -197,7 +197,7 @@ Test(reports, mpi4py_discussion_378_conda_open_mpi_under_the_site_open_mpi)
     EXPECT_CODES(r, "ENV_BUNDLED_MPI");
     const struct mpg_finding *f = finding(r, "ENV_BUNDLED_MPI");
     cr_assert(f);
-    cr_expect(strstr(f->fix, "mpi-external \"openmpi=4.1\""), "%s", f->fix);
+    cr_expect(strstr(f->fix, "mpi-external openmpi=4.1"), "%s", f->fix);
     mpg_report_free(r);
 }
 
@@ -229,7 +229,7 @@ Test(reports, mpich_feedstock_132_conda_forge_mpich_in_an_env)
     cr_expect(strstr(finding(r, "LAUNCHER_SHADOWED")->message, "the first mpirun on your PATH"), "%s",
               finding(r, "LAUNCHER_SHADOWED")->message);
     cr_expect(strstr(finding(r, "ENV_BUNDLED_MPI")->message, "MPICH 4.3.2"), "%s", finding(r, "ENV_BUNDLED_MPI")->message);
-    cr_expect(strstr(finding(r, "ENV_BUNDLED_MPI")->fix, "mpi-external \"mpich=4.0\""), "%s",
+    cr_expect(strstr(finding(r, "ENV_BUNDLED_MPI")->fix, "mpi-external mpich=4.0"), "%s",
               finding(r, "ENV_BUNDLED_MPI")->fix);
     mpg_report_free(r);
 }

@@ -52,7 +52,7 @@ Test(shapes, conda_bundled_mpich_under_mpich_module)
     cr_expect_eq(f->severity, MPG_SEV_WARN);
     cr_expect(strstr(f->message, "conda env \"sim\""), "%s", f->message);
     cr_expect(strstr(f->message, "conda package mpich 4.0.2"), "%s", f->message);
-    cr_expect(strstr(f->fix, "conda-forge/label/mpi-external \"mpich=4.0\""), "%s", f->fix);
+    cr_expect(strstr(f->fix, "conda-forge/label/mpi-external mpich=4.0"), "%s", f->fix);
     cr_expect(strstr(f->fix, "--no-binary=mpi4py"), "%s", f->fix);
     cr_expect_eq(r->verdict, MPG_SEV_WARN);
     cr_assert_eq(r->n_packages, 1);
@@ -81,7 +81,7 @@ Test(shapes, conda_bundled_mpich_under_openmpi_module_is_abi_mismatch)
     cr_assert(abi && bundled);
     cr_expect(strstr(abi->message, "the env's own library: see ENV_BUNDLED_MPI"), "%s", abi->message);
     cr_expect(strstr(bundled->message, "conda package mpich 4.0.2"), "%s", bundled->message);
-    cr_expect(strstr(bundled->fix, "mpi-external \"openmpi=4.1\""), "%s", bundled->fix);
+    cr_expect(strstr(bundled->fix, "mpi-external openmpi=4.1"), "%s", bundled->fix);
     mpg_report_free(r);
 }
 
