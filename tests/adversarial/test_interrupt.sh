@@ -60,13 +60,14 @@ after() {
 # interrupt SIG STATUS HOW: one run, SIG sent to the group (HOW=group) or to mpiguard (HOW=mpiguard)
 interrupt() {
     local sig=$1 want=$2 how=$3 via=$4 pid rc target
-    # `env --default-signal`: a background job of a script starts with SIGINT ignored, which a
-    # terminal's foreground job does not
+    # `env --default-signal`: a background job of a script starts with SIGINT and SIGQUIT
+    # ignored, and one run under nohup with SIGHUP ignored, which a terminal's foreground job
+    # does not (a shell that ignores SIGHUP rightly carries on: exit 0, not 129)
     if [ "$via" = module ]; then
-        setsid env --default-signal=INT,QUIT bash -c 'pre=$1 lmod=$2; shift 2; eval "$(LD_PRELOAD="$pre" "$lmod" bash test-mpi -- "$@")"' \
+        setsid env --default-signal=INT,QUIT,HUP,TERM bash -c 'pre=$1 lmod=$2; shift 2; eval "$(LD_PRELOAD="$pre" "$lmod" bash test-mpi -- "$@")"' \
             _ "$SAN_PRELOAD" "$LMOD_CMD" "${LEG[@]}" > "$T/int.out" 2> "$T/int.err" &
     else
-        setsid env --default-signal=INT,QUIT "$BUILD/src/mpiguard" test-mpi "${LEG[@]}" > "$T/int.out" 2> "$T/int.err" &
+        setsid env --default-signal=INT,QUIT,HUP,TERM "$BUILD/src/mpiguard" test-mpi "${LEG[@]}" > "$T/int.out" 2> "$T/int.err" &
     fi
     pid=$!
     if ! wait_ranks; then
