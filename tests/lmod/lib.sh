@@ -73,6 +73,8 @@ mkdir -p "$HOME" "$T/base/modulefiles" "$T/site" "$T/hooks"
 # shipped SitePackage.lua, which would then shadow the test's in `module --config`).
 HOOKS_DIR=$T/hooks
 cp "$HOOKS_SRC" "$HOOKS_DIR/"
+# the hooks' body beside them (absent in builds before it was split out: bench/baseline.sh)
+[ ! -f "${HOOKS_SRC%.lua}_act.lua" ] || cp "${HOOKS_SRC%.lua}_act.lua" "$HOOKS_DIR/"
 cp -r "$SRC/modulefiles/debian" "$T/base/modulefiles/"
 sh "$SRC/modulefiles/mkdebian.sh" "$T/base" 2>/dev/null
 mkdir -p "$T/base/modulefiles/debian/hello"
