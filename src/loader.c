@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fsmemo.h"
 #include "util.h"
 
 #if defined(__x86_64__)
@@ -62,6 +63,7 @@ char *mpg_loader_expand_origin(const char *dir, const char *origin)
 static char *try_dir(const char *dir, const char *needed, uint16_t machine, bool is64)
 {
     if (dir[0] != '/') return NULL; /* relative entries depend on the cwd at run time */
+    if (!mpg_fsmemo_may_exist(dir, needed)) return NULL; /* a folder searched again: listed once */
     char *p = mpg_path_join(dir, needed);
     bool c64;
     uint16_t m;
