@@ -58,20 +58,30 @@ after() {
 }
 
 # interrupt SIG STATUS HOW: one run, SIG sent to the group (HOW=group) or to mpiguard (HOW=mpiguard)
+# (SIGNALS_AT_START: env options for the signals the run starts with; a terminal's by default)
 interrupt() {
     local sig=$1 want=$2 how=$3 via=$4 pid rc target
-    # `env --default-signal`: a background job of a script starts with SIGINT ignored, which a
-    # terminal's foreground job does not
+    local at_start=${SIGNALS_AT_START:---default-signal=INT,QUIT,HUP,TERM}
+    # `env --default-signal`: a background job of a script starts with SIGINT and SIGQUIT
+    # ignored, and one run under nohup with SIGHUP ignored, which a terminal's foreground job
+    # does not (a shell that ignores SIGHUP rightly carries on: exit 0, not 129)
     if [ "$via" = module ]; then
-        setsid env --default-signal=INT,QUIT bash -c 'pre=$1 lmod=$2; shift 2; eval "$(LD_PRELOAD="$pre" "$lmod" bash test-mpi -- "$@")"' \
+        setsid env $at_start bash -c 'pre=$1 lmod=$2; shift 2; eval "$(LD_PRELOAD="$pre" "$lmod" bash test-mpi -- "$@")"' \
             _ "$SAN_PRELOAD" "$LMOD_CMD" "${LEG[@]}" > "$T/int.out" 2> "$T/int.err" &
     else
-        setsid env --default-signal=INT,QUIT "$BUILD/src/mpiguard" test-mpi "${LEG[@]}" > "$T/int.out" 2> "$T/int.err" &
+        setsid env $at_start "$BUILD/src/mpiguard" test-mpi "${LEG[@]}" > "$T/int.out" 2> "$T/int.err" &
     fi
     pid=$!
     if ! wait_ranks; then
         fail "$via $sig: the ranks never started: $(tail -5 "$T/int.err")"
         pkill -KILL -s "$pid"; wait "$pid"; return
+    fi
+    if [ -n "${HANGUP_FIRST:-}" ]; then
+        # under nohup a hangup leaves the run going, as it does any command
+        kill -s HUP -- "-$pid"
+        sleep 2
+        [ "$(pgrep -fc "$RANKS")" -ge 2 ] && pass "$via test-mpi under nohup: SIGHUP leaves the run going" ||
+            fail "$via test-mpi under nohup: SIGHUP stopped the run: $(tail -3 "$T/int.err")"
     fi
     if [ "$how" = group ]; then
         kill -s "$sig" -- "-$pid"
@@ -89,6 +99,8 @@ interrupt() {
 interrupt INT 130 group module
 interrupt TERM 143 group module
 interrupt HUP 129 group module
+SIGNALS_AT_START="--default-signal=INT,QUIT,TERM --ignore-signal=HUP" HANGUP_FIRST=1 \
+    interrupt INT 130 group module
 interrupt INT 130 mpiguard mpiguard
 interrupt TERM 143 mpiguard mpiguard
 
