@@ -32,7 +32,7 @@ struct table {
 };
 
 struct fsmemo {
-    struct table files_real, dirs_real, dirs;
+    struct table dirs_real, dirs;
 };
 
 static _Thread_local struct fsmemo *g_memo;
@@ -89,7 +89,6 @@ void mpg_fsmemo_begin(void)
 void mpg_fsmemo_end(void)
 {
     if (!g_memo) return;
-    table_free(&g_memo->files_real);
     table_free(&g_memo->dirs_real);
     table_free(&g_memo->dirs);
     free(g_memo);
@@ -101,32 +100,16 @@ bool mpg_fsmemo_active(void)
     return g_memo != NULL;
 }
 
-/* The remembered answer for key in t, or NULL when there is none yet. */
-static struct slot *known(struct table *t, const char *key)
-{
-    return find(t, key, false);
-}
-
-static const char *remember(struct table *t, const char *key, char *real, int err)
-{
-    struct slot *s = find(t, key, true);
-    free(s->real);
-    s->real = real;
-    s->err = real ? 0 : err;
-    errno = s->err;
-    return real;
-}
-
 /* realpath() of a folder, from glibc once per check. */
 static const char *real_dir(const char *dir)
 {
-    struct slot *k = known(&g_memo->dirs_real, dir);
-    if (k) {
-        errno = k->err;
-        return k->real;
+    struct slot *k = find(&g_memo->dirs_real, dir, true);
+    if (!k->real && !k->err) {
+        k->real = realpath(dir, NULL);
+        k->err = k->real ? 0 : errno ? errno : ENOENT;
     }
-    char *real = realpath(dir, NULL);
-    return remember(&g_memo->dirs_real, dir, real, errno);
+    errno = k->err;
+    return k->real;
 }
 
 /* realpath() of an absolute path: its folder resolved once per check, then its last
@@ -175,14 +158,7 @@ static char *resolve(const char *path, int depth)
 char *mpg_fsmemo_realpath(const char *path)
 {
     if (!g_memo || path[0] != '/') return realpath(path, NULL);
-    struct slot *k = known(&g_memo->files_real, path);
-    if (!k) {
-        char *real = resolve(path, 0);
-        remember(&g_memo->files_real, path, real, errno);
-        k = known(&g_memo->files_real, path);
-    }
-    errno = k->err;
-    return mpg_strdup(k->real);
+    return resolve(path, 0);
 }
 
 static int cmp_str(const void *a, const void *b)
