@@ -1,7 +1,8 @@
 #!/bin/bash
 # The whole test suite, from a fresh Debian 12 machine: installs what is missing, builds, runs
-# `make check` (unit tests and the integration tests against real Lmod, MPICH, Open MPI and
-# Soft-RoCE in QEMU), the same suite under ASan+UBSan, and each fuzz target briefly.
+# `make check` (unit tests and the integration tests against real Lmod, Environment Modules,
+# MPICH, Open MPI and Soft-RoCE in QEMU), the same suite under ASan+UBSan, the Lmod tests on
+# LuaJIT, and each fuzz target briefly.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -16,7 +17,7 @@ run() { # label command...
 # Totals over both builds: Criterion's per-test counts plus each integration script's result.
 count() {
     local pass=0 fail=0 skip=0 f
-    for f in $(find _build _build-san -name '*.trs' -path '*tests*' 2>/dev/null); do
+    for f in $(find _build _build-san _build-luajit -name '*.trs' -path '*tests*' 2>/dev/null); do
         local log=${f%.trs}.log res
         res=$(sed -n 's/^:test-result: //p' "$f" | head -1)
         if grep -q 'Synthesis: Tested' "$log" 2>/dev/null; then
@@ -38,6 +39,15 @@ run "make check" make -k -C _build check
 show_logs _build
 run "make check (ASan+UBSan)" env ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 make -k -C _build-san check
 show_logs _build-san
+# Lmod on LuaJIT: Debian's Lmod moved to LuaJIT with Debian's 5.1 Lua modules
+# (tests/lmod/lmod-for-lua.sh), the binding built for it by configure; the Lmod tests only.
+luajit_suite() {
+    sh tests/lmod/lmod-for-lua.sh /usr/bin/luajit "$top/_build-luajit/lmod" >/dev/null &&
+        (cd _build-luajit && { [ -f Makefile ] || ../configure -q --with-lua=luajit --with-lmod="$top/_build-luajit/lmod"; } &&
+            make -j"$(nproc)" >/dev/null && make -k -C tests/lmod check)
+}
+run "Lmod tests on LuaJIT" luajit_suite
+show_logs _build-luajit
 run "fuzz targets (${FUZZ_SECONDS:-12}s each)" bash tests/fuzz/run.sh
 echo "tests: $(count)"
 [ $status -eq 0 ] && echo "dev/test.sh: all passed" >&2 || echo "dev/test.sh: FAILURES above" >&2

@@ -21,7 +21,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <lauxlib.h>
@@ -411,79 +410,27 @@ static int l_check(lua_State *L)
 
 /* ---- wrappers ---------------------------------------------------------------------------- */
 
-static bool is_exec(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
-}
-
-/* First of names that is executable in dir; pushes its path (as spelled, not canonical:
- * Open MPI's wrappers are one binary that looks at argv[0]) or nothing. */
-static bool find_in(lua_State *L, const char *dir, const char *const *names)
-{
-    char path[4096];
-    for (; *names; names++) {
-        int n = snprintf(path, sizeof path, "%s/%s", dir, *names);
-        if (n > 0 && (size_t)n < sizeof path && is_exec(path)) {
-            lua_pushstring(L, path);
-            return true;
-        }
-    }
-    return false;
-}
-
 /* mpiguard.wrappers() -> {bin, mpicc, mpicxx, mpifort, from} | nil, message
- * The loaded MPI's compiler wrappers for MPICC & co.: from <home>/bin of the first of
- * MPI_HOME, MPI_ROOT, I_MPI_ROOT, MPICH_HOME that holds an mpicc, else from the first mpicc on
- * PATH. `from` names the variable used ("PATH" for the search). */
+ * The loaded MPI's compiler wrappers for MPICC & co. (mpg_find_wrappers in the process
+ * environment): from <home>/bin of the first of MPI_HOME, MPI_ROOT, I_MPI_ROOT, MPICH_HOME that
+ * holds an mpicc, else from the first mpicc on PATH. `from` names the variable used ("PATH"
+ * for the search). */
 static int l_wrappers(lua_State *L)
 {
-    static const char *const cc[] = {"mpicc", NULL};
-    static const char *const cxx[] = {"mpicxx", "mpic++", "mpiCC", NULL};
-    static const char *const fort[] = {"mpifort", "mpif90", NULL};
-    static const char *const homes[] = {"MPI_HOME", "MPI_ROOT", "I_MPI_ROOT", "MPICH_HOME"};
-    char dir[4096];
-    const char *from = NULL;
-
-    for (size_t i = 0; !from && i < sizeof homes / sizeof homes[0]; i++) {
-        const char *h = getenv(homes[i]);
-        if (!h || h[0] != '/')
-            continue;
-        int n = snprintf(dir, sizeof dir, "%s/bin", h);
-        if (n > 0 && (size_t)n < sizeof dir && find_in(L, dir, cc)) {
-            lua_pop(L, 1);
-            from = homes[i];
-        }
-    }
-    const char *path = getenv("PATH");
-    while (!from && path && *path) {
-        const char *colon = strchr(path, ':');
-        size_t n = colon ? (size_t)(colon - path) : strlen(path);
-        if (n > 0 && n < sizeof dir && path[0] == '/') {
-            memcpy(dir, path, n);
-            dir[n] = '\0';
-            if (find_in(L, dir, cc)) {
-                lua_pop(L, 1);
-                from = "PATH";
-            }
-        }
-        path = colon ? colon + 1 : NULL;
-    }
-    if (!from) {
+    struct mpg_wrappers w;
+    if (mpg_find_wrappers(NULL, &w) != 0) {
         lua_pushnil(L);
         lua_pushliteral(L, "no mpicc in MPI_HOME/bin, MPI_ROOT/bin, I_MPI_ROOT/bin, "
                            "MPICH_HOME/bin or on PATH");
         return 2;
     }
     lua_createtable(L, 0, 5);
-    set_str(L, "bin", dir);
-    set_str(L, "from", from);
-    if (find_in(L, dir, cc))
-        lua_setfield(L, -2, "mpicc");
-    if (find_in(L, dir, cxx))
-        lua_setfield(L, -2, "mpicxx");
-    if (find_in(L, dir, fort))
-        lua_setfield(L, -2, "mpifort");
+    set_str(L, "bin", w.bin);
+    set_str(L, "from", w.from);
+    set_str(L, "mpicc", w.mpicc);
+    set_str(L, "mpicxx", w.mpicxx);
+    set_str(L, "mpifort", w.mpifort);
+    mpg_wrappers_clear(&w);
     return 1;
 }
 

@@ -2,8 +2,8 @@
 #
 # MPIGUARD_LUA_EXT sets
 #   LMOD_CMD     the site's lmod (libexec/lmod) or empty
-#   LUA_RUNTIME  the interpreter that runs it (from `lmod bash --config_json` path_lua, or the
-#                lmod script's shebang)
+#   LUA_RUNTIME  the interpreter that runs it (the lmod script's #! line, else
+#                `lmod bash --config_json`'s path_lua)
 #   LUA_VERSION  5.1, 5.2, 5.3, 5.4 or luajit
 #   LUA_INCLUDE  -I flags for matching lua.h (never a -llua: the interpreter provides the API)
 #   luaextdir    where mpiguard.so is installed (default LIBDIR/mpiguard/lua/LUA_VERSION)
@@ -33,14 +33,16 @@ AS_IF([test "x$with_lua" != xno], [
     [AC_MSG_ERROR([--with-lmod=$with_lmod: no $with_lmod/libexec/lmod])])
   AC_MSG_RESULT([${LMOD_CMD:-none}])
 
-  dnl -- the Lua that runs it: config_json's path_lua, else the script's shebang
+  dnl -- the Lua that runs it: the script's #! line (what really runs `lmod`), else
+  dnl -- config_json's path_lua (what Lmod runs its helpers with; it can differ from the #!
+  dnl -- line when a packaged Lmod was moved to another Lua)
   AS_IF([test -n "$LMOD_CMD"], [
     AC_MSG_CHECKING([for the Lua that runs Lmod])
-    LUA_RUNTIME=`"$LMOD_CMD" bash --config_json 2>&1 >/dev/null | tr ',' '\n' | sed -n 's/.*"path_lua": *"\(@<:@^"@:>@*\)".*/\1/p' | head -n 1`
+    mpg_shebang=`sed -n '1s/^#! *//p' "$LMOD_CMD"`
+    set dummy $mpg_shebang
+    AS_CASE([$[2]], [*/env], [LUA_RUNTIME=`command -v "$[3]"`], [LUA_RUNTIME="$[2]"])
     AS_IF([test -z "$LUA_RUNTIME" || test ! -x "$LUA_RUNTIME"], [
-      mpg_shebang=`sed -n '1s/^#! *//p' "$LMOD_CMD"`
-      set dummy $mpg_shebang
-      AS_CASE([$[2]], [*/env], [LUA_RUNTIME=`command -v "$[3]"`], [LUA_RUNTIME="$[2]"])
+      LUA_RUNTIME=$("$LMOD_CMD" bash --config_json 2>&1 >/dev/null | tr ',' '\n' | sed -n 's/.*"path_lua": *"\(@<:@^"@:>@*\)".*/\1/p' | sed 's|\\/|/|g' | head -n 1)
     ])
     AC_MSG_RESULT([${LUA_RUNTIME:-unknown}])
   ])

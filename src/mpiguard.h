@@ -149,6 +149,31 @@ char *mpg_report_json(const struct mpg_report *r);
  * report with no findings unless verbose. colour: ANSI colours (only for terminals). */
 void mpg_report_text(const struct mpg_report *r, FILE *out, bool colour, bool verbose);
 
+/* The loaded MPI's compiler wrappers, the values of MPICC, MPICXX, MPIFC: from <home>/bin of the
+ * first of MPI_HOME, MPI_ROOT, I_MPI_ROOT, MPICH_HOME that holds an mpicc, else from the folder
+ * of the first mpicc on PATH. Paths as found, never resolved (Open MPI's wrappers read their
+ * own name). mpicxx is mpicxx, mpic++ or mpiCC; mpifort is mpifort or mpif90; NULL if absent. */
+struct mpg_wrappers {
+    char *bin;        /* the folder they are in */
+    const char *from; /* "MPI_HOME", ..., or "PATH" (static) */
+    char *mpicc;
+    char *mpicxx;
+    char *mpifort;
+};
+
+/* Fills w from environ (NULL: the process's). Returns 0, or -1 when no mpicc was found. */
+int mpg_find_wrappers(const char *const *environ, struct mpg_wrappers *w);
+void mpg_wrappers_clear(struct mpg_wrappers *w);
+
+/* The Environment Modules integration's check, as the Lmod hooks do it through the Lua
+ * binding: site policy at policy_file (NULL: the configured one) plus the user's if allowed,
+ * the wrappers MPICC & co. are about to get, the check of the process environment with them,
+ * exemptions, the policy's actions, one syslog line per shown finding (source, e.g.
+ * "modules"; module, e.g. "mpich/4.0.2", for messages and logs). Returns one Tcl dict
+ * (verdict, warn_fails, exempt, message, exports, logged; src/modules_hook.c), malloc'd;
+ * NULL when out of memory. Writes nothing to stdout or stderr. */
+char *mpg_modules_hook_tcl(const char *module, const char *source, const char *policy_file);
+
 /* Identifies the libmpi at path. Returns 0, or -1 with err filled (unreadable, not ELF, ...). */
 int mpg_identify_mpi(const char *path, struct mpg_mpi *out, char *err, size_t errlen);
 void mpg_mpi_clear(struct mpg_mpi *m);

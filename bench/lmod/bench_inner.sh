@@ -9,7 +9,7 @@ mkdir -p "$T/site-off"
 # (cpu = user + system of Lmod and its children: less sensitive to a busy machine).
 time_one() {
     local TIMEFORMAT='%3R %3U %3S' t
-    t=$( { time LMOD_PACKAGE_PATH=$1 "$LMOD_CMD" bash load "$2" >/dev/null 2>"$T/bench.err"; } 2>&1 )
+    t=$( { time LMOD_PACKAGE_PATH=$1 "${LMOD[@]}" bash load "$2" >/dev/null 2>"$T/bench.err"; } 2>&1 )
     set -- $t
     echo "$(echo "$1*1000000/1" | bc) $(echo "($2+$3)*1000000/1" | bc)"
 }
@@ -40,7 +40,7 @@ run_case() {
         "$(grep -c . "$T/bench.err")"
 }
 
-echo "Lmod $("$LMOD_CMD" --version 2>&1 | grep -o 'Version [0-9.]*'), $N alternated pairs, medians, without -> with mpiguard"
+echo "Lmod $LMOD_VERSION on $LUA_NAME, $N alternated pairs, medians, without -> with mpiguard"
 run_case "non-MPI module, no env" hello
 run_case "mpich, no env" mpich
 make_venv "$T/venv"
@@ -84,13 +84,32 @@ msg_case() { # NAME SITE
     LMOD_TERM_WIDTH=100 msg_case "one LmodMessage, LMOD_TERM_WIDTH=100" "$T/site-msg"
 )
 
+# Instructions (valgrind --tool=callgrind, children traced) of one load each, without -> with:
+# deterministic, so comparable with bench/envmodules' figures for Environment Modules.
+if command -v valgrind >/dev/null; then
+    instr() { # SITE MODULE
+        rm -f "$T"/cg.out.*
+        LMOD_PACKAGE_PATH=$1 valgrind --tool=callgrind --trace-children=yes \
+            --callgrind-out-file="$T/cg.out.%p" "${LMOD[@]}" bash load "$2" >/dev/null 2>&1
+        cat "$T"/cg.out.* | sed -n 's/^summary: //p' | awk '{s += $1} END {print s}'
+    }
+    instr_case() { # NAME MODULE
+        local off on
+        off=$(instr "$T/site-off" "$2"); on=$(instr "$T/site" "$2")
+        printf '%-42s instructions %d -> %d (x%.3f)\n' "$1" "$off" "$on" "$(echo "$on/$off" | bc -l)"
+    }
+    instr_case "non-MPI module, no env" hello
+    instr_case "mpich, no env" mpich
+    ( activate_venv "$T/venv"; instr_case "openmpi, healthy venv" openmpi )
+fi
+
 # Cross-check with hyperfine (if installed): many runs of each, mean and spread.
 if command -v hyperfine >/dev/null; then
     hf() { # NAME MODULE
         echo "hyperfine: $1"
         hyperfine -N --warmup 5 --runs "$((N * 2))" --style basic \
-            -n without "env LMOD_PACKAGE_PATH=$T/site-off $LMOD_CMD bash load $2" \
-            -n with "env LMOD_PACKAGE_PATH=$T/site $LMOD_CMD bash load $2" 2>&1 |
+            -n without "env LMOD_PACKAGE_PATH=$T/site-off ${LMOD[*]} bash load $2" \
+            -n with "env LMOD_PACKAGE_PATH=$T/site ${LMOD[*]} bash load $2" 2>&1 |
             grep -E 'Time|±|faster|slower' | sed 's/^/    /'
     }
     hf "mpich, no env" mpich

@@ -25,5 +25,4 @@ print(string.format("%-40s %.3f ms cpu", "wrappers()", (os.clock() - c0)))
 c0 = os.clock(); for i = 1, 1000 do m.policy("$T/none") end
 print(string.format("%-40s %.3f ms cpu", "policy() (missing file)", (os.clock() - c0)))
 LUA
-LUA=${MPG_LUA_RUNTIME:-$(sed -n "1s/^#! *//p" "$LMOD_CMD")}
 "$LUA" "$T/b.lua"

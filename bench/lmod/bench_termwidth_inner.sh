@@ -23,6 +23,6 @@ EOF2
 for c in "quiet load" "MSG=1:LmodMessage" "RAW=1:LmodMsgRaw (mpiguard)" "LMOD_TERM_WIDTH=100 MSG=1:LmodMessage, LMOD_TERM_WIDTH=100"; do
     vars=${c%%:*}; [ "$c" = "quiet load" ] && vars=
     echo "${c#*:}, TERM=xterm:"
-    env $vars TERM=xterm LD_PRELOAD="$SAN_PRELOAD" "$LMOD_CMD" bash load hello 2>&1 >/dev/null | grep -v '^one line'
-    "$LMOD_CMD" bash purge >/dev/null 2>&1
+    env $vars TERM=xterm LD_PRELOAD="$SAN_PRELOAD" "${LMOD[@]}" bash load hello 2>&1 >/dev/null | grep -v '^one line'
+    "${LMOD[@]}" bash purge >/dev/null 2>&1
 done

@@ -1,6 +1,7 @@
 /* main.c: the `mpiguard` command line.
  *   mpiguard check [--json] [--env PREFIX] [--policy FILE] [--verbose] [--color=auto|always|never]
  *   mpiguard test-mpi ...   (cli/test_mpi.c: RDMA verbs, MPI and mpi4py bandwidth side by side)
+ *   mpiguard module-hook ...   (cli/module_hook.c: the Environment Modules integration's check)
  *   mpiguard report ...     (cli/log_report.c: what mpiguard found across a site, from syslog)
  * Exit status: 0 ok or notes, 1 warn, 2 block (site policy), 3 usage error or nothing inspected. */
 #include <getopt.h>
@@ -12,6 +13,7 @@
 #include "config.h"
 #include "mpiguard.h"
 #include "policy.h"
+#include "cli/module_hook.h"
 #include "cli/log_report.h"
 #include "cli/test_mpi.h"
 
@@ -21,6 +23,7 @@ static void usage(FILE *out)
 {
     fputs("usage: mpiguard check [--json] [--env PREFIX] [--policy FILE] [--verbose] [--color=auto|always|never]\n"
           "       mpiguard test-mpi [--quick] [--sizes LIST] [--json] ...   (see mpiguard test-mpi --help)\n"
+          "       mpiguard module-hook [--module NAME/VERSION] ...   (what Environment Modules' mpiguard.tcl runs)\n"
           "       mpiguard report [FILE...|-] [--journal] [--since WHEN] [--json|--csv] ...   (see mpiguard report --help)\n"
           "       mpiguard --version\n"
           "\n"
@@ -115,6 +118,7 @@ int main(int argc, char **argv)
     }
     if (strcmp(argv[1], "check") == 0) return cmd_check(argc - 1, argv + 1);
     if (strcmp(argv[1], "test-mpi") == 0) return mpg_cli_test_mpi(argc - 1, argv + 1);
+    if (strcmp(argv[1], "module-hook") == 0) return mpg_cli_module_hook(argc - 1, argv + 1);
     if (strcmp(argv[1], "report") == 0) return mpg_cli_report(argc - 1, argv + 1);
     if (strcmp(argv[1], "--version") == 0) {
         printf("mpiguard %s\n", PACKAGE_VERSION);

@@ -5,9 +5,12 @@
 # mpiguard's hooks with a test policy, and offers `mod ARGS...`: runs `$LMOD_CMD bash ARGS`,
 # checks that its stdout is valid shell, evaluates it, and keeps stderr in $ERR.
 # Environment from `make check` (tests/lmod/Makefile.am): MPG_TOP_SRCDIR, MPG_TOP_BUILDDIR,
-# MPG_LMOD_CMD; MPG_INSTALLED=PREFIX tests the hooks, binding and command installed under PREFIX
+# MPG_LMOD_CMD_DEFAULT, MPG_LUA_RUNTIME_DEFAULT (what configure found). MPG_LMOD_CMD and
+# MPG_LUA_RUNTIME, given by the person running the tests, select another Lmod and the Lua to
+# run it with; if what they name does not start, that is a hard error (99), never a skip.
+# MPG_INSTALLED=PREFIX tests the hooks, binding and command installed under PREFIX
 # (e.g. /usr, from the Debian packages) instead of the build tree's.
-# Exit status: 0 pass, 1 fail, 77 skipped (reason on stderr).
+# Exit status: 0 pass, 1 fail, 77 skipped (reason on stderr), 99 the Lmod asked for is broken.
 
 if [ -z "${MPG_CLEAN:-}" ]; then
     here=$(cd "$(dirname "$0")" && pwd)
@@ -15,8 +18,9 @@ if [ -z "${MPG_CLEAN:-}" ]; then
         LANG=C.UTF-8 USER="$(id -un)" LOGNAME="$(id -un)" SHELL=/bin/bash \
         MPG_TOP_SRCDIR="${MPG_TOP_SRCDIR:-$here/../..}" \
         MPG_TOP_BUILDDIR="${MPG_TOP_BUILDDIR:-$here/../..}" \
-        MPG_LMOD_CMD="${MPG_LMOD_CMD:-/usr/share/lmod/lmod/libexec/lmod}" \
-        MPG_LUA_RUNTIME="${MPG_LUA_RUNTIME:-}" ASAN_OPTIONS="${ASAN_OPTIONS:-}" \
+        MPG_LMOD_CMD="${MPG_LMOD_CMD:-}" MPG_LMOD_CMD_DEFAULT="${MPG_LMOD_CMD_DEFAULT:-}" \
+        MPG_LUA_RUNTIME="${MPG_LUA_RUNTIME:-}" MPG_LUA_RUNTIME_DEFAULT="${MPG_LUA_RUNTIME_DEFAULT:-}" \
+        ASAN_OPTIONS="${ASAN_OPTIONS:-}" \
         MPG_KEEP="${MPG_KEEP:-}" MPG_LUAEXT="${MPG_LUAEXT:-}" MPG_BENCH_N="${MPG_BENCH_N:-}" \
         MPG_INSTALLED="${MPG_INSTALLED:-}" \
         bash "$0" "$@"
@@ -25,7 +29,7 @@ set -u
 
 SRC=$MPG_TOP_SRCDIR
 BUILD=$MPG_TOP_BUILDDIR
-LMOD_CMD=$MPG_LMOD_CMD
+LMOD_CMD=${MPG_LMOD_CMD:-${MPG_LMOD_CMD_DEFAULT:-/usr/share/lmod/lmod/libexec/lmod}}
 export LMOD_CMD
 FAILS=0
 TNAME=$(basename "$0" .sh)
@@ -33,6 +37,7 @@ TNAME=$(basename "$0" .sh)
 skip() { echo "SKIP $TNAME: $*" >&2; exit 77; }
 fail() { echo "FAIL $TNAME: $*" >&2; FAILS=$((FAILS + 1)); }
 pass() { echo "ok   $TNAME: $*"; }
+hard_error() { echo "ERROR $TNAME: $*" >&2; exit 99; }
 
 if [ -n "${MPG_INSTALLED:-}" ]; then
     HOOKS_SRC=$(ls "$MPG_INSTALLED"/share/lua/*/mpiguard_hooks.lua 2>/dev/null | head -n 1)
@@ -46,7 +51,31 @@ else
     MPIGUARD_CMD=$BUILD/src/mpiguard
 fi
 
-[ -x "$LMOD_CMD" ] || skip "no Lmod at $LMOD_CMD (apt-get install lmod)"
+
+# The Lmod and the Lua under test. LMOD is the command line that runs Lmod; LUA the
+# interpreter it runs on (an explicit MPG_LUA_RUNTIME, else the lmod script's #! line).
+if [ -n "$MPG_LMOD_CMD" ] && [ ! -f "$MPG_LMOD_CMD" ]; then
+    hard_error "MPG_LMOD_CMD=$MPG_LMOD_CMD: no such file (expected .../libexec/lmod)"
+fi
+[ -f "$LMOD_CMD" ] || skip "no Lmod at $LMOD_CMD (apt-get install lmod)"
+if [ -n "$MPG_LUA_RUNTIME" ]; then
+    [ -x "$MPG_LUA_RUNTIME" ] || hard_error "MPG_LUA_RUNTIME=$MPG_LUA_RUNTIME: not an executable"
+    LUA=$MPG_LUA_RUNTIME
+    LMOD=("$LUA" "$LMOD_CMD")
+else
+    set -- $(sed -n '1s/^#! *//p' "$LMOD_CMD")
+    case ${1:-} in */env) LUA=$(command -v "${2:-}") ;; *) LUA=${1:-} ;; esac
+    LMOD=("$LMOD_CMD")
+    set --
+fi
+LUA_NAME=$("$LUA" -e 'io.write(rawget(_G, "jit") and jit.version or _VERSION)' 2>/dev/null)
+LMOD_VERSION=$("${LMOD[@]}" bash --version 2>&1 | sed -n 's/.*Version \([0-9][0-9.]*\).*/\1/p' | head -n 1)
+if [ -z "$LMOD_VERSION" ] || [ -z "$LUA_NAME" ]; then
+    why="${LMOD[*]} does not start: $("${LMOD[@]}" bash --version 2>&1 | head -c 400)"
+    [ -n "$MPG_LMOD_CMD$MPG_LUA_RUNTIME" ] && hard_error "$why"
+    skip "$why"
+fi
+echo "# $TNAME: Lmod $LMOD_VERSION ($LMOD_CMD) on $LUA_NAME ($LUA)"
 [ -f "$LUAEXT" ] || skip "no built Lua binding at $LUAEXT (run make first)"
 [ -f "$HOOKS_SRC" ] || skip "no $HOOKS_SRC (run make)"
 [ -x /usr/bin/mpicc.mpich ] || skip "Debian's mpich is not installed (apt-get install mpich)"
@@ -63,7 +92,7 @@ if ldd "$LUAEXT" 2>/dev/null | grep -q libasan; then
     SAN_PRELOAD="$(gcc -print-file-name=libasan.so) $(gcc -print-file-name=libubsan.so)"
     export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0
 fi
-lmod_cmd() { LD_PRELOAD=$SAN_PRELOAD "$LMOD_CMD" "$@"; }
+lmod_cmd() { LD_PRELOAD=$SAN_PRELOAD "${LMOD[@]}" "$@"; }
 
 T=$(mktemp -d /tmp/mpg-lmod.XXXXXX)
 if [ -z "${MPG_KEEP:-}" ]; then trap 'rm -rf "$T"' EXIT; else echo "keeping $T" >&2; fi
@@ -112,22 +141,6 @@ mod() {
     return $rc
 }
 
-# expect_eq ACTUAL EXPECTED WHAT
-expect_eq() {
-    if [ "$1" = "$2" ]; then pass "$3"; else fail "$3: got '$1', expected '$2'"; fi
-}
-# expect_grep PATTERN FILE WHAT / expect_nogrep PATTERN FILE WHAT
-expect_grep() {
-    if grep -q -- "$1" "$2"; then pass "$3"; else fail "$3: no '$1' in: $(cat "$2")"; fi
-}
-expect_nogrep() {
-    if grep -q -- "$1" "$2"; then fail "$3: unexpected '$1' in: $(cat "$2")"; else pass "$3"; fi
-}
-# expect_empty FILE WHAT
-expect_empty() {
-    if [ -s "$1" ]; then fail "$2: expected nothing, got: $(head -c 600 "$1")"; else pass "$2"; fi
-}
-
 finish() {
     if [ "$FAILS" -gt 0 ]; then
         echo "$TNAME: $FAILS failure(s)" >&2
@@ -136,74 +149,5 @@ finish() {
     exit 0
 }
 
-# ---- env shapes -------------------------------------------------------------------------
-
-# make_venv DIR: a venv of Debian's python3 that sees python3-mpi4py (links Open MPI's
-# libmpi.so.40); activate with activate_venv DIR.
-make_venv() {
-    [ -x /usr/bin/python3 ] || skip "no /usr/bin/python3"
-    [ -d /usr/lib/python3/dist-packages/mpi4py ] || skip "python3-mpi4py is not installed"
-    /usr/bin/python3 -m venv --system-site-packages --without-pip "$1" >/dev/null 2>&1 ||
-        skip "python3 -m venv failed (apt-get install python3-venv)"
-}
-activate_venv() { export VIRTUAL_ENV=$1 PATH=$1/bin:$PATH; }
-
-# make_conda_bundled DIR [RECORDS]: a conda-like env whose mpi4py loads the env's own MPICH
-# (lib/libmpi.so.12 with MPICH's version symbols, recorded by a conda-forge bundled mpich
-# package), plus RECORDS extra package records (default 0). Activate with activate_conda.
-make_conda_bundled() {
-    local p=$1 n=${2:-0} sp i
-    command -v gcc >/dev/null || skip "no gcc"
-    sp=$p/lib/python3.11/site-packages
-    mkdir -p "$p/conda-meta" "$p/bin" "$sp/mpi4py" "$sp/mpi4py-3.1.6.dist-info"
-    printf 'const char MPII_Version_string[] = "4.1.2";\nconst char MPII_Version_device[] = "ch4:ofi";\nint MPI_Init(int *c, char ***v) { (void)c; (void)v; return 0; }\n' > "$T/fakempich.c"
-    gcc -shared -fPIC -Wl,-soname,libmpi.so.12 -o "$p/lib/libmpi.so.12" "$T/fakempich.c" ||
-        skip "cannot build a test libmpi.so.12"
-    printf 'extern int MPI_Init(int *, char ***);\nint PyInit_MPI(void) { return MPI_Init(0, 0); }\n' > "$T/mpimod.c"
-    gcc -shared -fPIC -o "$sp/mpi4py/MPI.cpython-311-x86_64-linux-gnu.so" "$T/mpimod.c" \
-        -L"$p/lib" -l:libmpi.so.12 -Wl,--disable-new-dtags -Wl,-rpath,'$ORIGIN/../../..' ||
-        skip "cannot build a test MPI extension"
-    printf '[mpi]\nmpicc = %s/bin/mpicc\n' "$p" > "$sp/mpi4py/mpi.cfg"
-    printf 'Metadata-Version: 2.1\nName: mpi4py\nVersion: 3.1.6\n' > "$sp/mpi4py-3.1.6.dist-info/METADATA"
-    echo conda > "$sp/mpi4py-3.1.6.dist-info/INSTALLER"
-    ln -sf /usr/bin/python3 "$p/bin/python3.11"
-    ln -sf python3.11 "$p/bin/python"
-    cat > "$p/conda-meta/mpich-4.1.2-h846660c_100.json" <<JSON
-{"name": "mpich", "version": "4.1.2", "build": "h846660c_100", "build_number": 100,
- "channel": "https://conda.anaconda.org/conda-forge/linux-64", "subdir": "linux-64",
- "depends": [], "track_features": "",
- "files": ["bin/mpicc", "bin/mpiexec", "lib/libmpi.so.12"]}
-JSON
-    cat > "$p/conda-meta/mpi4py-3.1.6-py311h1234567_0.json" <<JSON
-{"name": "mpi4py", "version": "3.1.6", "build": "py311h1234567_0", "build_number": 0,
- "channel": "https://conda.anaconda.org/conda-forge/linux-64", "subdir": "linux-64",
- "depends": ["mpich >=4.1.2,<5.0a0", "python >=3.11,<3.12.0a0"],
- "files": ["lib/python3.11/site-packages/mpi4py/MPI.cpython-311-x86_64-linux-gnu.so"]}
-JSON
-    cat > "$p/conda-meta/python-3.11.7-hab00c5b_0.json" <<JSON
-{"name": "python", "version": "3.11.7", "build": "hab00c5b_0", "build_number": 0,
- "channel": "https://conda.anaconda.org/conda-forge/linux-64", "subdir": "linux-64",
- "depends": [], "files": ["bin/python3.11"]}
-JSON
-    for i in $(seq 1 "$n"); do
-        printf '{"name": "pkg%d", "version": "1.0", "build": "h0_0", "build_number": 0, "channel": "https://conda.anaconda.org/conda-forge/linux-64", "depends": [], "files": ["lib/pkg%d.txt"]}\n' "$i" "$i" > "$p/conda-meta/pkg$i-1.0-h0_0.json"
-    done
-    : > "$p/conda-meta/history"
-}
-activate_conda() {
-    export CONDA_PREFIX=$1 CONDA_DEFAULT_ENV=$(basename "$1") PATH=$1/bin:$PATH
-}
-
-# make_conda_external DIR: a conda env with conda-forge's "external" MPICH (no library of its
-# own) whose mpi4py needs libmpi.so.12, which Debian's MPICH does not provide (it has only
-# libmpich.so.12). Activate with activate_conda.
-make_conda_external() {
-    local p=$1 sp
-    make_conda_bundled "$p"
-    rm -f "$p/lib/libmpi.so.12" "$p/conda-meta/mpich-4.1.2-h846660c_100.json"
-    cat > "$p/conda-meta/mpich-4.0.2-external_0.json" <<JSON
-{"name": "mpich", "version": "4.0.2", "build": "external_0", "build_number": 0,
- "channel": "https://conda.anaconda.org/conda-forge/linux-64", "subdir": "linux-64",
- "depends": [], "track_features": "mpich_external", "files": []}
-JSON
-}
+# expect_*, make_venv, make_conda_*: shared with tests/envmodules.
+. "$SRC/tests/checks.sh"

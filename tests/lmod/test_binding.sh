@@ -4,7 +4,6 @@
 # state is closed at the end, so a sanitizer build also checks the binding for leaks.
 . "$(dirname "$0")/lib.sh"
 
-LUA=${MPG_LUA_RUNTIME:-$(sed -n '1s/^#! *//p' "$LMOD_CMD")}
 [ -x "$LUA" ] || skip "no Lua interpreter for Lmod ($LUA)"
 printf '[general]\nexport_mpicc = maybe\n' > "$T/bad.conf"
 printf '[general]\nexport_mpicc = no\n[actions]\nABI_MISMATCH = block\n' > "$T/good.conf"

@@ -32,7 +32,7 @@ dpkg-checkbuilddeps "$SRC/debian/control" 2> "$BUILD/tests/packaging/builddeps.t
 
 T=$(mktemp -d /var/tmp/mpg-deb.XXXXXX)
 REPORT=$BUILD/tests/packaging/deb-report.txt
-PKGS="libmpiguard0 libmpiguard-dev mpiguard mpiguard-lmod mpiguard-probe mpiguard-probe-verbs"
+PKGS="libmpiguard0 libmpiguard-dev mpiguard mpiguard-lmod mpiguard-envmodules mpiguard-probe mpiguard-probe-verbs"
 installed_here=no
 cleanup() {
     if [ $installed_here = yes ]; then
@@ -75,16 +75,18 @@ for d in $debs; do
     { echo "# $(basename "$d")"; dpkg-deb -f "$d" Depends; dpkg-deb -c "$d" | awk '{print $6 $7 $8}' | grep -v '/$'; } >> "$REPORT"
 done
 dpkg-deb -f "$(deb mpiguard-probe-verbs)" Depends | grep -q libibverbs1 && ok "mpiguard-probe-verbs depends on libibverbs1" || bad "verbs plug-in without libibverbs1"
-for p in libmpiguard0 mpiguard mpiguard-lmod mpiguard-probe; do
+for p in libmpiguard0 mpiguard mpiguard-lmod mpiguard-envmodules mpiguard-probe; do
     dpkg-deb -f "$(deb $p)" Depends | grep -q libibverbs && bad "$p depends on libibverbs" || ok "$p does not need libibverbs"
 done
 dpkg-deb -f "$(deb mpiguard-lmod)" Depends | grep -q '\blmod\b' && ok "mpiguard-lmod depends on lmod" || bad "mpiguard-lmod without lmod"
+# Debian's environment-modules conflicts with lmod: the integration must not pull it in.
+dpkg-deb -f "$(deb mpiguard-envmodules)" Depends | grep -q 'environment-modules' && bad "mpiguard-envmodules depends on environment-modules" || ok "mpiguard-envmodules installs beside lmod"
 dpkg-deb -f "$(deb mpiguard)" Depends | grep -q 'libmpiguard0 (= ' && ok "mpiguard depends on its exact libmpiguard0" || bad "mpiguard's Depends: $(dpkg-deb -f "$(deb mpiguard)" Depends)"
 
 # ---- install (apt resolves Depends) ----------------------------------------------------------
 if DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=900 install -y -qq --no-install-recommends $debs > "$T/install.log" 2>&1; then
     installed_here=yes
-    ok "apt-get install of the six packages"
+    ok "apt-get install of the seven packages"
 else
     bad "apt-get install: $(tail -10 "$T/install.log")"
     exit 1
@@ -94,6 +96,10 @@ arch=$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || echo x86_64-linux-g
 for page in mpiguard mpiguard-policy mpiguard-site; do
     man -w "$page" > /dev/null 2>&1 && ok "man $page" || bad "man $page not found"
 done
+echo "load /usr/lib/$arch/mpiguard/tcl/mpiguard_tcl.so Mpiguard; puts [package present mpiguard]" | tclsh > "$T/tcl.out" 2>&1 &&
+    grep -q '^[0-9]' "$T/tcl.out" && ok "the packaged Tcl extension loads into tclsh" || bad "Tcl extension: $(head -3 "$T/tcl.out")"
+[ -f /usr/share/mpiguard/envmodules/mpiguard.tcl ] && [ -f /usr/share/mpiguard/modulefiles/debian-tcl/mpich/4.0.2 ] &&
+    ok "the Environment Modules fragment and Tcl modulefiles are installed" || bad "Environment Modules files missing"
 ldd /usr/libexec/mpiguard/mpiguard-probe | grep -q libibverbs && bad "the probe links libibverbs" || ok "the probe runs without libibverbs"
 ldd /usr/libexec/mpiguard/mpiguard-verbs.so | grep -q libibverbs && ok "the verbs plug-in links libibverbs" || bad "verbs plug-in"
 

@@ -1,0 +1,120 @@
+#!/bin/bash
+# The body of bench_load.sh, run in the tests' clean environment (tests/envmodules/lib.sh).
+. "$MPG_TOP_SRCDIR/tests/envmodules/lib.sh"
+N=${MPG_BENCH_N:-40}
+# The build tree's src/mpiguard is libtool's wrapper script (a shell that execs the real
+# program: ~100 ms more); measure the program a site installs, src/.libs/mpiguard, which
+# finds the uninstalled libmpiguard through LD_LIBRARY_PATH (set for both arms alike).
+export LD_LIBRARY_PATH=$BUILD/src/.libs
+MPIGUARD=$BUILD/src/.libs/mpiguard
+"$MPIGUARD" --version >/dev/null || skip "$MPIGUARD does not run"
+siteconfig
+: > "$T/site/empty.tcl"          # a site without mpiguard
+ON=$T/site/siteconfig.tcl        # the check in-process (the Tcl extension)
+OFF=$T/site/empty.tcl
+TCLEXT= siteconfig
+mv "$T/site/siteconfig.tcl" "$T/site/command.tcl"
+CMD=$T/site/command.tcl          # the check by `mpiguard module-hook` (no extension)
+siteconfig
+[ -f "$TCLEXT" ] || skip "no Tcl extension at $TCLEXT (configure found no tcl8.6-dev?)"
+
+# cpu_one SITECONFIG ARGS...: CPU microseconds (user + system of modulecmd.tcl and children).
+cpu_one() {
+    local site=$1; shift
+    local TIMEFORMAT='%3U %3S' t
+    t=$( { time MODULES_SITECONFIG=$site "$TCLSH" "$MODULECMD" bash "$@" >/dev/null 2>"$T/bench.err"; } 2>&1 )
+    set -- $t
+    echo "($1+$2)*1000000/1" | bc
+}
+median() { sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
+
+# run_case NAME ARGS...: N alternated pairs (the site with mpiguard: $WITH, default $ON).
+run_case() {
+    local name=$1 i a b on=${WITH:-$ON}; shift
+    : > "$T/pairs.txt"
+    cpu_one "$on" "$@" >/dev/null; cpu_one "$OFF" "$@" >/dev/null   # warm caches
+    for i in $(seq "$N"); do
+        a=$(cpu_one "$OFF" "$@"); b=$(cpu_one "$on" "$@")
+        echo "$a $b" >> "$T/pairs.txt"
+    done
+    local off on ratio
+    off=$(awk '{print $1}' "$T/pairs.txt" | median)
+    on=$(awk '{print $2}' "$T/pairs.txt" | median)
+    ratio=$(awk '$1 > 0 {print $2 / $1}' "$T/pairs.txt" | median)
+    printf '%-44s cpu %6.2f -> %6.2f ms, median pair ratio %.3f [%d lines]\n' "$name" \
+        "$(echo "$off/1000" | bc -l)" "$(echo "$on/1000" | bc -l)" "$ratio" "$(grep -c . "$T/bench.err")"
+}
+
+# instr SITECONFIG ARGS...: instructions of one command, modulecmd.tcl and its children.
+instr() {
+    local site=$1; shift
+    rm -f "$T"/cg.out.*
+    MODULES_SITECONFIG=$site valgrind --tool=callgrind --trace-children=yes \
+        --callgrind-out-file="$T/cg.out.%p" "$TCLSH" "$MODULECMD" bash "$@" >/dev/null 2>&1
+    cat "$T"/cg.out.* | sed -n 's/^summary: //p' | awk '{s += $1} END {print s}'
+}
+instr_case() {
+    local name=$1 off on; shift
+    off=$(instr "$OFF" "$@"); on=$(instr "${WITH:-$ON}" "$@")
+    printf '%-44s instructions %d -> %d (x%.3f)\n' "$name" "$off" "$on" "$(echo "$on/$off" | bc -l)"
+}
+
+echo "Environment Modules $EM_VERSION, $TCLSH; $N alternated pairs; without -> with mpiguard"
+run_case "non-MPI module (hello), no env" load hello
+run_case "mpich, no env" load mpich
+WITH=$CMD run_case "  same, through mpiguard module-hook" load mpich
+make_venv "$T/venv"
+( activate_venv "$T/venv"; run_case "openmpi, healthy venv (python3-mpi4py)" load openmpi
+  WITH=$CMD run_case "  same, through mpiguard module-hook" load openmpi
+  run_case "mpich, mismatched venv (message)" load mpich )
+make_conda_bundled "$T/big" 5000
+( activate_conda "$T/big"; run_case "mpich, 5,000-record conda env (message)" load mpich )
+# A command that does not touch the MPI, with one loaded: the integration returns at once.
+mpich_env=$(MODULES_SITECONFIG=$OFF "$TCLSH" "$MODULECMD" bash load mpich 2>/dev/null)
+( eval "$mpich_env"; run_case "module list, mpich loaded" list )
+
+if command -v valgrind >/dev/null; then
+    instr_case "non-MPI module (hello), no env" load hello
+    instr_case "mpich, no env" load mpich
+    WITH=$CMD instr_case "  same, through mpiguard module-hook" load mpich
+    ( activate_venv "$T/venv"; instr_case "openmpi, healthy venv" load openmpi
+      WITH=$CMD instr_case "  same, through mpiguard module-hook" load openmpi )
+else
+    echo "(no valgrind: instruction counts skipped; apt-get install valgrind)"
+fi
+
+# The CLI on its own, in the environment a `load mpich` produces: what one MPI change forks.
+(
+    eval "$mpich_env"
+    activate_venv "$T/venv"
+    : > "$T/cli.txt"
+    for i in $(seq "$N"); do
+        TIMEFORMAT='%3U %3S'
+        t=$( { time "$MPIGUARD" module-hook --module mpich/4.0.2 --policy "$POLICY" >/dev/null 2>&1; } 2>&1 )
+        set -- $t; echo "($1+$2)*1000000/1" | bc >> "$T/cli.txt"
+    done
+    printf '%-44s cpu %6.2f ms (median of %d)\n' "mpiguard module-hook alone, venv" \
+        "$(echo "$(median < "$T/cli.txt")/1000" | bc -l)" "$N"
+    # What one exec from Tcl costs: tclsh running 20 of each (CPU per call, children included),
+    # minus tclsh alone.
+    per_exec() { # TCL-COMMAND
+        local TIMEFORMAT='%3U %3S' t
+        t=$( { time "$TCLSH" <<<"for {set i 0} {\$i < 20} {incr i} { $1 }" >/dev/null 2>&1; } 2>&1 )
+        set -- $t; echo "($1+$2)*1000/20" | bc -l
+    }
+    base=$(per_exec "")
+    for c in "exec /bin/true" "exec $MPIGUARD --version" \
+             "exec $MPIGUARD module-hook --module mpich/4.0.2 --policy $POLICY"; do
+        printf '%-44s cpu %6.2f ms a call\n' "tclsh: ${c%% --module*}" "$(echo "$(per_exec "$c") - $base" | bc -l)"
+    done
+    if command -v valgrind >/dev/null; then
+        rm -f "$T"/cg.out.*
+        valgrind --tool=callgrind --callgrind-out-file="$T/cg.out.1" "$MPIGUARD" module-hook \
+            --module mpich/4.0.2 --policy "$POLICY" >/dev/null 2>&1
+        printf '%-44s instructions %d\n' "mpiguard module-hook alone, venv" \
+            "$(sed -n 's/^summary: //p' "$T/cg.out.1")"
+        valgrind --tool=callgrind --callgrind-out-file="$T/cg.out.2" "$MPIGUARD" --version >/dev/null 2>&1
+        printf '%-44s instructions %d\n' "mpiguard --version (start-up alone)" \
+            "$(sed -n 's/^summary: //p' "$T/cg.out.2")"
+    fi
+)

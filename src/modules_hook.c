@@ -1,0 +1,208 @@
+/* modules_hook.c: the Environment Modules integration's check (site/mpiguard.tcl.in), run
+ * in-process through the Tcl extension (tclext/) or by `mpiguard module-hook` when the
+ * extension cannot be loaded. It does what the Lmod hooks do through the Lua binding: the
+ * effective site policy, the wrappers MPICC & co. are about to get, the check with those
+ * values, exemptions, the policy's actions, one syslog line per shown finding; the result is
+ * one Tcl dict, which Tcl reads without any package:
+ *
+ *   verdict ok|note|warn|block   after the site policy
+ *   warn_fails 0|1               the policy's warn_fails
+ *   exempt 0|1                   the user or env is exempt (nothing is shown or logged)
+ *   message {...}                what to show the user on stderr, "" when nothing
+ *   exports {MPICC /p/mpicc ...} the values to export (MPICC, MPI4PY_BUILD_MPICC, MPICXX,
+ *                                MPIFC: those found), empty when export_mpicc = no
+ *   logged N                     syslog lines sent
+ *
+ * The environment is the process's: the one the module command is about to give the shell
+ * (Tcl keeps the C environment in step with its env array, and passes it to children). */
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "mpiguard.h"
+#include "policy.h"
+
+extern char **environ;
+
+/* The variables exported for the loaded MPI, and the wrapper each one names. */
+enum { N_EXPORTS = 4 };
+static const char *const export_vars[N_EXPORTS] = {"MPICC", "MPI4PY_BUILD_MPICC", "MPICXX", "MPIFC"};
+
+/* The value for export i, or NULL: none found, or one that must not reach the shell. */
+static const char *export_value(const struct mpg_wrappers *w, size_t i)
+{
+    const char *v = i <= 1 ? w->mpicc : i == 2 ? w->mpicxx : w->mpifort;
+    return mpg_safe_for_shell_eval(v) ? v : NULL;
+}
+
+/* One Tcl list element: bare characters that need no quoting, a backslash before the others,
+ * \n and \t for line breaks and tabs, \u00XX for other control characters. Bytes >= 0x80 are
+ * written as they are (Tcl decodes them as it decodes the rest of the output). */
+static void put_tcl_word(FILE *out, const char *s)
+{
+    if (!s || !*s) {
+        fputs("{}", out);
+        return;
+    }
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '\n') fputs("\\n", out);
+        else if (*p == '\t') fputs("\\t", out);
+        else if (*p < 0x20 || *p == 0x7f) fprintf(out, "\\u%04x", *p);
+        else if (*p >= 0x80 || strchr("/._-+=:,@%^~", *p) || (*p >= '0' && *p <= '9') ||
+                 ((*p | 0x20) >= 'a' && (*p | 0x20) <= 'z'))
+            fputc(*p, out);
+        else
+            fprintf(out, "\\%c", *p);
+    }
+}
+
+/* environ with the exports replaced by the values about to be exported (the MPICC being
+ * replaced must not be reported), NULL-terminated; the strings of `owned` are freed after. */
+static const char **env_with_exports(const struct mpg_wrappers *w, bool on, char **owned)
+{
+    size_t n = 0;
+    while (environ[n]) n++;
+    const char **vars = calloc(n + N_EXPORTS + 1, sizeof *vars);
+    if (!vars) return NULL;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        bool replaced = false;
+        for (size_t e = 0; on && e < N_EXPORTS; e++) {
+            size_t len = strlen(export_vars[e]);
+            if (export_value(w, e) && strncmp(environ[i], export_vars[e], len) == 0 && environ[i][len] == '=')
+                replaced = true;
+        }
+        if (!replaced) vars[k++] = environ[i];
+    }
+    for (size_t e = 0; on && e < N_EXPORTS; e++) {
+        if (!export_value(w, e)) continue;
+        size_t len = strlen(export_vars[e]) + strlen(export_value(w, e)) + 2;
+        owned[e] = malloc(len);
+        if (!owned[e]) continue;
+        snprintf(owned[e], len, "%s=%s", export_vars[e], export_value(w, e));
+        vars[k++] = owned[e];
+    }
+    return vars;
+}
+
+/* One syslog line per finding shown; returns how many were sent. */
+static int log_findings(const struct mpg_policy *p, const struct mpg_report *r, const char *source,
+                        const char *user, const char *module)
+{
+    int sent = 0;
+    for (size_t i = 0; i < r->n_findings; i++) {
+        struct mpg_log_entry e = {
+            .code = r->findings[i].code,
+            .action = mpg_severity_name(r->findings[i].severity),
+            .source = source,
+            .user = user,
+            .module = module,
+            .env_kind = mpg_env_kind_name(r->env.kind),
+            .env_name = r->env.name,
+            .prefix = r->env.prefix,
+            .fix = r->findings[i].fix,
+        };
+        if (mpg_log_send(p->log_socket, &e) == 0) sent++;
+    }
+    return sent;
+}
+
+/* What the user sees, in the Lmod hooks' words: a broken policy, what could not be inspected
+ * (unless the findings already say it), the findings, one closing line with codes and actions. */
+static void write_message(FILE *out, const struct mpg_report *r, const char *policy_err, const char *module)
+{
+    if (policy_err) fprintf(out, "mpiguard: ignoring the site policy: %s (built-in defaults apply)\n", policy_err);
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    if (f) {
+        mpg_report_text(r, f, false, false);
+        fclose(f);
+    }
+    const char *sep = "mpiguard: could not inspect everything (results may be incomplete): ";
+    for (size_t i = 0; i < r->n_problems; i++) {
+        if (text && strstr(text, r->problems[i])) continue;
+        char *shown = mpg_escape_for_display(r->problems[i]);
+        fprintf(out, "%s%s", sep, shown ? shown : "");
+        free(shown);
+        sep = "; ";
+    }
+    if (sep[0] == ';') fputc('\n', out);
+    if (text && len) {
+        fputs(text, out);
+        if (text[len - 1] != '\n') fputc('\n', out);
+    }
+    free(text);
+    if (r->n_findings) {
+        char *shown = mpg_escape_for_display(module ? module : "the loaded MPI");
+        fprintf(out, "(mpiguard findings for %s: ", shown ? shown : "");
+        free(shown);
+        for (size_t i = 0; i < r->n_findings; i++)
+            fprintf(out, "%s%s=%s", i ? ", " : "", r->findings[i].code, mpg_severity_name(r->findings[i].severity));
+        fputs("; details: mpiguard check)\n", out);
+    }
+}
+
+char *mpg_modules_hook_tcl(const char *module, const char *source, const char *policy_file)
+{
+    struct mpg_policy pol;
+    char perr[512] = "";
+    bool policy_broken = mpg_policy_load_effective(&pol, policy_file ? policy_file : MPIGUARD_POLICY_FILE,
+                                                   NULL, perr, sizeof perr) < 0;
+    struct mpg_wrappers w = {0};
+    bool exporting = pol.export_mpicc && mpg_find_wrappers(NULL, &w) == 0;
+    char *owned[N_EXPORTS] = {0};
+    const char **vars = env_with_exports(&w, exporting, owned);
+    struct mpg_report *r = vars ? mpg_check(&(struct mpg_input){.environ = vars}) : NULL;
+    char *dict = NULL;
+    size_t dict_len = 0;
+    FILE *out = r ? open_memstream(&dict, &dict_len) : NULL;
+    if (!out) {
+        mpg_report_free(r);
+        goto done;
+    }
+    /* The user's name only when needed: getpwuid() is an LDAP or NSS call at many sites. */
+    const char *user = NULL;
+    if (pol.n_exempt_users || (pol.log && r->n_findings)) {
+        struct passwd *pw = getpwuid(geteuid());
+        user = pw ? pw->pw_name : NULL;
+    }
+    bool exempt = mpg_policy_exempt(&pol, user, r->env.prefix);
+    if (exempt) {
+        pol.default_action = MPG_ACT_IGNORE;
+        for (size_t i = 0; i < pol.n_rules; i++) pol.rules[i].action = MPG_ACT_IGNORE;
+    }
+    mpg_policy_apply(&pol, r);
+    int logged = pol.log && r->n_findings ? log_findings(&pol, r, source ? source : "modules", user, module) : 0;
+
+    fprintf(out, "verdict %s\nwarn_fails %d\nexempt %d\nmessage ", mpg_severity_name(r->verdict), pol.warn_fails, exempt);
+    char *msg = NULL;
+    size_t msg_len = 0;
+    FILE *m = open_memstream(&msg, &msg_len);
+    if (m) {
+        write_message(m, r, policy_broken ? perr : NULL, module);
+        fclose(m);
+    }
+    put_tcl_word(out, msg);
+    free(msg);
+    fputs("\nexports {", out);
+    for (size_t e = 0; exporting && e < N_EXPORTS; e++) {
+        if (!export_value(&w, e)) continue;
+        fprintf(out, "%s%s ", e ? " " : "", export_vars[e]);
+        put_tcl_word(out, export_value(&w, e));
+    }
+    fprintf(out, "}\nlogged %d\n", logged);
+    if (fclose(out) != 0) {
+        free(dict);
+        dict = NULL;
+    }
+    mpg_report_free(r);
+done:
+    for (size_t e = 0; e < N_EXPORTS; e++) free(owned[e]);
+    free(vars);
+    mpg_wrappers_clear(&w);
+    mpg_policy_free(&pol);
+    return dict;
+}

@@ -1,0 +1,63 @@
+#!/bin/bash
+# MPICC & co. follow the loaded MPI after every kind of module command on Environment Modules,
+# with the Lmod hooks' rules and marker variables, and a user's own MPICC survives and comes
+# back. No env is active: nothing may be printed.
+. "$(dirname "$0")/lib.sh"
+
+M=$MPICH_HOME_DIR/bin
+O=$OMPI_HOME_DIR/bin
+state() { echo "${MPICC-unset}|${MPI4PY_BUILD_MPICC-unset}|${MPICXX-unset}|${MPIFC-unset}"; }
+mpich_state="$M/mpicc|$M/mpicc|$M/mpicxx|$M/mpifort"
+ompi_state="$O/mpicc|$O/mpicc|$O/mpicxx|$O/mpifort"
+none_state="unset|unset|unset|unset"
+
+mod load hello;               expect_eq "$(state)" "$none_state" "non-MPI load sets nothing"
+expect_empty "$ERR" "non-MPI load prints nothing"
+mod load mpich;               expect_eq "$(state)" "$mpich_state" "load mpich"
+expect_empty "$ERR" "healthy load prints nothing"
+expect_eq "${__MPIGUARD_SET_MPICC-unset}" "$M/mpicc" "marker variable as on Lmod"
+mod load mpich;               expect_eq "$(state)" "$mpich_state" "load again (idempotent)"
+mod switch mpich openmpi;     expect_eq "$(state)" "$ompi_state" "switch mpich openmpi"
+mod unload openmpi;           expect_eq "$(state)" "$none_state" "unload"
+mod load openmpi hello;       expect_eq "$(state)" "$ompi_state" "load two modules"
+mod purge;                    expect_eq "$(state)" "$none_state" "purge"
+mod load mpich;               mod save mpg
+mod purge;                    expect_eq "$(state)" "$none_state" "purge before restore"
+mod restore mpg;              expect_eq "$(state)" "$mpich_state" "restore"
+mod reload;                   expect_eq "$(state)" "$mpich_state" "reload"
+mod refresh;                  expect_eq "$(state)" "$mpich_state" "refresh"
+mod load hello;               expect_eq "$(state)" "$mpich_state" "unrelated load keeps MPICC"
+mod purge
+mod ml mpich
+expect_eq "$(state)" "$mpich_state" "ml mpich"
+mod ml -mpich
+expect_eq "$(state)" "$none_state" "ml -mpich"
+
+# A user's own MPICC: replaced while an MPI is loaded, back afterwards.
+export MPICC=/home/me/bin/my-mpicc
+mod load mpich;               expect_eq "$MPICC" "$M/mpicc" "user MPICC replaced on load"
+mod switch mpich openmpi;     expect_eq "$MPICC" "$O/mpicc" "user MPICC replaced on switch"
+mod unload openmpi;           expect_eq "$MPICC" "/home/me/bin/my-mpicc" "user MPICC back after unload"
+expect_eq "${MPI4PY_BUILD_MPICC-unset}" "unset" "MPI4PY_BUILD_MPICC gone"
+mod load mpich; mod purge;    expect_eq "$MPICC" "/home/me/bin/my-mpicc" "user MPICC back after purge"
+# The user changes MPICC while an MPI is loaded: theirs stays after unload.
+mod load mpich
+export MPICC=/home/me/bin/other
+mod load hello;               expect_eq "$MPICC" "/home/me/bin/other" "user's later MPICC kept"
+mod unload mpich;             expect_eq "$MPICC" "/home/me/bin/other" "user's later MPICC kept after unload"
+unset MPICC
+env | grep -q '^__MPIGUARD_' && fail "bookkeeping variables left: $(env | grep '^__MPIGUARD_')"
+
+# A user value full of shell syntax is saved and restored exactly, never evaluated.
+weird='/x y/mpicc;$(touch '"$T"'/pwned) `touch '"$T"'/pwned2` "q" '"'"'s'"'"' \ end {a} [b] $c'
+export MPICC=$weird
+mod load mpich;               expect_eq "$MPICC" "$M/mpicc" "shell-syntax MPICC replaced"
+mod unload mpich;             expect_eq "$MPICC" "$weird" "shell-syntax MPICC restored exactly"
+[ -e "$T/pwned" ] || [ -e "$T/pwned2" ] && fail "a user value was evaluated by the shell"
+unset MPICC
+
+# Policy: export off.
+printf '[general]\nexport_mpicc = no\n' > "$POLICY"
+mod load mpich;               expect_eq "$(state)" "$none_state" "export_mpicc = no"
+mod purge
+finish

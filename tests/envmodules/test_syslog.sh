@@ -1,0 +1,44 @@
+#!/bin/bash
+# One syslog line per finding shown, in the shared format with source=modules, read back from
+# a test syslog socket named by the site policy's log_socket.
+. "$(dirname "$0")/lib.sh"
+
+SOCK=$T/log.sock
+LOG=$T/log.txt
+# A datagram listener like /dev/log's, for 20 s at most.
+/usr/bin/python3 - "$SOCK" "$LOG" <<'PY' &
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+s.settimeout(0.2)
+end = time.time() + 20
+with open(sys.argv[2], "ab", buffering=0) as out:
+    while time.time() < end:
+        try:
+            out.write(s.recv(65536) + b"\n")
+        except socket.timeout:
+            pass
+PY
+LISTENER=$!
+trap 'kill $LISTENER 2>/dev/null; rm -rf "$T"' EXIT
+for _ in $(seq 50); do [ -S "$SOCK" ] && break; sleep 0.1; done
+[ -S "$SOCK" ] || skip "could not start a test syslog listener"
+
+make_venv "$T/venv"
+activate_venv "$T/venv"
+printf '[general]\nlog_socket = %s\n' "$SOCK" > "$POLICY"
+mod load mpich
+sleep 0.5
+expect_grep "^<12>.* mpiguard\[[0-9]*\]: code=ABI_MISMATCH action=warn source=modules user=$(id -un) module=mpich/4.0.2 env=venv env_name=venv prefix=$T/venv job=- step=- node=- fix=\"MPICC=$MPICH_HOME_DIR/bin/mpicc python -m pip install " "$LOG" "syslog line written, the same fields as from Lmod, source=modules"
+n=$(grep -c . "$LOG")
+expect_eq "$n" "$(grep -o "[A-Z_]*=\(note\|warn\|block\)" "$ERR" | wc -l)" "one line per finding shown"
+mod purge
+
+: > "$LOG"
+printf '[general]\nlog_socket = %s\nlog = no\n' "$SOCK" > "$POLICY"
+mod load mpich
+sleep 0.5
+expect_empty "$LOG" "log = no: nothing written"
+expect_grep "ABI_MISMATCH" "$ERR" "log = no: still shown"
+mod purge
+finish
