@@ -32,7 +32,7 @@ dpkg-checkbuilddeps "$SRC/debian/control" 2> "$BUILD/tests/packaging/builddeps.t
 
 T=$(mktemp -d /var/tmp/mpg-deb.XXXXXX)
 REPORT=$BUILD/tests/packaging/deb-report.txt
-PKGS="libmpiguard0 libmpiguard-dev mpiguard mpiguard-lmod mpiguard-envmodules mpiguard-probe mpiguard-probe-verbs"
+PKGS="libmpiguard0 libmpiguard-dev mpiguard mpiguard-lmod mpiguard-envmodules mpiguard-slurm mpiguard-probe mpiguard-probe-verbs"
 installed_here=no
 cleanup() {
     if [ $installed_here = yes ]; then
@@ -75,18 +75,22 @@ for d in $debs; do
     { echo "# $(basename "$d")"; dpkg-deb -f "$d" Depends; dpkg-deb -c "$d" | awk '{print $6 $7 $8}' | grep -v '/$'; } >> "$REPORT"
 done
 dpkg-deb -f "$(deb mpiguard-probe-verbs)" Depends | grep -q libibverbs1 && ok "mpiguard-probe-verbs depends on libibverbs1" || bad "verbs plug-in without libibverbs1"
-for p in libmpiguard0 mpiguard mpiguard-lmod mpiguard-envmodules mpiguard-probe; do
+for p in libmpiguard0 mpiguard mpiguard-lmod mpiguard-envmodules mpiguard-slurm mpiguard-probe; do
     dpkg-deb -f "$(deb $p)" Depends | grep -q libibverbs && bad "$p depends on libibverbs" || ok "$p does not need libibverbs"
 done
 dpkg-deb -f "$(deb mpiguard-lmod)" Depends | grep -q '\blmod\b' && ok "mpiguard-lmod depends on lmod" || bad "mpiguard-lmod without lmod"
 # Debian's environment-modules conflicts with lmod: the integration must not pull it in.
 dpkg-deb -f "$(deb mpiguard-envmodules)" Depends | grep -q 'environment-modules' && bad "mpiguard-envmodules depends on environment-modules" || ok "mpiguard-envmodules installs beside lmod"
+# The plugin dlopens libmpiguard (shlibs cannot see it) and must not pull in Slurm itself.
+dpkg-deb -f "$(deb mpiguard-slurm)" Depends | grep -q 'libmpiguard0 (= ' && ! dpkg-deb -f "$(deb mpiguard-slurm)" Depends | grep -q slurm &&
+    ok "mpiguard-slurm depends on its exact libmpiguard0, not on Slurm" || bad "mpiguard-slurm's Depends: $(dpkg-deb -f "$(deb mpiguard-slurm)" Depends)"
+dpkg-deb -c "$(deb mpiguard)" | grep -q spank_mpiguard && bad "the plugin is in mpiguard too" || ok "the plugin is only in mpiguard-slurm"
 dpkg-deb -f "$(deb mpiguard)" Depends | grep -q 'libmpiguard0 (= ' && ok "mpiguard depends on its exact libmpiguard0" || bad "mpiguard's Depends: $(dpkg-deb -f "$(deb mpiguard)" Depends)"
 
 # ---- install (apt resolves Depends) ----------------------------------------------------------
 if DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=900 install -y -qq --no-install-recommends $debs > "$T/install.log" 2>&1; then
     installed_here=yes
-    ok "apt-get install of the seven packages"
+    ok "apt-get install of the eight packages"
 else
     bad "apt-get install: $(tail -10 "$T/install.log")"
     exit 1
@@ -100,6 +104,11 @@ echo "load /usr/lib/$arch/mpiguard/tcl/mpiguard_tcl.so Mpiguard; puts [package p
     grep -q '^[0-9]' "$T/tcl.out" && ok "the packaged Tcl extension loads into tclsh" || bad "Tcl extension: $(head -3 "$T/tcl.out")"
 [ -f /usr/share/mpiguard/envmodules/mpiguard.tcl ] && [ -f /usr/share/mpiguard/modulefiles/debian-tcl/mpich/4.0.2 ] &&
     ok "the Environment Modules fragment and Tcl modulefiles are installed" || bad "Environment Modules files missing"
+ex=/usr/share/doc/mpiguard-slurm/examples/plugstack-mpiguard.conf
+plugin=$(sed -n 's/^required //p' "$ex" 2>/dev/null)
+[ -n "$plugin" ] && [ -f "$plugin" ] && nm -D --defined-only "$plugin" | grep -q ' slurm_spank_init$' &&
+    ok "the plugstack example names the installed plugin ($plugin)" || bad "plugstack example: '$plugin' from $ex"
+[ -e /etc/slurm/plugstack.conf.d/mpiguard.conf ] && bad "installing mpiguard-slurm enabled the plugin" || ok "installing mpiguard-slurm enables nothing"
 ldd /usr/libexec/mpiguard/mpiguard-probe | grep -q libibverbs && bad "the probe links libibverbs" || ok "the probe runs without libibverbs"
 ldd /usr/libexec/mpiguard/mpiguard-verbs.so | grep -q libibverbs && ok "the verbs plug-in links libibverbs" || bad "verbs plug-in"
 

@@ -41,6 +41,7 @@ has mpiguard /usr/bin/mpiguard && has mpiguard '/usr/share/man/man5/mpiguard-pol
 has mpiguard-libs /usr/lib64/libmpiguard.so.0 && ok "mpiguard-libs: the library" || bad "mpiguard-libs contents"
 has mpiguard-lmod /usr/lib64/mpiguard/lua/5.4/mpiguard.so && has mpiguard-lmod /usr/share/lua/5.4/mpiguard_hooks.lua && ok "mpiguard-lmod: binding for Lua 5.4 and hooks" || bad "mpiguard-lmod contents"
 has mpiguard-envmodules /usr/lib64/mpiguard/tcl/mpiguard_tcl.so && has mpiguard-envmodules /usr/share/mpiguard/envmodules/mpiguard.tcl && ok "mpiguard-envmodules: Tcl extension and siteconfig fragment" || bad "mpiguard-envmodules contents"
+has mpiguard-slurm /usr/lib64/mpiguard/spank_mpiguard.so && ! has mpiguard /usr/lib64/mpiguard/spank_mpiguard.so && ok "mpiguard-slurm: the SPANK plugin, only there" || bad "mpiguard-slurm contents"
 has mpiguard-probe-verbs /usr/libexec/mpiguard/mpiguard-verbs.so && ! has mpiguard-probe /usr/libexec/mpiguard/mpiguard-verbs.so && ok "the verbs plug-in only in mpiguard-probe-verbs" || bad "probe split"
 rpm -qp --requires "$T"/RPMS/*/mpiguard-probe-verbs-0.1.0-1*.rpm 2>/dev/null | grep -q 'libibverbs.so.1' && ok "mpiguard-probe-verbs requires libibverbs.so.1" || bad "verbs requires"
 rpm -qp --requires "$T"/RPMS/*/mpiguard-probe-0.1.0-1*.rpm 2>/dev/null | grep -q libibverbs && bad "the probe requires libibverbs" || ok "mpiguard-probe does not need libibverbs"
