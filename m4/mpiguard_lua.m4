@@ -99,4 +99,12 @@ AC_SUBST([LUA_RUNTIME])
 AC_SUBST([LUA_VERSION])
 AC_SUBST([LUA_INCLUDE])
 AM_CONDITIONAL([BUILD_LUAEXT], [test "x$mpg_lua_ok" = xyes])
+dnl -- a Lua to precompile the hooks with: the one that runs Lmod, else one of the version built for
+LUA_PRECOMPILE="$LUA_RUNTIME"
+AS_IF([test "x$mpg_lua_ok" = xyes && test -z "$LUA_PRECOMPILE"], [
+  AS_CASE([$LUA_VERSION], [luajit], [mpg_names=luajit], [mpg_names="lua$LUA_VERSION lua-$LUA_VERSION"])
+  AC_PATH_PROGS([LUA_PRECOMPILE], [$mpg_names], [])
+])
+AC_SUBST([LUA_PRECOMPILE])
+AM_CONDITIONAL([HAVE_LUA_PRECOMPILE], [test "x$mpg_lua_ok" = xyes && test -n "$LUA_PRECOMPILE"])
 ])

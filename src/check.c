@@ -8,6 +8,7 @@
 #include "envsnap.h"
 #include "extensions.h"
 #include "findings.h"
+#include "fsmemo.h"
 #include "ldcache.h"
 #include "loader.h"
 #include "mpi_module.h"
@@ -82,7 +83,19 @@ static void note_ignored_variables(const struct mpg_envsnap *env, struct mpg_str
     }
 }
 
+static struct mpg_report *check(const struct mpg_input *in);
+
+/* One pass; what it learns about the file system is remembered for the pass only. */
 struct mpg_report *mpg_check(const struct mpg_input *in)
+{
+    bool outer = !mpg_fsmemo_active();
+    if (outer) mpg_fsmemo_begin();
+    struct mpg_report *r = check(in);
+    if (outer) mpg_fsmemo_end();
+    return r;
+}
+
+static struct mpg_report *check(const struct mpg_input *in)
 {
     struct mpg_report *r = mpg_xcalloc(1, sizeof *r);
     struct mpg_envsnap env = {.vars = in && in->environ ? in->environ : (const char *const *)environ};

@@ -21,16 +21,22 @@ int mpg_conda_is_mpi_package(const char *name)
     return 0;
 }
 
-char *mpg_conda_record_name(const char *filename)
+/* Length of the package name at the start of a record's file name, or 0 when it is not one. */
+static size_t record_name_len(const char *filename)
 {
-    if (!mpg_str_ends(filename, ".json")) return NULL;
+    if (!mpg_str_ends(filename, ".json")) return 0;
     size_t n = strlen(filename) - 5;
     /* Walk back over "-<build>" and "-<version>"; names may contain dashes themselves. */
     int dashes = 0;
     while (n > 0 && dashes < 2)
         if (filename[--n] == '-') dashes++;
-    if (dashes < 2 || n == 0) return NULL;
-    return mpg_strndup(filename, n);
+    return dashes == 2 ? n : 0;
+}
+
+char *mpg_conda_record_name(const char *filename)
+{
+    size_t n = record_name_len(filename);
+    return n ? mpg_strndup(filename, n) : NULL;
 }
 
 void mpg_conda_mpi_clear(struct mpg_conda_mpi *m)
@@ -116,16 +122,21 @@ int mpg_conda_parse_record(const char *json, size_t len, struct mpg_conda_mpi *o
     return 0;
 }
 
-/* The records worth knowing about: MPI packages, python and mpi4py. Decided on the first letter
- * first: an env has thousands of records. */
+/* The records worth knowing about: MPI packages, python and mpi4py. An env has thousands of
+ * records and a cold listing asks about each: decided on the first letter, then by comparing
+ * names in place (no copy); the name's end is looked for only when a wanted name starts it. */
 static bool want_record(const char *fname)
 {
     char c0 = fname[0];
     if (c0 != 'm' && c0 != 'o' && c0 != 'i' && c0 != 'p') return false;
-    char *name = mpg_conda_record_name(fname);
-    bool yes = name && (mpg_conda_is_mpi_package(name) || strcmp(name, "python") == 0 || strcmp(name, "mpi4py") == 0);
-    free(name);
-    return yes;
+    static const char *const extra[] = {"python", "mpi4py", NULL};
+    for (const char *const *list = mpi_packages; list; list = list == mpi_packages ? extra : NULL)
+        for (const char *const *w = list; *w; w++) {
+            if ((*w)[0] != c0) continue;
+            size_t n = strlen(*w);
+            if (strncmp(fname, *w, n) == 0 && fname[n] == '-' && record_name_len(fname) == n) return true;
+        }
+    return false;
 }
 
 void mpg_conda_scan(const char *prefix, struct mpg_dircache *cache, struct mpg_conda_scan *out, struct mpg_strv *problems)

@@ -5,6 +5,7 @@
 #include "ldcache.h"
 
 #include <elf.h>
+#include <stdbool.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -115,23 +116,75 @@ static const char *str_at(const struct mpg_ldcache *c, uint32_t off)
     return memchr(s, '\0', c->size - (size_t)o) ? s : NULL;
 }
 
+/* The order ldconfig sorts the entries in (descending), which ld.so's binary search relies on:
+ * runs of digits compare as numbers ("libc.so.10" after "libc.so.9"), other bytes as bytes. */
+static int libcmp(const char *a, const char *b)
+{
+    while (*a) {
+        bool da = *a >= '0' && *a <= '9', db = *b >= '0' && *b <= '9';
+        if (da && db) {
+            unsigned long long x = 0, y = 0;
+            for (; *a >= '0' && *a <= '9'; a++) x = x * 10 + (unsigned)(*a - '0');
+            for (; *b >= '0' && *b <= '9'; b++) y = y * 10 + (unsigned)(*b - '0');
+            if (x != y) return x < y ? -1 : 1;
+        } else if (da) {
+            return 1;
+        } else if (db) {
+            return -1;
+        } else if (*a != *b) {
+            return (unsigned char)*a - (unsigned char)*b;
+        } else {
+            a++, b++;
+        }
+    }
+    return *b ? -1 : 0;
+}
+
+/* The matching entry i, if its flags fit: its path, and whether it is the plain (hwcap 0) one. */
+static const char *entry_match(const struct mpg_ldcache *c, uint32_t i, int req, bool *plain)
+{
+    const unsigned char *ent = c->data + c->entries + (size_t)i * NEW_ENTRY;
+    int32_t flags = (int32_t)rd32(ent);
+    if ((flags & FLAG_TYPE_MASK) != FLAG_ELF_LIBC6) return NULL;
+    if (req >= 0 && (flags & FLAG_REQUIRED_MASK) != req) return NULL;
+    *plain = rd64(ent + 16) == 0;
+    return str_at(c, rd32(ent + 8));
+}
+
+static const char *key_at(const struct mpg_ldcache *c, uint32_t i)
+{
+    return str_at(c, rd32(c->data + c->entries + (size_t)i * NEW_ENTRY + 4));
+}
+
+/* Binary search as ld.so does it (entries are sorted by libcmp, descending), then the run of
+ * entries with that name. A cache not sorted that way misleads ld.so the same way. */
 const char *mpg_ldcache_lookup(const struct mpg_ldcache *c, const char *soname, uint16_t machine, int is64)
 {
-    if (!c->data) return NULL;
+    if (!c->data || c->nlibs == 0) return NULL;
     int req = required_flags(machine, is64);
+    uint32_t lo = 0, hi = c->nlibs, at = c->nlibs;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        const char *key = key_at(c, mid);
+        int cmp = key ? libcmp(soname, key) : 1;
+        if (cmp == 0) {
+            at = mid;
+            break;
+        }
+        if (cmp < 0) lo = mid + 1; else hi = mid;
+    }
+    if (at == c->nlibs) return NULL;
+    while (at > 0 && key_at(c, at - 1) && strcmp(key_at(c, at - 1), soname) == 0) at--;
     const char *best = NULL;
-    for (uint32_t i = 0; i < c->nlibs; i++) {
-        const unsigned char *ent = c->data + c->entries + (size_t)i * NEW_ENTRY;
-        int32_t flags = (int32_t)rd32(ent);
-        if ((flags & FLAG_TYPE_MASK) != FLAG_ELF_LIBC6) continue;
-        if (req >= 0 && (flags & FLAG_REQUIRED_MASK) != req) continue;
-        const char *key = str_at(c, rd32(ent + 4));
-        if (!key || strcmp(key, soname) != 0) continue;
-        const char *val = str_at(c, rd32(ent + 8));
+    for (uint32_t i = at; i < c->nlibs; i++) {
+        const char *key = key_at(c, i);
+        if (!key || strcmp(key, soname) != 0) break;
+        bool plain;
+        const char *val = entry_match(c, i, req, &plain);
         if (!val) continue;
         /* Entries tied to a glibc-hwcaps subfolder are extras; the plain entry is what every
          * CPU gets, so prefer it. */
-        if (rd64(ent + 16) == 0) return val;
+        if (plain) return val;
         if (!best) best = val;
     }
     return best;

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fsmemo.h"
 #include "util.h"
 
 #if defined(__x86_64__)
@@ -207,6 +208,10 @@ static bool search_list(const char *list, const char *seps, const char *origin, 
     for (size_t i = 0; i < dirs.n && !done; i++) {
         char *d = expand_dir(dirs.v[i], origin, cwd);
         if (!d) continue;
+        if (!mpg_fsmemo_may_exist(d, needed)) { /* a folder searched again: listed once */
+            free(d);
+            continue;
+        }
         char *p = mpg_path_join(d, needed);
         char *error = NULL;
         switch (verify(p, is64, machine, &error)) {

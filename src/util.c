@@ -1,6 +1,8 @@
 /* util.c: string, path and file helpers. */
 #include "util.h"
 
+#include "fsmemo.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -156,7 +158,8 @@ const char *mpg_basename(const char *path)
 char *mpg_realpath(const char *path)
 {
     if (!path || strlen(path) >= MPG_MAX_PATH) return NULL;
-    return realpath(path, NULL);
+    /* during a check, each folder and symlink is resolved once (fsmemo.h) */
+    return mpg_fsmemo_active() ? mpg_fsmemo_realpath(path) : realpath(path, NULL);
 }
 
 bool mpg_path_under(const char *path, const char *dir)

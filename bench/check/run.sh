@@ -1,71 +1,151 @@
 #!/bin/bash
-# Benchmark of `mpiguard check`, the call made on every `module load`:
-#  - file-system syscalls (strace -c -f) of the whole command, and
-#  - in-process wall time of mpg_check() on warm caches (median of 200),
-# for an empty env and a large one (5,000 conda records, 3,000 site-packages entries, a bundled
-# MPICH mpi4py), both under the same MPICH "module". Reports the large/empty ratios.
+# bench/check/run.sh [ROUNDS]: what `mpiguard check` costs (the call every MPI `module load`
+# makes in-process), this build against a baseline build side by side, per env shape:
+#  - CPU time of one mpg_check() in-process (median of 100 calls a round; rounds alternated
+#    baseline/this; the ratio is the median of the per-round ratios, with its min-max);
+#  - instructions per call from callgrind, collected inside mpg_check() only (noise-free);
+#  - syscalls (strace -f -c, all of them) of the real `mpiguard check` command: the ELF
+#    binary in src/.libs with LD_LIBRARY_PATH, not libtool's wrapper script (whose bash adds
+#    hundreds of syscalls).
+# BUILD (default _build) is "this"; BASELINE is a build folder (bench/baseline.sh REV DIR makes
+# one from a git revision); without BASELINE, "this" is shown alone.
+# Shapes: no env; a typical venv (Debian's python3 --system-site-packages, so it sees
+# python3-mpi4py, built for Open MPI) under Open MPI (healthy) and under MPICH (ABI_MISMATCH);
+# the healthy venv with 30 LD_LIBRARY_PATH entries; a conda env with a bundled MPICH with 0 and
+# 5,000 extra records (realistic names, bench/common/conda_records.sh; 3,000 site-packages
+# folders), warm (listing cache filled) and cold (cache removed before every call). All
+# folders are aged a minute: mpiguard does not cache a folder changed in the last 2 seconds.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 build=${BUILD:-$top/_build}
-work=$(mktemp -d "${TMPDIR:-/tmp}/mpg-bench-XXXXXX")
+base=${BASELINE:-}
+rounds=${1:-5}
+work=$(mktemp -d "${TMPDIR:-/tmp}/mpg-bench-check-XXXXXX")
 trap 'rm -rf "$work"' EXIT
-cc -O2 -std=c11 -D_GNU_SOURCE -I"$top/src" -o "$work/check_bench" "$top/bench/check/check_bench.c" \
-    "$build/src/.libs/libmpgcore.a" $(pkg-config --libs jansson)
 
-# fixtures: reuse the unit tests' builder (real MPICH objects)
+sides=(this)
+[ -n "$base" ] && sides=(base this)
+for s in "${sides[@]}"; do
+    b=$build; [ "$s" = base ] && b=$base
+    [ -f "$b/src/.libs/libmpgcore.a" ] || { echo "run.sh: no $b/src/.libs/libmpgcore.a (build it first)" >&2; exit 2; }
+    src=$(sed -n 's/^abs_top_srcdir = //p' "$b/Makefile")
+    # the bench program against each side's core, with that side's public header
+    cc -O2 -g -std=c11 -D_GNU_SOURCE -I"$src/src" -o "$work/bench-$s" "$top/bench/check/check_bench.c" \
+        "$b/src/.libs/libmpgcore.a" $(pkg-config --libs jansson)
+    eval "bin_$s=\$b/src/.libs/mpiguard libs_$s=\$b/src/.libs"
+done
+
 bash "$top/tests/unit/fixtures.sh" "$work/fx" >/dev/null
 fx=$work/fx
-mk_conda() { # prefix records entries
-    local p=$1 n=$2 m=$3 site
-    site=$p/lib/python3.11/site-packages
-    mkdir -p "$p/conda-meta" "$p/bin" "$site/mpi4py"
+/usr/bin/python3 -m venv --system-site-packages --without-pip "$work/venv"
+mkdir -p "$work/ldlp"
+for i in $(seq 1 29); do  # 29 more library folders, as a stack of modules leaves them
+    mkdir -p "$work/ldlp/m$i/lib"
+    for l in a b c d e; do : > "$work/ldlp/m$i/lib/libmod${i}_$l.so"; done
+done
+ldlp30=/usr/lib/x86_64-linux-gnu/openmpi/lib$(printf ":$work/ldlp/m%d/lib" $(seq 1 29))
+mk_conda() { # prefix records site-packages-folders
+    local p=$1 n=$2 m=$3 site=$1/lib/python3.11/site-packages
+    mkdir -p "$p/conda-meta" "$p/bin" "$site/mpi4py" "$site/mpi4py-3.1.6.dist-info" "$p/lib"
     cp "$fx/python_conda" "$p/bin/python3.11"
     ln -s python3.11 "$p/bin/python3"; ln -s python3.11 "$p/bin/python"
     echo '{"name":"python","version":"3.11.9","build":"h_0","files":[]}' > "$p/conda-meta/python-3.11.9-h_0.json"
-    for ((i = 0; i < n; i++)); do
-        printf '{"name":"pkg%d","version":"1.0","build":"h_0","files":["lib/libpkg%d.so","share/doc/pkg%d/README"],"depends":["python >=3.11"]}\n' \
-            "$i" "$i" "$i" > "$p/conda-meta/pkg$i-1.0-h_0.json"
+    bash "$top/bench/common/conda_records.sh" "$p" "$n"
+    for ((i = 0; i < m; i++)); do mkdir "$site/pkg$i"; done
+    cp "$fx/bundled-libmpi.so.12" "$p/lib/libmpi.so.12"
+    echo '{"name":"mpich","version":"4.0.2","build":"h_100","files":["lib/libmpi.so.12"]}' > "$p/conda-meta/mpich-4.0.2-h_100.json"
+    echo '{"name":"mpi4py","version":"3.1.6","build":"py311_0","files":[]}' > "$p/conda-meta/mpi4py-3.1.6-py311_0.json"
+    cp "$fx/ext_mpi12_condarpath.so" "$site/mpi4py/MPI.cpython-311-x86_64-linux-gnu.so"
+    echo conda > "$site/mpi4py-3.1.6.dist-info/INSTALLER"
+}
+mk_conda "$work/conda0" 0 0
+mk_conda "$work/conda5k" 5000 3000
+find "$work" -type d -exec touch -d '1 minute ago' {} +
+
+shapes=(none venv-ok venv-bad venv-ldlp30 conda0 conda5k-warm conda5k-cold)
+declare -A what=(
+    [none]="no env (MPICH module)" [venv-ok]="typical venv, healthy (Open MPI)"
+    [venv-bad]="typical venv, mismatched (MPICH)" [venv-ldlp30]="healthy venv, 30 LD_LIBRARY_PATH entries"
+    [conda0]="conda, bundled MPICH, 0 extra records" [conda5k-warm]="conda, 5,000 records, warm cache"
+    [conda5k-cold]="conda, 5,000 records, cold cache")
+# run SHAPE SIDE program args...: in the shape's environment, with the side's own HOME (cache)
+run() {
+    local shape=$1 side=$2; shift 2
+    local home=$work/home-$side-${shape%-cold}
+    home=${home%-warm}
+    mkdir -p "$home"
+    local -a e=(HOME="$home")
+    case $shape in
+    none|venv-bad|conda*) e+=(LMOD_FAMILY_MPI=mpich LMOD_FAMILY_MPI_VERSION=4.0.2 MPI_HOME="$fx/mpich-module"
+                  LD_LIBRARY_PATH="$fx/mpich-module/lib") ;;
+    venv-ok) e+=(LMOD_FAMILY_MPI=openmpi LMOD_FAMILY_MPI_VERSION=4.1.4 MPI_HOME="$fx/openmpi-module"
+                  LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openmpi/lib) ;;
+    venv-ldlp30) e+=(LMOD_FAMILY_MPI=openmpi LMOD_FAMILY_MPI_VERSION=4.1.4 MPI_HOME="$fx/openmpi-module"
+                  LD_LIBRARY_PATH="$ldlp30") ;;
+    esac
+    case $shape in
+    none) e+=(PATH="$fx/mpich-module/bin:/usr/bin:/bin") ;;
+    venv-bad) e+=(VIRTUAL_ENV="$work/venv" PATH="$work/venv/bin:$fx/mpich-module/bin:/usr/bin:/bin") ;;
+    venv-*) e+=(VIRTUAL_ENV="$work/venv" PATH="$work/venv/bin:$fx/openmpi-module/bin:/usr/bin:/bin") ;;
+    conda0) e+=(CONDA_PREFIX="$work/conda0" CONDA_DEFAULT_ENV=conda0 PATH="$work/conda0/bin:$fx/mpich-module/bin:/usr/bin:/bin") ;;
+    conda5k-*) e+=(CONDA_PREFIX="$work/conda5k" CONDA_DEFAULT_ENV=conda5k PATH="$work/conda5k/bin:$fx/mpich-module/bin:/usr/bin:/bin") ;;
+    esac
+    [ "$shape" = conda5k-cold ] && e+=(MPG_BENCH_COLD_DIR="$home/.cache/mpiguard")
+    env -i "${e[@]}" "$@"
+}
+median() { sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+field() { sed -E "s/.*$1=([0-9.]+).*/\\1/"; }
+calls() { case $1 in conda5k-cold) echo 30 ;; *) echo 100 ;; esac; }
+ir_per_call() { # shape side
+    run "$1" "$2" valgrind --tool=callgrind --toggle-collect=mpg_check --callgrind-out-file="$work/cg.out" \
+        "$work/bench-$2" 20 >/dev/null 2>&1
+    awk '/^summary:/ {printf "%d\n", $2 / 30}' "$work/cg.out"
+}
+real() { # shape side args...: the real `mpiguard` binary of that side (not libtool's wrapper)
+    local shape=$1 side=$2 bin libs; shift 2
+    eval "bin=\$bin_$side libs=\$libs_$side"
+    run "$shape" "$side" sh -c 'LD_LIBRARY_PATH=$0${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH} exec "$@"' "$libs" "$@" "$bin" check
+}
+syscalls() { # shape side: all syscalls of `mpiguard check` (warm shapes: after one run filled the cache)
+    if [ "$1" = conda5k-cold ]; then rm -rf "$work/home-$2-conda5k/.cache"
+    else real "$1" "$2" >/dev/null 2>&1 || true; fi
+    real "$1" "$2" strace -f -c -o "$work/strace.txt" >/dev/null 2>&1 || true
+    awk '$NF == "total" {print $4}' "$work/strace.txt"
+}
+
+echo "mpg_check() per call, CPU time of the thread (median of $(calls none) calls a round, $rounds rounds alternated)"
+printf '%-42s %9s %9s %6s %13s %10s %10s %6s %9s %9s\n' shape "base us" "this us" ratio "(min-max)" \
+    "base Ir" "this Ir" "Ir x" "base sc" "this sc"
+for shape in "${shapes[@]}"; do
+    for s in "${sides[@]}"; do
+        run "$shape" "$s" "$work/bench-$s" 5 >/dev/null  # fills the cache (warm shapes)
+        : > "$work/$s.t"
     done
-    for ((i = 0; i < m; i++)); do mkdir -p "$site/pkg$i"; done
-    if [ "$n" -gt 0 ]; then
-        mkdir -p "$p/lib"
-        cp "$fx/bundled-libmpi.so.12" "$p/lib/libmpi.so.12"
-        echo '{"name":"mpich","version":"4.0.2","build":"h_100","files":["lib/libmpi.so.12"]}' > "$p/conda-meta/mpich-4.0.2-h_100.json"
-        cp "$fx/ext_mpi12_condarpath.so" "$site/mpi4py/MPI.cpython-311-x86_64-linux-gnu.so"
-        mkdir -p "$site/mpi4py-3.1.6.dist-info"; echo conda > "$site/mpi4py-3.1.6.dist-info/INSTALLER"
+    for ((r = 0; r < rounds; r++)); do
+        for s in "${sides[@]}"; do
+            run "$shape" "$s" "$work/bench-$s" "$(calls "$shape")" | field cpu_median_us >> "$work/$s.t"
+        done
+    done
+    findings=$(run "$shape" this "$work/bench-this" 1 | field findings)
+    declare -A tm=() ir=() sc=()
+    for s in "${sides[@]}"; do
+        tm[$s]=$(median < "$work/$s.t")
+        ir[$s]=$(command -v valgrind >/dev/null && ir_per_call "$shape" "$s" || echo 0)
+        sc[$s]=$(command -v strace >/dev/null && syscalls "$shape" "$s" || echo 0)
+    done
+    if [ -n "$base" ]; then
+        rr=$(paste "$work/base.t" "$work/this.t" | awk '{print $2 / $1}' | median)
+        mm=$(paste "$work/base.t" "$work/this.t" | awk '{r = $2 / $1; if (NR == 1 || r < lo) lo = r; if (NR == 1 || r > hi) hi = r}
+                                                    END {printf "(%.2f-%.2f)", lo, hi}')
+        printf '%-42s %9.1f %9.1f %6.2f %13s %10d %10d %6.2f %9d %9d\n' "${what[$shape]} [$findings]" "${tm[base]}" \
+            "${tm[this]}" "$rr" "$mm" "${ir[base]}" "${ir[this]}" "$(awk -v a="${ir[base]}" -v b="${ir[this]}" 'BEGIN {print a ? b / a : 0}')" \
+            "${sc[base]}" "${sc[this]}"
+    else
+        printf '%-42s %9s %9.1f %6s %13s %10s %10d %6s %9s %9d\n' "${what[$shape]} [$findings]" - "${tm[this]}" - - - \
+            "${ir[this]}" - - "${sc[this]}"
     fi
-}
-mk_conda "$work/empty" 0 0
-mk_conda "$work/large" 5000 3000
-# An env is not installed into the second before `module load`: age the folders as in real life
-# (mpiguard does not cache a listing of a folder changed in the last 2 seconds).
-find "$work/empty" "$work/large" -type d -exec touch -d '1 minute ago' {} +
-
-run_env() { # prefix command...
-    local p=$1; shift
-    env -i HOME="$work" PATH="$p/bin:$fx/mpich-module/bin:/usr/bin:/bin" CONDA_PREFIX="$p" \
-        CONDA_DEFAULT_ENV="$(basename "$p")" LMOD_FAMILY_MPI=mpich LMOD_FAMILY_MPI_VERSION=4.0.2 \
-        MPI_HOME="$fx/mpich-module" LD_LIBRARY_PATH="$fx/mpich-module/lib" "$@"
-}
-fs_calls='openat,open,stat,newfstatat,fstat,lstat,statx,access,faccessat,faccessat2,readlink,readlinkat,getdents64,read,pread64,mmap,munmap,close'
-syscalls() { # prefix
-    run_env "$1" strace -f -c -e trace="$fs_calls" -o "$work/strace.txt" "$build/src/mpiguard" check >/dev/null || true
-    awk '/^-+/{n++} n==1 && $NF!="syscall" && NF>=5 {s+=$4} END{print s}' "$work/strace.txt"
-}
-inproc() { run_env "$1" "$work/check_bench" 200; }
-nocache() { run_env "$1" env MPIGUARD_NO_CACHE=1 "$work/check_bench" 200; }
-
-declare -A sc tm nc scw
-for shape in empty large; do
-    rm -rf "$work/.cache"
-    nc[$shape]=$(nocache "$work/$shape")
-    sc[$shape]=$(syscalls "$work/$shape")   # first run: fills the listing cache
-    tm[$shape]=$(inproc "$work/$shape")
-    scw[$shape]=$(syscalls "$work/$shape")  # later module loads
+    echo "${sc[this]}" > "$work/sc-$shape"
 done
-echo "shape   fs-syscalls(first)  fs-syscalls(later)  in-process mpg_check() later / without listing cache"
-for shape in empty large; do
-    printf '%-7s %19s %19s  %s / %s\n' "$shape" "${sc[$shape]}" "${scw[$shape]}" "${tm[$shape]}" "${nc[$shape]}"
-done
-awk -v a="${sc[empty]}" -v b="${sc[large]}" -v c="${scw[empty]}" -v d="${scw[large]}" \
-    'BEGIN{printf "syscall ratio large/empty: %.2f first run, %.2f later (target <= 2)\n", b/a, d/c}'
+echo "[n]: findings of the shape. Syscalls: the whole \`mpiguard check\` command (process start included)."
+awk -v a="$(cat "$work/sc-conda0")" -v w="$(cat "$work/sc-conda5k-warm")" -v c="$(cat "$work/sc-conda5k-cold")" \
+    'BEGIN {printf "syscalls, 5,000-record env / 0-record env: %.2f warm, %.2f cold (target <= 1.2)\n", w / a, c / a}'

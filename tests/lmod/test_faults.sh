@@ -22,6 +22,48 @@ expect_grep "mpiguard: check skipped: cannot load $T/nowhere/mpiguard.so" "$ERR"
 expect_eq "${LOADEDMODULES:-}" "hello/1.0:mpich/4.0.2" "missing .so: module applied"
 mod purge
 
+# 1b. The hooks' body (mpiguard_hooks_act.lua, precompiled as .luac) is loaded only when an
+# MPI changed: a non-MPI command never reads it; when it is missing, cut short or a FIFO: one
+# line, the module applied. A .luac that does not load, or is older than its source, is not used.
+site_package
+act=$HOOKS_DIR/mpiguard_hooks_act
+[ -f "$act.luac" ] || fail "no precompiled hooks in the build ($act.luac)"
+mv "$act.lua" "$T/act.lua"; mv "$act.luac" "$T/act.luac"
+mod load hello; rc=$?
+expect_eq "$rc" 0 "no hooks body, non-MPI load: exit 0"
+expect_empty "$ERR" "no hooks body, non-MPI load: silent (the body is not read)"
+mod load mpich; rc=$?
+expect_eq "$rc" 0 "no hooks body, MPI load: exit 0"
+expect_eq "$(grep -c . "$ERR")" 1 "no hooks body: one line"
+expect_grep "mpiguard: check skipped: cannot load $act.lua" "$ERR" "no hooks body: says what"
+expect_eq "${LOADEDMODULES:-}" "hello/1.0:mpich/4.0.2" "no hooks body: module applied"
+mod purge
+head -c 3000 "$T/act.lua" > "$act.lua"
+mod load mpich; rc=$?
+expect_eq "$rc" 0 "hooks body cut short: exit 0"
+expect_eq "$(grep -c . "$ERR")" 1 "hooks body cut short: one line"
+expect_eq "${LOADEDMODULES:-}" "mpich/4.0.2" "hooks body cut short: module applied"
+mod purge
+rm -f "$act.lua"; mkfifo "$act.lua"
+mod load mpich; rc=$?
+expect_eq "$rc" 0 "hooks body a FIFO: exit 0, no hang"
+expect_grep "it is a named pipe" "$ERR" "hooks body a FIFO: says what"
+mod purge
+rm -f "$act.lua"
+# the source edited after the .luac was made: the source is used
+{ echo 'io.stderr:write("edited source\n")'; cat "$T/act.lua"; } > "$act.lua"
+cp -p "$T/act.luac" "$act.luac"; touch -d '1 minute ago' "$act.luac"
+mod load mpich; expect_grep "edited source" "$ERR" "source newer than .luac: source used"
+mod purge
+touch "$act.luac"
+mod load mpich; expect_nogrep "edited source" "$ERR" ".luac as new as its source: .luac used"
+mod purge
+head -c 100 "$T/act.luac" > "$act.luac"
+mod load mpich; expect_grep "edited source" "$ERR" ".luac cut short: the source is used instead"
+expect_eq "$(grep -c . "$ERR")" 1 ".luac cut short: nothing more said"
+mod purge
+mv "$T/act.lua" "$act.lua"; mv "$T/act.luac" "$act.luac"
+
 # 2. A .so built for another Lua than the one that runs Lmod (LuaJIT has the 5.1 ABI).
 PIC=$BUILD/src/.libs/libmpgcore.a
 running=$("$LUA" -e 'io.write(_VERSION)')

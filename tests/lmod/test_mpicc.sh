@@ -43,6 +43,37 @@ mod unload mpich;             expect_eq "$MPICC" "/home/me/bin/other" "user's la
 unset MPICC
 env | grep -q '^__MPIGUARD_' && fail "bookkeeping variables left: $(env | grep '^__MPIGUARD_')"
 
+# One bookkeeping variable, not one per export (each setenv costs Lmod on load and on purge).
+mod load mpich
+expect_eq "$(env | grep -c '^__MPIGUARD_')" 1 "one bookkeeping variable while an MPI is loaded"
+expect_eq "${__MPIGUARD_SET-unset}" "MPICC=$M/mpicc:MPI4PY_BUILD_MPICC=$M/mpicc:MPICXX=$M/mpicxx:MPIFC=$M/mpifort" \
+    "the marker holds what mpiguard set"
+mod purge
+# A session that loaded an MPI under an earlier mpiguard (one __MPIGUARD_SET_<VAR> each) unloads
+# cleanly after the upgrade: the old markers are read, the values go, and so do the markers.
+export MPICC=$M/mpicc MPI4PY_BUILD_MPICC=$M/mpicc MPICXX=$M/mpicxx MPIFC=$M/mpifort
+export __MPIGUARD_SET_MPICC=$M/mpicc __MPIGUARD_SET_MPI4PY_BUILD_MPICC=$M/mpicc \
+    __MPIGUARD_SET_MPICXX=$M/mpicxx __MPIGUARD_SET_MPIFC=$M/mpifort __MPIGUARD_USER_MPICXX=/home/me/bin/my-mpicxx
+mod load hello;               expect_eq "$(state)" "unset|unset|/home/me/bin/my-mpicxx|unset" "old markers: values given back"
+expect_eq "$(env | grep '^__MPIGUARD_' | tr '\n' ' ')" "" "old markers: all gone"
+unset MPICXX
+mod purge
+# Paths with ':' and '%' go through the marker and come back out unchanged.
+mkdir -p "$T/we:ird%3A/bin" "$T/base/modulefiles/debian/weirdmpi"
+for w in mpicc mpicxx mpifort mpiexec; do ln -sf "/usr/bin/$w.mpich" "$T/we:ird%3A/bin/$w"; done
+cat > "$T/base/modulefiles/debian/weirdmpi/1.lua" <<EOF
+family("MPI")
+setenv("MPI_HOME", "$T/we:ird%3A")
+prepend_path("PATH", "$T/we:ird%3A/bin")
+prepend_path("LD_LIBRARY_PATH", "$MPICH_HOME_DIR/lib")
+EOF
+mod load weirdmpi;            expect_eq "$MPICC" "$T/we:ird%3A/bin/mpicc" "a wrapper path with ':' and '%' exported"
+export MPICC=/home/me/bin/later
+mod unload weirdmpi;          expect_eq "$MPICC" "/home/me/bin/later" "... and told apart from the user's later value"
+expect_eq "${MPICXX-unset}" "unset" "... and unset on unload"
+unset MPICC
+mod purge
+
 # A user value full of shell syntax is saved and restored exactly, never evaluated.
 weird='/x y/mpicc;$(touch '"$T"'/pwned) `touch '"$T"'/pwned2` "q" '"'"'s'"'"' \ end'
 export MPICC=$weird

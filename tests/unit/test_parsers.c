@@ -120,6 +120,36 @@ Test(ldcache, finds_debian_mpich_in_the_real_cache)
     mpg_ldcache_free(&c);
 }
 
+/* The binary search finds what ld.so finds: every x86-64 name `ldconfig -p` lists maps to the
+ * first plain (not glibc-hwcaps) path it lists for it. */
+Test(ldcache, every_name_in_the_real_cache_is_found_as_ldconfig_lists_it)
+{
+    struct mpg_ldcache c;
+    char err[256];
+    cr_assert_eq(mpg_ldcache_load("/etc/ld.so.cache", &c, err, sizeof err), 0, "%s", err);
+    FILE *p = popen("/sbin/ldconfig -p 2>/dev/null || ldconfig -p", "r");
+    cr_assert(p);
+    char line[4096], prev[1024] = "";
+    int checked = 0;
+    while (fgets(line, sizeof line, p)) {
+        char name[1024], path[2048];
+        if (!strstr(line, "(libc6,x86-64)") || strstr(line, "hwcap")) continue;
+        if (sscanf(line, " %1023s (libc6,x86-64) => %2047s", name, path) != 2) continue;
+        if (strcmp(name, prev) == 0) continue; /* the first listed is the one ld.so takes */
+        snprintf(prev, sizeof prev, "%s", name);
+        const char *got = mpg_ldcache_lookup(&c, name, EM_X86_64, 1);
+        cr_expect(got && strcmp(got, path) == 0, "%s: got %s, ldconfig -p lists %s", name, got, path);
+        checked++;
+    }
+    pclose(p);
+    cr_expect_gt(checked, 50, "only %d names checked", checked);
+    cr_expect_null(mpg_ldcache_lookup(&c, "libnotthere.so.1", EM_X86_64, 1));
+    cr_expect_null(mpg_ldcache_lookup(&c, "", EM_X86_64, 1));
+    cr_expect_null(mpg_ldcache_lookup(&c, "zzzz.so", EM_X86_64, 1));
+    cr_expect_null(mpg_ldcache_lookup(&c, "AAAA.so", EM_X86_64, 1));
+    mpg_ldcache_free(&c);
+}
+
 Test(ldcache, damaged_caches_are_refused_or_read_safely)
 {
     size_t len = 0;
@@ -283,8 +313,8 @@ Test(modnames, vendor_library_names)
 
 Test(modnames, hooks_know_the_same_mpi_names_as_the_core)
 {
-    char *text = mpg_read_file(SRCDIR "/../../site/mpiguard_hooks.lua.in", 1 << 20, NULL);
-    cr_assert(text, "cannot read site/mpiguard_hooks.lua.in");
+    char *text = mpg_read_file(SRCDIR "/../../site/mpiguard_hooks_register.lua.in", 1 << 20, NULL);
+    cr_assert(text, "cannot read site/mpiguard_hooks_register.lua.in");
     char *t = strstr(text, "s_knownMPI = {");
     cr_assert(t, "no s_knownMPI table in the hooks");
     char *end = strchr(t, '}');

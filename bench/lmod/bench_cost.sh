@@ -1,0 +1,12 @@
+#!/bin/bash
+# bench_cost.sh [N]: what mpiguard's Lmod hooks cost a user, per command and env shape: the
+# same Lmod with an empty SitePackage.lua ("off"), with an empty finalize hook ("empty hook",
+# the floor of any hook), and with mpiguard ("on"), N alternated triples (default 20).
+# For each: medians of the CPU time (user + system of Lmod and its children), the median of the
+# per-run on/off ratios with its min-max, and the instruction ratio from callgrind (every
+# process, --trace-children). A benchmark, not a test: nothing passes or fails.
+# Needs a build tree (make) and the packages in tests/lmod/DEPS. Same set-up as the tests.
+export MPG_TOP_SRCDIR=${MPG_TOP_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
+export MPG_TOP_BUILDDIR=${MPG_TOP_BUILDDIR:-$MPG_TOP_SRCDIR}
+export MPG_BENCH_N=${1:-20}
+exec bash "$MPG_TOP_SRCDIR/bench/lmod/bench_cost_inner.sh"

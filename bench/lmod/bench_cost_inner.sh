@@ -1,0 +1,103 @@
+#!/bin/bash
+# The body of bench_cost.sh, run in the tests' clean environment (tests/lmod/lib.sh).
+. "$MPG_TOP_SRCDIR/tests/lmod/lib.sh"
+N=${MPG_BENCH_N:-20}
+mkdir -p "$T/site-off" "$T/site-empty" "$T/states"
+: > "$T/site-off/SitePackage.lua"
+printf 'local hook = require("Hook")\nhook.register("finalize", function(kind) end)\n' > "$T/site-empty/SitePackage.lua"
+declare -A SITE=([off]=$T/site-off [empty]=$T/site-empty [on]=$T/site)
+CONFIGS=(off empty on)
+printf '[general]\nlog = no\n' > "$POLICY"
+
+# state CONFIG [ARGS...]: the environment after `module ARGS` under CONFIG (none: as is), kept
+# in a file each timed run starts from.
+state() {
+    local cfg=$1 f=$T/states/$1; shift
+    (
+        if [ $# -gt 0 ]; then
+            eval "$(LMOD_PACKAGE_PATH=${SITE[$cfg]} "$LMOD_CMD" bash "$@" 2>/dev/null)"
+        fi
+        export -p > "$f"
+    )
+}
+# cpu_one CONFIG ARGS...: CPU microseconds of one `lmod bash ARGS` from the CONFIG's state
+cpu_one() {
+    local cfg=$1; shift
+    (
+        . "$T/states/$cfg"
+        [ -n "${COLD:-}" ] && rm -rf "$HOME/.cache/mpiguard"
+        TIMEFORMAT='%3U %3S'
+        t=$( { time LMOD_PACKAGE_PATH=${SITE[$cfg]} "$LMOD_CMD" bash "$@" >/dev/null 2>"$T/err-$cfg"; } 2>&1 )
+        set -- $t
+        awk -v u="$1" -v s="$2" 'BEGIN {printf "%d\n", (u + s) * 1e6}'
+    )
+}
+# ir_one CONFIG ARGS...: instructions of one run, all processes
+ir_one() {
+    local cfg=$1; shift
+    rm -rf "$T/cg"; mkdir -p "$T/cg"
+    (
+        . "$T/states/$cfg"
+        [ -n "${COLD:-}" ] && rm -rf "$HOME/.cache/mpiguard"
+        LMOD_PACKAGE_PATH=${SITE[$cfg]} valgrind --tool=callgrind --trace-children=yes \
+            --callgrind-out-file="$T/cg/cg.%p" "$LMOD_CMD" bash "$@" >/dev/null 2>&1
+    )
+    cat "$T"/cg/cg.* | awk '/^summary:/ {s += $2} END {printf "%d\n", s}'
+}
+median() { sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+# ratio_stats A B: "median (min-max)" of the per-run ratios B/A
+ratio_stats() {
+    paste "$T/t-$1" "$T/t-$2" | awk '{print $2 / $1}' | sort -g |
+        awk '{v[NR] = $1} END {m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+                               printf "%.3f (%.2f-%.2f)", m, v[1], v[NR]}'
+}
+
+# case NAME PRE ARGS...: PRE is the module command that sets the start state ("" for none)
+case_() {
+    local name=$1 pre=$2 cfg i; shift 2
+    for cfg in "${CONFIGS[@]}"; do
+        state "$cfg" $pre
+        cpu_one "$cfg" "$@" >/dev/null    # warm up (and fill the listing cache)
+        : > "$T/t-$cfg"
+    done
+    for ((i = 0; i < N; i++)); do
+        for cfg in "${CONFIGS[@]}"; do cpu_one "$cfg" "$@" >> "$T/t-$cfg"; done
+    done
+    local lines; lines=$(grep -c . "$T/err-on")
+    local ir_off ir_empty ir_on
+    if command -v valgrind >/dev/null; then
+        ir_off=$(ir_one off "$@") ir_empty=$(ir_one empty "$@") ir_on=$(ir_one on "$@")
+    else
+        ir_off=1 ir_empty=1 ir_on=1
+    fi
+    printf '%-40s %7.2f %7.2f %7.2f  %-20s %-20s  %6.4f %6.4f  %d\n' "$name" \
+        "$(median < "$T/t-off" | awk '{print $1 / 1000}')" "$(median < "$T/t-empty" | awk '{print $1 / 1000}')" \
+        "$(median < "$T/t-on" | awk '{print $1 / 1000}')" "$(ratio_stats off on)" "$(ratio_stats empty on)" \
+        "$(awk -v a="$ir_off" -v b="$ir_on" 'BEGIN {print b / a}')" \
+        "$(awk -v a="$ir_empty" -v b="$ir_on" 'BEGIN {print b / a}')" "$lines"
+}
+
+echo "Lmod $("$LMOD_CMD" --version 2>&1 | grep -o 'Version [0-9.]*'), N=$N alternated runs a config; CPU ms medians"
+printf '%-40s %7s %7s %7s  %-20s %-20s  %6s %6s  %s\n' "command, env" off empty on "on/off (min-max)" \
+    "on/empty (min-max)" "Ir on/off" "on/empty" "stderr lines"
+case_ "load hello (non-MPI), no env" "" load hello
+case_ "load mpich, no env" "" load mpich
+case_ "swap mpich -> openmpi, no env" "load mpich" swap mpich openmpi
+case_ "purge (mpich loaded), no env" "load mpich" purge
+make_venv "$T/venv"
+find "$T/venv" -type d -exec touch -d '1 minute ago' {} +
+(
+    activate_venv "$T/venv"
+    case_ "load openmpi, healthy venv" "" load openmpi
+    case_ "load mpich, mismatched venv (finding)" "" load mpich
+)
+make_conda_bundled "$T/big" 0
+bash "$MPG_TOP_SRCDIR/bench/common/conda_records.sh" "$T/big" 5000
+find "$T/big" -type d -exec touch -d '1 minute ago' {} +
+(
+    activate_conda "$T/big"
+    printf '[actions]\ndefault = ignore\n[general]\nlog = no\n' > "$POLICY"
+    case_ "load mpich, 5,000-record conda, warm" "" load mpich
+    COLD=1 case_ "load mpich, 5,000-record conda, cold" "" load mpich
+)
+echo "on/off: mpiguard against the same Lmod without it; on/empty: against an empty finalize hook."

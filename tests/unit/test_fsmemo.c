@@ -1,0 +1,124 @@
+/* test_fsmemo.c: during a check, mpg_realpath() answers exactly as glibc's realpath() does (the
+ * path, or NULL and the same errno), the first time and from memory; a folder searched again is
+ * listed once and only names absent from it are skipped. */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fsmemo.h"
+#include "helpers.h"
+#include "util.h"
+
+static void link_at(const char *target, const char *root, const char *name)
+{
+    char *p = joinp(root, name);
+    cr_assert(symlink(target, p) == 0, "symlink %s", p);
+    free(p);
+}
+
+/* Every path in paths (relative to root) as glibc and as the memo answer it, twice. */
+static void same_as_glibc(const char *root, const char *const *paths)
+{
+    mpg_fsmemo_begin();
+    for (int round = 0; round < 2; round++)
+        for (const char *const *p = paths; *p; p++) {
+            char *path = joinp(root, *p);
+            errno = 0;
+            char *want = realpath(path, NULL);
+            int want_err = want ? 0 : errno;
+            errno = 0;
+            char *got = mpg_realpath(path);
+            int got_err = got ? 0 : errno;
+            if (want)
+                cr_expect(got && strcmp(got, want) == 0, "round %d, %s: got %s, glibc %s", round, *p, got, want);
+            else
+                cr_expect(!got && got_err == want_err, "round %d, %s: got %s (errno %d), glibc NULL (errno %d)", round,
+                          *p, got, got_err, want_err);
+            free(want);
+            free(got);
+            free(path);
+        }
+    mpg_fsmemo_end();
+}
+
+Test(fsmemo, realpath_answers_as_glibc_does)
+{
+    char *root = scratch();
+    char *d = joinp(root, "real/lib/sub");
+    mkdirs(d);
+    char *f = joinp(root, "real/lib/libmpi.so.40.1.0");
+    write_file(f, "x");
+    link_at("libmpi.so.40.1.0", root, "real/lib/libmpi.so.40");       /* relative, same folder */
+    link_at("libmpi.so.40", root, "real/lib/libmpi.so");              /* a chain */
+    link_at("real/lib", root, "lib");                                 /* a folder, relative */
+    char *abs = joinp(root, "real");
+    link_at(abs, root, "abs");                                        /* a folder, absolute */
+    link_at("../lib/libmpi.so", root, "real/lib/sub/up");              /* through .. */
+    link_at("nowhere", root, "real/lib/dangling");
+    link_at("loop2", root, "loop1");
+    link_at("loop1", root, "loop2");
+    link_at("self", root, "self");
+    link_at(".", root, "dot");
+    link_at("/", root, "slash");
+    static const char *const paths[] = {
+        "real/lib/libmpi.so.40.1.0", "real/lib/libmpi.so.40", "real/lib/libmpi.so", "lib/libmpi.so",
+        "abs/lib/libmpi.so.40", "abs/lib/sub/up", "lib/sub/up", "lib/sub/../libmpi.so", "lib/./libmpi.so",
+        "lib//libmpi.so", "lib/", "lib/.", "lib/..", "dot/dot/lib", "slash/tmp", "real/lib/dangling",
+        "real/lib/missing", "missing/libmpi.so", "loop1", "loop1/x", "self", "real/lib/libmpi.so.40.1.0/x",
+        "real/lib/libmpi.so/", "abs/../abs/lib", "", NULL,
+    };
+    same_as_glibc(root, paths);
+    free(d);
+    free(f);
+    free(abs);
+}
+
+Test(fsmemo, outside_a_check_nothing_is_remembered)
+{
+    char *root = scratch(), *f = joinp(root, "a");
+    write_file(f, "x");
+    cr_assert(!mpg_fsmemo_active());
+    char *r1 = mpg_realpath(f);
+    cr_assert(r1);
+    unlink(f);
+    cr_expect_null(mpg_realpath(f), "no memo outside a check: the file is gone");
+    free(r1);
+    free(f);
+}
+
+Test(fsmemo, a_folder_searched_again_is_listed_once)
+{
+    char *root = scratch(), *lib = joinp(root, "lib"), *big = joinp(root, "big");
+    mkdirs(lib);
+    mkdirs(big);
+    char *present = joinp(lib, "libmpi.so.12");
+    write_file(present, "x");
+    for (int i = 0; i < 300; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "lib%d.so", i);
+        char *p = joinp(big, name);
+        write_file(p, "x");
+        free(p);
+    }
+    cr_expect(mpg_fsmemo_may_exist(lib, "absent.so"), "no memo: open it and see");
+    mpg_fsmemo_begin();
+    cr_expect(mpg_fsmemo_may_exist(lib, "absent.so"), "first question: open it and see");
+    cr_expect(!mpg_fsmemo_may_exist(lib, "absent.so"), "second: listed, absent");
+    cr_expect(mpg_fsmemo_may_exist(lib, "libmpi.so.12"), "listed, present");
+    /* created after the listing: the check's answer is the listing's, as if it ran a moment earlier */
+    cr_expect(mpg_fsmemo_may_exist(big, "none.so"));
+    cr_expect(mpg_fsmemo_may_exist(big, "none.so"), "a big folder is never listed");
+    cr_expect(mpg_fsmemo_may_exist(big, "none.so"));
+    char *gone = joinp(root, "gone");
+    cr_expect(mpg_fsmemo_may_exist(gone, "x.so"));
+    cr_expect(mpg_fsmemo_may_exist(gone, "x.so"), "a folder that cannot be listed: open and see");
+    mpg_fsmemo_end();
+    free(gone);
+    free(present);
+    free(lib);
+    free(big);
+}
