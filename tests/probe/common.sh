@@ -123,6 +123,8 @@ check_probe_out() {
     done
     local lat
     lat=$(awk -F'\t' -v l="$leg" '$1 == "lat" && $2 == l { print $4 }' "$f")
-    awk -v v="$lat" 'BEGIN { exit !(v > 0.01 && v < 200) }' || fail "$leg: implausible latency '$lat' us"
+    # Up to 5 ms: two busy-polling ranks on a 2-core machine that is doing something else
+    # wait for scheduler slices (0.9 ms was seen under a parallel build), which is slow, not wrong.
+    awk -v v="$lat" 'BEGIN { exit !(v > 0.01 && v < 5000) }' || fail "$leg: implausible latency '$lat' us"
     note "$leg latency: $lat us"
 }
