@@ -1,6 +1,6 @@
 #!/bin/bash
 # Builds each libFuzzer target with clang (ASan+UBSan) and runs it for FUZZ_SECONDS (default
-# 12; 13 targets, so under 3 minutes) from a seed corpus of real files. The core is compiled
+# 12; 15 targets, so about 3 minutes) from a seed corpus of real files. The core is compiled
 # once and linked into every target. Exit 1 on any crash; prints each target's executions.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -8,8 +8,15 @@ top=$(cd "$here/../.." && pwd)
 secs=${FUZZ_SECONDS:-12}
 out=${FUZZ_OUT:-$(mktemp -d "${TMPDIR:-/tmp}/mpg-fuzz-XXXXXX")}
 command -v clang >/dev/null || { echo "fuzz: SKIPPED: clang is not installed (apt-get install clang)" >&2; exit 77; }
-core=("$top"/src/{util,envsnap,elf_read,ldcache,loader,mpi_ident,pyenv,conda_meta,dircache,extensions,mpi4py_search,mpi_module,findings,report,sitelog,policy,check}.c
-      "$top"/src/probe/{probe_out,probe_sizes}.c)
+# The core's sources as src/Makefile.am lists them (libmpgcore_la_SOURCES), so a new file is
+# never left out of the targets' link.
+core=()
+for c in $(awk '/^libmpgcore_la_SOURCES *[+]?=/ { on = 1 }
+                on { for (i = 1; i <= NF; i++) if ($i ~ /[.]c$/) print $i; if ($NF != "\\") on = 0 }' "$top/src/Makefile.am"); do
+    core+=("$top/src/$c")
+done
+[ ${#core[@]} -gt 10 ] || { echo "fuzz: cannot read the core's sources from src/Makefile.am" >&2; exit 1; }
+core+=("$top"/src/probe/{probe_out,probe_sizes}.c)
 flags=(-g -O1 -std=c11 -D_GNU_SOURCE -I"$top/src" -fsanitize=fuzzer-no-link,address,undefined
        -fno-sanitize-recover=all $(pkg-config --cflags jansson))
 libs=($(pkg-config --libs jansson))
