@@ -376,8 +376,11 @@ static void set_once(char **slot, char *value)
         free(value);
 }
 
-/* The first usable installation prefix variable; EBROOT* pointing nowhere gets a problem line. */
-static const struct home_var *find_home(const struct mpg_envsnap *env, struct mpg_module *m, struct mpg_strv *problems)
+/* The first usable installation prefix variable; EBROOT* pointing nowhere gets a problem line.
+ * m->home is resolved (compared with resolved library paths); *given is the variable's own
+ * spelling, for the wrapper paths handed to the user. */
+static const struct home_var *find_home(const struct mpg_envsnap *env, struct mpg_module *m, char **given,
+                                        struct mpg_strv *problems)
 {
     for (const struct home_var *h = home_vars; h->var; h++) {
         const char *val = mpg_env_nonempty(env, h->var);
@@ -386,6 +389,7 @@ static const struct home_var *find_home(const struct mpg_envsnap *env, struct mp
         if (real && mpg_is_dir(real)) {
             m->home = real;
             m->home_var = mpg_strdup(h->var);
+            *given = mpg_strdup(val);
             return h;
         }
         mpg_strv_push(problems, mpg_printf("%s=%s is not a folder; ignored", h->var, val));
@@ -424,7 +428,8 @@ void mpg_module_discover(const struct mpg_envsnap *env, const char *env_prefix, 
     }
 
     /* 3. An installation prefix. */
-    const struct home_var *h = find_home(env, m, problems);
+    char *home_given = NULL; /* the prefix as the module spelled it (wrapper paths) */
+    const struct home_var *h = find_home(env, m, &home_given, problems);
     if (h) {
         set_once(&m->found_by, mpg_strdup(h->var));
         set_once(&m->name, mpg_strdup(h->name));
@@ -436,8 +441,10 @@ void mpg_module_discover(const struct mpg_envsnap *env, const char *env_prefix, 
     char *path_cc = which_outside(env, "mpicc", env_prefix, true);
     if (!path_cc) path_cc = which_outside(env, "mpiexec", env_prefix, true);
     char *path_prefix = path_cc ? prefix_of_wrapper(path_cc) : NULL;
-    free(path_cc);
     if (!m->home && path_prefix) {
+        char *bin = mpg_dirname(path_cc);
+        home_given = mpg_dirname(bin);
+        free(bin);
         m->home = mpg_strdup(path_prefix);
         m->home_var = mpg_strdup("PATH");
         set_once(&m->found_by, mpg_strdup("PATH"));
@@ -452,14 +459,19 @@ void mpg_module_discover(const struct mpg_envsnap *env, const char *env_prefix, 
         }
     }
 
+    free(path_cc);
     m->loaded = m->found_by != NULL;
     if (!m->loaded) {
         free(fam_var_name);
         free(path_prefix);
+        free(home_given);
         return;
     }
 
-    m->mpicc = wrapper(env, m->home, env_prefix, "mpicc");
+    /* Wrappers keep the module's spelling of its prefix: a site's /opt/apps -> /gpfs/apps link
+     * stays in MPICC, as the module wrote it. */
+    const char *wprefix = home_given ? home_given : m->home;
+    m->mpicc = wrapper(env, wprefix, env_prefix, "mpicc");
     enum mpg_abi hint = abi_hint(m->name, m->mpicc);
     bool cray_abi = m->name && strcasestr(m->name, "cray-mpich-abi");
     char *lib = m->home ? find_libmpi_under(m->home, hint, cray_abi, problems) : NULL;
@@ -483,13 +495,13 @@ void mpg_module_discover(const struct mpg_envsnap *env, const char *env_prefix, 
         /* Its name or mpicc still tell the ABI, which is what most findings need. */
         m->mpi.abi = hint;
     }
-    m->mpicxx = wrapper(env, m->home, env_prefix, "mpicxx");
-    if (!m->mpicxx) m->mpicxx = wrapper(env, m->home, env_prefix, "mpic++");
-    if (!m->mpicxx) m->mpicxx = wrapper(env, m->home, env_prefix, "mpiCC");
-    m->mpifort = wrapper(env, m->home, env_prefix, "mpifort");
-    if (!m->mpifort) m->mpifort = wrapper(env, m->home, env_prefix, "mpif90");
-    m->mpiexec = wrapper(env, m->home, env_prefix, "mpiexec");
-    if (!m->mpiexec) m->mpiexec = wrapper(env, m->home, env_prefix, "mpirun");
+    m->mpicxx = wrapper(env, wprefix, env_prefix, "mpicxx");
+    if (!m->mpicxx) m->mpicxx = wrapper(env, wprefix, env_prefix, "mpic++");
+    if (!m->mpicxx) m->mpicxx = wrapper(env, wprefix, env_prefix, "mpiCC");
+    m->mpifort = wrapper(env, wprefix, env_prefix, "mpifort");
+    if (!m->mpifort) m->mpifort = wrapper(env, wprefix, env_prefix, "mpif90");
+    m->mpiexec = wrapper(env, wprefix, env_prefix, "mpiexec");
+    if (!m->mpiexec) m->mpiexec = wrapper(env, wprefix, env_prefix, "mpirun");
     if (!m->name && m->mpi.impl) {
         /* A modulefile that said nothing but where it lives: name it after its library. */
         m->name = mpg_strdup(m->mpi.abi == MPG_ABI_OPENMPI ? "openmpi" : "mpich");
@@ -497,4 +509,5 @@ void mpg_module_discover(const struct mpg_envsnap *env, const char *env_prefix, 
     }
     free(fam_var_name);
     free(path_prefix);
+    free(home_given);
 }

@@ -85,6 +85,42 @@ Test(stacks, easybuild_openmpi_rpath_build_without_ld_library_path)
     mpg_report_free(r);
 }
 
+Test(stacks, prefix_reached_through_a_site_symlink_keeps_its_spelling_in_the_wrappers)
+{
+    /* Sites link /opt/apps -> /gpfs/apps: the module says /opt/apps/..., and MPICC must too
+     * (the link is what stays valid when the storage moves); comparisons use the real folder. */
+    char *link = joinp(scratch(), "apps");
+    cr_assert(symlink(stack("apps"), link) == 0);
+    char *root = joinp(link, "software/OpenMPI/4.1.4-GCC-12.2.0");
+    struct envb e;
+    envb_init(&e);
+    envb_set(&e, "LOADEDMODULES", "GCC/12.2.0:OpenMPI/4.1.4-GCC-12.2.0");
+    envb_set(&e, "EBROOTOPENMPI", root);
+    envb_prepend_path(&e, "PATH", joinp(root, "bin"));
+    envb_set(&e, "MPICC", joinp(root, "bin/mpicc"));
+    char *prefix = venv_with(scratch(), "ext_ompi.so");
+    activate_venv(&e, prefix);
+    struct mpg_report *r = run_check(&e, NULL);
+    const struct mpg_module *m = &r->module;
+    cr_assert(m->loaded);
+    cr_expect_str_eq(m->mpicc, joinp(root, "bin/mpicc"), "the wrapper as the module spells its prefix");
+    cr_expect_str_eq(m->mpiexec, joinp(root, "bin/mpiexec"));
+    cr_expect_str_eq(m->home, real(root), "home is the real folder");
+    EXPECT_CODES(r, "(none)");
+    mpg_report_free(r);
+    /* the same through PATH alone (a Spack-like module with no prefix variable) */
+    envb_init(&e);
+    envb_set(&e, "LOADEDMODULES", "stack/2024");
+    envb_prepend_path(&e, "PATH", joinp(root, "bin"));
+    activate_venv(&e, prefix);
+    r = run_check(&e, NULL);
+    cr_assert(r->module.loaded);
+    cr_expect_str_eq(r->module.mpicc, joinp(root, "bin/mpicc"));
+    cr_expect_str_eq(r->module.home, real(root));
+    EXPECT_CODES(r, "(none)");
+    mpg_report_free(r);
+}
+
 Test(stacks, easybuild_impi_finds_lib_release_under_i_mpi_root)
 {
     char *ebroot = stack("apps/software/impi/2021.9.0-intel-compilers-2023.1.0"), *impi = joinp(ebroot, "mpi/2021.9.0");
