@@ -1,6 +1,7 @@
 /* loader_diff.c: the differential test of mpiguard's loader emulation against glibc's real
  * loader (issue 7 point 4). For a seeded, reproducible matrix of loader configurations (DT_RPATH
- * vs DT_RUNPATH on the extension and on an intermediate library, the interpreter's own RPATH or
+ * vs DT_RUNPATH vs both (different folders: RUNPATH must hide RPATH) on the extension and on an
+ * intermediate library, the interpreter's own RPATH or
  * RUNPATH, $ORIGIN and ${ORIGIN}, relative and empty entries, LD_LIBRARY_PATH order, empty
  * entries and ';', ld.so.cache hits, DF_1_NODEFLIB, wrong-class and wrong-machine files, text,
  * empty, folder, /dev/zero and FIFO where a library should be, dangling symlinks, symlinked
@@ -117,8 +118,20 @@ static void spit(const char *path, const void *data, size_t len, mode_t mode)
     close(fd);
 }
 
-/* Writes template with each placeholder replaced (a shorter string, NUL-padded in place). */
-static void patch_copy(const char *tmpl, const char *out, const char *needed, const char *path, mode_t mode)
+static void fill_placeholder(unsigned char *b, size_t len, const char *ph, const char *value)
+{
+    unsigned char *q = memmem(b, len, ph, strlen(ph));
+    if (!q) return;
+    if (!value || strlen(value) >= PATH_PH_LEN) die("path placeholder");
+    memset(q, 0, PATH_PH_LEN);
+    memcpy(q, value, strlen(value));
+}
+
+/* Writes template with each placeholder replaced (a shorter string, NUL-padded in place):
+ * path goes to the DT_RPATH or DT_RUNPATH string, runpath to the second one of an object that
+ * has both. */
+static void patch_copy2(const char *tmpl, const char *out, const char *needed, const char *path, const char *runpath,
+                        mode_t mode)
 {
     size_t len;
     unsigned char *b = slurp(tmpl, &len);
@@ -128,14 +141,38 @@ static void patch_copy(const char *tmpl, const char *out, const char *needed, co
         memset(p, 0, strlen(NEEDED_PH));
         memcpy(p, needed, strlen(needed));
     }
-    unsigned char *q = memmem(b, len, "/RPATHPLACEHOLDER", 17);
-    if (q) {
-        if (!path || strlen(path) >= PATH_PH_LEN) die("path placeholder");
-        memset(q, 0, PATH_PH_LEN);
-        memcpy(q, path, strlen(path));
-    }
+    fill_placeholder(b, len, "/RPATHPLACEHOLDER", path);
+    fill_placeholder(b, len, "/RUNPATHPLACEHOLDER", runpath);
     spit(out, b, len, mode);
     free(b);
+}
+
+static void patch_copy(const char *tmpl, const char *out, const char *needed, const char *path, mode_t mode)
+{
+    patch_copy2(tmpl, out, needed, path, NULL, mode);
+}
+
+/* The linker writes DT_RPATH or DT_RUNPATH, never both: lib_both.so is linked with an RPATH and
+ * a SONAME holding the second placeholder, and its DT_SONAME entry becomes DT_RUNPATH. */
+static int retag_soname_as_runpath(const char *path)
+{
+    size_t len;
+    unsigned char *b = slurp(path, &len);
+    const Elf64_Ehdr *eh = (const Elf64_Ehdr *)b;
+    int done = 0;
+    for (int i = 0; i < eh->e_phnum && !done; i++) {
+        const Elf64_Phdr *ph = (const Elf64_Phdr *)(b + eh->e_phoff + (size_t)i * eh->e_phentsize);
+        if (ph->p_type != PT_DYNAMIC) continue;
+        for (Elf64_Dyn *d = (Elf64_Dyn *)(b + ph->p_offset); (unsigned char *)(d + 1) <= b + len && d->d_tag != DT_NULL; d++)
+            if (d->d_tag == DT_SONAME) {
+                d->d_tag = DT_RUNPATH;
+                done = 1;
+                break;
+            }
+    }
+    if (done) spit(path, b, len, 0755);
+    free(b);
+    return done ? 0 : 1;
 }
 
 static int unlink_one(const char *path, const struct stat *st, int flag, struct FTW *f)
@@ -174,10 +211,13 @@ static int build_templates(void)
 {
     char *t = tmpl("");
     mkdirp(t);
-    char ph[PATH_PH_LEN + 1];
+    char ph[PATH_PH_LEN + 1], ph2[PATH_PH_LEN + 1];
     memset(ph, 'X', PATH_PH_LEN);
     memcpy(ph, "/RPATHPLACEHOLDER", 17);
     ph[PATH_PH_LEN] = '\0';
+    memset(ph2, 'X', PATH_PH_LEN);
+    memcpy(ph2, "/RUNPATHPLACEHOLDER", 19);
+    ph2[PATH_PH_LEN] = '\0';
     char *cmd = xprintf(
         "set -e; cd '%s'; cc=${CC:-cc};"
         "printf 'int mpg_stub(void) { return 1; }\\n' > stub.c;"
@@ -187,11 +227,13 @@ static int build_templates(void)
         "$cc -shared -fPIC -o lib_rpath.so stub.c -Wl,--no-as-needed -L. -l:" NEEDED_PH " -Wl,--disable-new-dtags,-rpath,%s;"
         "$cc -shared -fPIC -o lib_runpath.so stub.c -Wl,--no-as-needed -L. -l:" NEEDED_PH " -Wl,--enable-new-dtags,-rpath,%s;"
         "$cc -shared -fPIC -o lib_nodeflib.so stub.c -Wl,--no-as-needed -L. -l:" NEEDED_PH " -Wl,-z,nodefaultlib,--enable-new-dtags,-rpath,%s;"
+        "$cc -shared -fPIC -o lib_both.so stub.c -Wl,--no-as-needed -L. -l:" NEEDED_PH " -Wl,-soname,%s,--disable-new-dtags,-rpath,%s;"
         "$cc -o exe_none '%s/oracle.c' -ldl;"
         "$cc -o exe_rpath '%s/oracle.c' -ldl -Wl,--disable-new-dtags,-rpath,%s;"
         "$cc -o exe_runpath '%s/oracle.c' -ldl -Wl,--enable-new-dtags,-rpath,%s",
-        t, ph, ph, ph, SRCDIR, SRCDIR, ph, SRCDIR, ph);
+        t, ph, ph, ph, ph2, ph, SRCDIR, SRCDIR, ph, SRCDIR, ph);
     int rc = run(cmd);
+    if (rc == 0) rc = retag_soname_as_runpath(tmpl("lib_both.so"));
     return rc;
 }
 
@@ -206,8 +248,9 @@ struct config {
     char *root, *prefix, *prefix_as_given, *cwd;
     const char *needed;
     bool via_inter;
-    char *ext_kind, *ext_path;     /* "none", "RPATH", "RUNPATH", "RUNPATH+NODEFLIB" */
-    char *inter_kind, *inter_path;
+    char *ext_kind, *ext_path;     /* "none", "RPATH", "RUNPATH", "RUNPATH+NODEFLIB", "RPATH+RUNPATH" */
+    char *ext_runpath;             /* "RPATH+RUNPATH": the DT_RUNPATH (ext_path is the DT_RPATH) */
+    char *inter_kind, *inter_path, *inter_runpath;
     char *exe_kind, *exe_path;
     char *ldlp;                    /* NULL: unset */
     enum content dir_content[N_DIRS + 2]; /* d0..d5, cwd, <prefix>/lib */
@@ -314,14 +357,25 @@ static void make_config(struct config *c, int index, const char *base)
     static const char *const kinds[] = {"none", "RPATH", "RUNPATH", "RPATH", "RUNPATH", "none", "RUNPATH+NODEFLIB"};
     c->ext_kind = xprintf("%s", kinds[pick(chance(8) ? 7 : 6)]);
     c->ext_path = strcmp(c->ext_kind, "none") ? random_list(c, 1 + pick(3), 5, true, ':') : xprintf("%s", "");
+    if (strcmp(c->ext_kind, "RPATH") == 0 && chance(30)) {
+        c->ext_kind = xprintf("%s", "RPATH+RUNPATH");
+        c->ext_runpath = random_list(c, 1 + pick(2), 5, true, ':');
+    }
     if (c->via_inter) {
         /* the intermediate library lives in <root>/inter; the extension must find it */
         c->inter_kind = xprintf("%s", kinds[pick(6)]);
         c->inter_path = strcmp(c->inter_kind, "none") ? random_list(c, 1 + pick(3), 1, true, ':') : xprintf("%s", "");
+        if (strcmp(c->inter_kind, "RPATH") == 0 && chance(30)) {
+            c->inter_kind = xprintf("%s", "RPATH+RUNPATH");
+            c->inter_runpath = random_list(c, 1 + pick(2), 1, true, ':');
+        }
         if (strcmp(c->ext_kind, "none") == 0) {
             c->ext_kind = xprintf("%s", chance(50) ? "RPATH" : "RUNPATH");
         }
-        c->ext_path = with_entry(c->ext_path, xprintf("%s/inter", c->root));
+        if (c->ext_runpath)
+            c->ext_runpath = with_entry(c->ext_runpath, xprintf("%s/inter", c->root));
+        else
+            c->ext_path = with_entry(c->ext_path, xprintf("%s/inter", c->root));
     }
     static const char *const exe_kinds[] = {"none", "none", "RPATH", "RUNPATH"};
     c->exe_kind = xprintf("%s", exe_kinds[pick(4)]);
@@ -339,6 +393,15 @@ static void make_config(struct config *c, int index, const char *base)
         if (c->dir_content[i] == FIFO) fifo_ok = false; /* one FIFO at most */
     }
     c->prefix_as_given = chance(30) ? xprintf("%s/plink", c->root) : c->prefix;
+}
+
+static const char *template_of(const char *kind)
+{
+    return strcmp(kind, "RPATH") == 0               ? "lib_rpath.so"
+           : strcmp(kind, "RUNPATH") == 0           ? "lib_runpath.so"
+           : strcmp(kind, "RUNPATH+NODEFLIB") == 0  ? "lib_nodeflib.so"
+           : strcmp(kind, "RPATH+RUNPATH") == 0     ? "lib_both.so"
+                                                    : "lib_none.so";
 }
 
 static void lay_out(const struct config *c)
@@ -366,17 +429,13 @@ static void lay_out(const struct config *c)
     patch_copy(exe_t, py, NULL, c->exe_path, 0755);
     if (symlink("python3.11", xprintf("%s/python3", bin)) != 0) die("python3");
     /* the extension */
-    const char *ext_t = strcmp(c->ext_kind, "RPATH") == 0 ? "lib_rpath.so" : strcmp(c->ext_kind, "RUNPATH") == 0 ? "lib_runpath.so"
-                      : strcmp(c->ext_kind, "RUNPATH+NODEFLIB") == 0 ? "lib_nodeflib.so" : "lib_none.so";
-    char *ext = xprintf("%s/%s", c->prefix, EXT_REL), *tp = tmpl(ext_t);
-    patch_copy(tp, ext, c->via_inter ? "libinter.so.1" : c->needed, c->ext_path, 0755);
+    char *ext = xprintf("%s/%s", c->prefix, EXT_REL), *tp = tmpl(template_of(c->ext_kind));
+    patch_copy2(tp, ext, c->via_inter ? "libinter.so.1" : c->needed, c->ext_path, c->ext_runpath, 0755);
     if (c->via_inter) {
         char *inter_dir = xprintf("%s/inter", c->root);
         mkdirp(inter_dir);
-        const char *it = strcmp(c->inter_kind, "RPATH") == 0 ? "lib_rpath.so" : strcmp(c->inter_kind, "RUNPATH") == 0 ? "lib_runpath.so"
-                       : strcmp(c->inter_kind, "RUNPATH+NODEFLIB") == 0 ? "lib_nodeflib.so" : "lib_none.so";
-        char *itp = tmpl(it), *inter = xprintf("%s/libinter.so.1", inter_dir);
-        patch_copy(itp, inter, c->needed, c->inter_path, 0755);
+        char *itp = tmpl(template_of(c->inter_kind)), *inter = xprintf("%s/libinter.so.1", inter_dir);
+        patch_copy2(itp, inter, c->needed, c->inter_path, c->inter_runpath, 0755);
     }
 }
 
@@ -515,8 +574,10 @@ static bool agree(const struct answer *m, const struct answer *l)
 static void describe(const struct config *c, FILE *out)
 {
     fprintf(out, "  config %d (%s): needs %s%s\n", c->index, c->root, c->via_inter ? "libinter.so.1 -> " : "", c->needed);
-    fprintf(out, "    extension %s [%s]%s%s [%s]\n", c->ext_kind, c->ext_path, c->via_inter ? ", libinter.so.1 " : "",
-            c->via_inter ? c->inter_kind : "", c->via_inter ? c->inter_path : "");
+    fprintf(out, "    extension %s [%s]%s%s%s%s%s [%s]%s%s%s\n", c->ext_kind, c->ext_path, c->ext_runpath ? " [" : "",
+            c->ext_runpath ? c->ext_runpath : "", c->ext_runpath ? "]" : "", c->via_inter ? ", libinter.so.1 " : "",
+            c->via_inter ? c->inter_kind : "", c->via_inter ? c->inter_path : "", c->inter_runpath ? " [" : "",
+            c->inter_runpath ? c->inter_runpath : "", c->inter_runpath ? "]" : "");
     fprintf(out, "    python %s [%s]; LD_LIBRARY_PATH %s%s%s; prefix as %s\n", c->exe_kind, c->exe_path, c->ldlp ? "[" : "",
             c->ldlp ? c->ldlp : "unset", c->ldlp ? "]" : "", c->prefix_as_given);
     fprintf(out, "    %s in:", c->needed);
