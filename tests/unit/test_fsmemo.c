@@ -64,14 +64,26 @@ Test(fsmemo, realpath_answers_as_glibc_does)
     link_at("self", root, "self");
     link_at(".", root, "dot");
     link_at("/", root, "slash");
-    static const char *const paths[] = {
+    link_at("grow/x", root, "grow");                                  /* names a path below itself */
+    char *deep = mpg_strdup("real");                                  /* deeper than the memo goes */
+    for (int i = 0; i < 140; i++) {
+        char *next = joinp(deep, "d");
+        free(deep);
+        deep = next;
+    }
+    char *deep_abs = joinp(root, deep);
+    mkdirs(deep_abs);
+    link_at(deep_abs, root, "deeplink");
+    const char *const paths[] = {
         "real/lib/libmpi.so.40.1.0", "real/lib/libmpi.so.40", "real/lib/libmpi.so", "lib/libmpi.so",
         "abs/lib/libmpi.so.40", "abs/lib/sub/up", "lib/sub/up", "lib/sub/../libmpi.so", "lib/./libmpi.so",
         "lib//libmpi.so", "lib/", "lib/.", "lib/..", "dot/dot/lib", "slash/tmp", "real/lib/dangling",
         "real/lib/missing", "missing/libmpi.so", "loop1", "loop1/x", "self", "real/lib/libmpi.so.40.1.0/x",
-        "real/lib/libmpi.so/", "abs/../abs/lib", "", NULL,
+        "real/lib/libmpi.so/", "abs/../abs/lib", "", "grow", "grow/x/y", "deeplink", "deeplink/../d", deep, NULL,
     };
     same_as_glibc(root, paths);
+    free(deep);
+    free(deep_abs);
     free(d);
     free(f);
     free(abs);
