@@ -345,28 +345,6 @@ static void push_text(lua_State *L, const struct mpg_report *r)
     free(buf);
 }
 
-static int log_findings(const struct mpg_policy *p, const struct mpg_report *r, const char *user,
-                        const char *module)
-{
-    int sent = 0;
-    for (size_t i = 0; i < r->n_findings; i++) {
-        struct mpg_log_entry e = {
-            .code = r->findings[i].code,
-            .action = mpg_severity_name(r->findings[i].severity),
-            .source = "lmod",
-            .user = user,
-            .module = module,
-            .env_kind = mpg_env_kind_name(r->env.kind),
-            .env_name = r->env.name,
-            .prefix = r->env.prefix,
-            .fix = r->findings[i].fix,
-        };
-        if (mpg_log_send(p->log_socket, &e) == 0)
-            sent++;
-    }
-    return sent;
-}
-
 /* mpiguard.check([opts]) -> result | nil, message
  * opts: env = {NAME="value" | false} changes to the process environment for this check (e.g.
  *       the MPICC the hooks are about to export); env_prefix = inspect this prefix instead of
@@ -431,8 +409,10 @@ static int l_check(lua_State *L)
     push_policy(L, &pol, prc < 0 ? perr : NULL);
     lua_setfield(L, -2, "policy");
     int logged = 0;
-    if (log_module && pol.log && r->n_findings)
-        logged = log_findings(&pol, r, current_user(&user), log_module);
+    if (log_module && pol.log && r->n_findings) {
+        struct mpg_log_entry who = {.source = "lmod", .user = current_user(&user), .module = log_module};
+        logged = mpg_log_report(pol.log_socket, r, &who);
+    }
     lua_pushinteger(L, logged);
     lua_setfield(L, -2, "logged");
 

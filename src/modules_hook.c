@@ -87,28 +87,6 @@ static const char **env_with_exports(const struct mpg_wrappers *w, bool on, char
     return vars;
 }
 
-/* One syslog line per finding shown; returns how many were sent. */
-static int log_findings(const struct mpg_policy *p, const struct mpg_report *r, const char *source,
-                        const char *user, const char *module)
-{
-    int sent = 0;
-    for (size_t i = 0; i < r->n_findings; i++) {
-        struct mpg_log_entry e = {
-            .code = r->findings[i].code,
-            .action = mpg_severity_name(r->findings[i].severity),
-            .source = source,
-            .user = user,
-            .module = module,
-            .env_kind = mpg_env_kind_name(r->env.kind),
-            .env_name = r->env.name,
-            .prefix = r->env.prefix,
-            .fix = r->findings[i].fix,
-        };
-        if (mpg_log_send(p->log_socket, &e) == 0) sent++;
-    }
-    return sent;
-}
-
 /* What the user sees, in the Lmod hooks' words: a broken policy, what could not be inspected
  * (unless the findings already say it), the findings, one closing line with codes and actions. */
 static void write_message(FILE *out, const struct mpg_report *r, const char *policy_err, const char *module)
@@ -175,7 +153,8 @@ char *mpg_modules_hook_tcl(const char *module, const char *source, const char *p
         for (size_t i = 0; i < pol.n_rules; i++) pol.rules[i].action = MPG_ACT_IGNORE;
     }
     mpg_policy_apply(&pol, r);
-    int logged = pol.log && r->n_findings ? log_findings(&pol, r, source ? source : "modules", user, module) : 0;
+    struct mpg_log_entry who = {.source = source ? source : "modules", .user = user, .module = module};
+    int logged = pol.log && r->n_findings ? mpg_log_report(pol.log_socket, r, &who) : 0;
 
     fprintf(out, "verdict %s\nwarn_fails %d\nexempt %d\nmessage ", mpg_severity_name(r->verdict), pol.warn_fails, exempt);
     char *msg = NULL;

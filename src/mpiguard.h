@@ -242,6 +242,10 @@ size_t mpg_log_format(const struct mpg_log_entry *e, char *buf, size_t len);
  * or stream, without blocking. Returns 0, or -1 if it could not be sent. */
 int mpg_log_send(const char *socket_path, const struct mpg_log_entry *e);
 
+/* One line per finding of r (code, action, env and fix from the finding and the report; who
+ * gives source, user, module and Slurm's ids); returns how many were sent. */
+int mpg_log_report(const char *socket_path, const struct mpg_report *r, const struct mpg_log_entry *who);
+
 const char *mpg_severity_name(enum mpg_severity s); /* "ok", "note", "warn", "block" */
 const char *mpg_abi_name(enum mpg_abi a);           /* "mpich", "openmpi", "mpiabi", "unknown" */
 const char *mpg_env_kind_name(enum mpg_env_kind k); /* "none", "conda", "venv" */

@@ -171,3 +171,19 @@ int mpg_log_send(const char *socket_path, const struct mpg_log_entry *e)
     if (rc == -2) rc = send_to(SOCK_STREAM, &sa, line, len);
     return rc == 0 ? 0 : -1;
 }
+
+int mpg_log_report(const char *socket_path, const struct mpg_report *r, const struct mpg_log_entry *who)
+{
+    int sent = 0;
+    for (size_t i = 0; r && i < r->n_findings; i++) {
+        struct mpg_log_entry e = *who;
+        e.code = r->findings[i].code;
+        e.action = mpg_severity_name(r->findings[i].severity);
+        e.env_kind = mpg_env_kind_name(r->env.kind);
+        e.env_name = r->env.name;
+        e.prefix = r->env.prefix;
+        e.fix = r->findings[i].fix;
+        if (mpg_log_send(socket_path, &e) == 0) sent++;
+    }
+    return sent;
+}
