@@ -56,5 +56,12 @@ const struct mpg_finding *finding(const struct mpg_report *r, const char *code);
 int count_findings(const struct mpg_report *r, const char *code);
 /* All finding codes joined with spaces, for assertion messages. */
 char *codes(const struct mpg_report *r);
+/* Expects exactly these finding codes ("(none)" for none), in a Criterion test. */
+#define EXPECT_CODES(r, want)                                                                     \
+    do {                                                                                          \
+        char *got_ = codes(r);                                                                    \
+        cr_expect_str_eq(got_, want, "findings: got [%s], want [%s]", got_, want);                \
+        free(got_);                                                                               \
+    } while (0)
 
 #endif

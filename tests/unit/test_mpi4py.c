@@ -15,13 +15,6 @@
 #include "mpi4py_search.h"
 #include "pyenv.h"
 
-#define EXPECT_CODES(r, want)                                                                     \
-    do {                                                                                          \
-        char *got_ = codes(r);                                                                    \
-        cr_expect_str_eq(got_, want, "findings: got [%s], want [%s]", got_, want);                \
-        free(got_);                                                                               \
-    } while (0)
-
 #define OMPI_LIB "/usr/lib/x86_64-linux-gnu/openmpi/lib"
 #define EXT ".cpython-311-x86_64-linux-gnu.so"
 

@@ -10,12 +10,6 @@
 
 #include "helpers.h"
 
-#define EXPECT_CODES(r, want)                                                                     \
-    do {                                                                                          \
-        char *got_ = codes(r);                                                                    \
-        cr_expect_str_eq(got_, want, "findings: got [%s], want [%s]", got_, want);                \
-        free(got_);                                                                               \
-    } while (0)
 #define SKIP_UNLESS(cond, why)                                                                    \
     do {                                                                                          \
         if (!(cond)) cr_skip_test("SKIPPED: %s", why);                                            \

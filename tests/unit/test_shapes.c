@@ -14,13 +14,6 @@
         if (!(cond)) cr_skip_test("SKIPPED: %s", why);                                            \
     } while (0)
 
-#define EXPECT_CODES(r, want)                                                                     \
-    do {                                                                                          \
-        char *got_ = codes(r);                                                                    \
-        cr_expect_str_eq(got_, want, "findings: got [%s], want [%s]", got_, want);                \
-        free(got_);                                                                               \
-    } while (0)
-
 /* conda env whose mpich package bundles libmpi.so.12; conda-build's MPI.so has RPATH
  * $ORIGIN/../../.., so the env's library beats the module's LD_LIBRARY_PATH. */
 static char *bundled_conda(const char *root)

@@ -13,13 +13,6 @@
 
 #include "helpers.h"
 
-#define EXPECT_CODES(r, want)                                                                     \
-    do {                                                                                          \
-        char *got_ = codes(r);                                                                    \
-        cr_expect_str_eq(got_, want, "findings: got [%s], want [%s]", got_, want);                \
-        free(got_);                                                                               \
-    } while (0)
-
 #define SYSLIB "/usr/lib/x86_64-linux-gnu"
 
 static char *stack(const char *rel) { return fmt("%s/stacks/%s", fx(), rel); }
