@@ -7,23 +7,9 @@
 
 SOCK=$T/log.sock
 LOG=$T/log.txt
-/usr/bin/python3 - "$SOCK" "$LOG" <<'PY' &
-import socket, sys, time
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.bind(sys.argv[1])
-s.settimeout(0.2)
-end = time.time() + 30
-with open(sys.argv[2], "ab", buffering=0) as out:
-    while time.time() < end:
-        try:
-            out.write(s.recv(65536) + b"\0")   # NUL-separated: a datagram may hold a newline
-        except socket.timeout:
-            pass
-PY
-LISTENER=$!
+. "$MPG_TOP_SRCDIR/tests/common/syslog_listener.sh"
+start_syslog_listener "$SOCK" "$LOG" 30 nul || skip "could not start a test syslog listener"   # a datagram may hold a newline
 trap 'kill $LISTENER 2>/dev/null; rm -rf "$T"' EXIT
-for _ in $(seq 50); do [ -S "$SOCK" ] && break; sleep 0.1; done
-[ -S "$SOCK" ] || skip "could not start a test syslog listener"
 printf '[general]\nlog_socket = %s\n' "$SOCK" > "$POLICY"
 
 # check_lines WHAT: every datagram is one line < 2048 bytes with all fields in order.

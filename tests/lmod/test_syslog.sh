@@ -6,24 +6,9 @@
 
 SOCK=$T/log.sock
 LOG=$T/log.txt
-# A datagram listener like /dev/log's, for 20 s at most.
-/usr/bin/python3 - "$SOCK" "$LOG" <<'PY' &
-import socket, sys, time
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.bind(sys.argv[1])
-s.settimeout(0.2)
-end = time.time() + 20
-with open(sys.argv[2], "ab", buffering=0) as out:
-    while time.time() < end:
-        try:
-            out.write(s.recv(65536) + b"\n")
-        except socket.timeout:
-            pass
-PY
-LISTENER=$!
+. "$MPG_TOP_SRCDIR/tests/common/syslog_listener.sh"
+start_syslog_listener "$SOCK" "$LOG" 20 || skip "could not start a test syslog listener"
 trap 'kill $LISTENER 2>/dev/null; rm -rf "$T"' EXIT
-for _ in $(seq 50); do [ -S "$SOCK" ] && break; sleep 0.1; done
-[ -S "$SOCK" ] || skip "could not start a test syslog listener"
 
 make_venv "$T/venv"
 activate_venv "$T/venv"

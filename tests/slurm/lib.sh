@@ -192,16 +192,9 @@ CONF
     SYSLOG_SOCK=$S/log.sock
     SYSLOG=$S/syslog.txt
     : > "$SYSLOG"
-    /usr/bin/python3 - "$SYSLOG_SOCK" "$SYSLOG" <<'PY' &
-import os, socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.bind(sys.argv[1])
-os.chmod(sys.argv[1], 0o666)
-with open(sys.argv[2], "a", buffering=1) as out:
-    while True:
-        out.write(s.recv(65536).decode("utf-8", "replace") + "\n")
-PY
-    LOG_PID=$!
+    . "$top_srcdir/tests/common/syslog_listener.sh"
+    start_syslog_listener "$SYSLOG_SOCK" "$SYSLOG" 0 || skip "could not start a test syslog listener"
+    LOG_PID=$LISTENER
     policy ""
     plugstack
     local san
