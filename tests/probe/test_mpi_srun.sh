@@ -17,54 +17,14 @@ for plugin in auth_none cred_none mpi_pmi2; do
     need_file "/usr/lib/x86_64-linux-gnu/slurm-wlm/$plugin.so" "apt-get install slurm-wlm-basic-plugins"
 done
 
+. "$top_srcdir/tests/common/slurm_cluster.sh"
 S=$TMP/slurm
-mkdir -p "$S/state" "$S/spool-n1" "$S/spool-n2"
-base=$((20000 + ($$ % 4000) * 4))
-cat >"$S/slurm.conf" <<CONF
-ClusterName=mpgtest$$
-SlurmctldHost=$(hostname)(127.0.0.1)
-SlurmctldPort=$base
-SlurmdPort=$((base + 1))
-AuthType=auth/none
-CredType=cred/none
-ProctrackType=proctrack/linuxproc
-TaskPlugin=task/none
-SelectType=select/cons_tres
-SelectTypeParameters=CR_CPU
-SchedulerType=sched/builtin
-StateSaveLocation=$S/state
-SlurmdSpoolDir=$S/spool-%n
-SlurmctldPidFile=$S/slurmctld.pid
-SlurmdPidFile=$S/slurmd-%n.pid
-SlurmdLogFile=$S/slurmd-%n.log
-SlurmctldLogFile=$S/slurmctld.log
-SlurmUser=root
-SlurmdUser=root
-ReturnToService=2
-MpiDefault=pmi2
-JobCompType=jobcomp/none
-AccountingStorageType=accounting_storage/none
-NodeName=n1 NodeHostname=$(hostname) NodeAddr=127.0.0.1 Port=$((base + 2)) CPUs=1 RealMemory=100
-NodeName=n2 NodeHostname=$(hostname) NodeAddr=127.0.0.1 Port=$((base + 3)) CPUs=1 RealMemory=100
-PartitionName=test Nodes=n1,n2 Default=YES MaxTime=10 State=UP
-CONF
-export SLURM_CONF=$S/slurm.conf
 stop_slurm() {
-    local f
-    for f in "$S"/slurmd-n1.pid "$S"/slurmd-n2.pid "$S"/slurmctld.pid; do
-        [ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null
-    done
-    sleep 0.5
+    slurm_cluster_stop "$S"
     rm -rf "$TMP"
 }
 trap stop_slurm EXIT
-slurmctld -c -f "$SLURM_CONF" || skip "slurmctld did not start: $(tail -3 "$S/slurmctld.log" 2>/dev/null)"
-slurmd -N n1 -f "$SLURM_CONF" && slurmd -N n2 -f "$SLURM_CONF" || skip "slurmd did not start"
-for _ in $(seq 50); do
-    [ "$(sinfo -h -t idle -o %D 2>/dev/null)" = 2 ] && break
-    sleep 0.2
-done
-[ "$(sinfo -h -t idle -o %D 2>/dev/null)" = 2 ] || skip "the private Slurm cluster did not come up: $(sinfo 2>&1 | tail -2)"
+slurm_cluster_start "$S" "mpgtest$$" || skip "$SLURM_CLUSTER_ERROR"
 
 load_module mpich
 make_debian_venv "$TMP/venv"

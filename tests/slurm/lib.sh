@@ -151,44 +151,12 @@ policy() {
     printf '[general]\nlog_socket = %s\n%b\n' "$SYSLOG_SOCK" "$*" > "$S/policy.conf"
 }
 
+. "$top_srcdir/tests/common/slurm_cluster.sh"
+
 start_cluster() {
     need_slurm
     S=$W/slurm
-    mkdir -p "$S/state" "$S/spool-n1" "$S/spool-n2"
-    local base=$((21000 + ($$ % 3000) * 4))
-    cat >"$S/slurm.conf" <<CONF
-ClusterName=mpgspank$$
-SlurmctldHost=$(hostname)(127.0.0.1)
-SlurmctldPort=$base
-SlurmdPort=$((base + 1))
-AuthType=auth/none
-CredType=cred/none
-ProctrackType=proctrack/linuxproc
-TaskPlugin=task/none
-SelectType=select/cons_tres
-SelectTypeParameters=CR_CPU
-SchedulerType=sched/builtin
-StateSaveLocation=$S/state
-SlurmdSpoolDir=$S/spool-%n
-SlurmctldPidFile=$S/slurmctld.pid
-SlurmdPidFile=$S/slurmd-%n.pid
-SlurmdLogFile=$S/slurmd-%n.log
-SlurmctldLogFile=$S/slurmctld.log
-SlurmUser=root
-SlurmdUser=root
-ReturnToService=2
-MpiDefault=pmi2
-SlurmdDebug=${SLURMD_DEBUG:-info}
-PlugStackConfig=$S/plugstack.conf
-JobCompType=jobcomp/none
-AccountingStorageType=accounting_storage/none
-NodeName=n1 NodeHostname=$(hostname) NodeAddr=127.0.0.1 Port=$((base + 2)) CPUs=1 RealMemory=100
-NodeName=n2 NodeHostname=$(hostname) NodeAddr=127.0.0.1 Port=$((base + 3)) CPUs=1 RealMemory=100
-PartitionName=test Nodes=n1,n2 Default=YES MaxTime=10 State=UP
-PartitionName=debug Nodes=n1,n2 MaxTime=10 State=UP
-CONF
-    chmod -R a+rX "$S"
-    export SLURM_CONF=$S/slurm.conf
+    mkdir -p "$S"
     SYSLOG_SOCK=$S/log.sock
     SYSLOG=$S/syslog.txt
     : > "$SYSLOG"
@@ -197,26 +165,14 @@ CONF
     LOG_PID=$LISTENER
     policy ""
     plugstack
-    local san
-    san=$(san_env)
-    env $san slurmctld -c -f "$SLURM_CONF" || skip "slurmctld did not start: $(tail -3 "$S/slurmctld.log" 2>/dev/null)"
-    env $san slurmd -N n1 -f "$SLURM_CONF" || skip "slurmd n1 did not start: $(tail -3 "$S/slurmd-n1.log" 2>/dev/null)"
-    env $san unshare -m --propagation private sh -c 'mount -t tmpfs none /tmp && exec slurmd -N n2 -f "$1"' sh "$SLURM_CONF" ||
-        skip "slurmd n2 did not start in its own mount namespace: $(tail -3 "$S/slurmd-n2.log" 2>/dev/null)"
-    for _ in $(seq 100); do
-        [ "$(sinfo -h -t idle -o %D 2>/dev/null)" = 2 ] && break
-        sleep 0.2
-    done
-    [ "$(sinfo -h -t idle -o %D 2>/dev/null)" = 2 ] || skip "the private Slurm cluster did not come up: $(sinfo 2>&1 | tail -2)"
+    SLURM_RUN="env $(san_env)" SLURM_N2_PRIVATE_TMP=1 slurm_cluster_start "$S" "mpgspank$$" \
+        "SlurmdDebug=${SLURMD_DEBUG:-info}" "PlugStackConfig=$S/plugstack.conf" \
+        "PartitionName=debug Nodes=n1,n2 MaxTime=10 State=UP" || skip "$SLURM_CLUSTER_ERROR"
 }
 
 stop_cluster() {
     [ -n "${S:-}" ] || return 0
-    local f
-    for f in "$S"/slurmd-n1.pid "$S"/slurmd-n2.pid "$S"/slurmctld.pid; do
-        [ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null
-    done
-    sleep 0.3
+    slurm_cluster_stop "$S"
 }
 
 # as_user CMD...: runs CMD as nobody in a clean environment (plus the words in $USER_ENV).
