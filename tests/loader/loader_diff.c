@@ -130,8 +130,8 @@ static void fill_placeholder(unsigned char *b, size_t len, const char *ph, const
 /* Writes template with each placeholder replaced (a shorter string, NUL-padded in place):
  * path goes to the DT_RPATH or DT_RUNPATH string, runpath to the second one of an object that
  * has both. */
-static void patch_copy2(const char *tmpl, const char *out, const char *needed, const char *path, const char *runpath,
-                        mode_t mode)
+static void patch_copy(const char *tmpl, const char *out, const char *needed, const char *path, const char *runpath,
+                       mode_t mode)
 {
     size_t len;
     unsigned char *b = slurp(tmpl, &len);
@@ -145,11 +145,6 @@ static void patch_copy2(const char *tmpl, const char *out, const char *needed, c
     fill_placeholder(b, len, "/RUNPATHPLACEHOLDER", runpath);
     spit(out, b, len, mode);
     free(b);
-}
-
-static void patch_copy(const char *tmpl, const char *out, const char *needed, const char *path, mode_t mode)
-{
-    patch_copy2(tmpl, out, needed, path, NULL, mode);
 }
 
 /* The linker writes DT_RPATH or DT_RUNPATH, never both: lib_both.so is linked with an RPATH and
@@ -264,7 +259,7 @@ static void put(const char *dir, const char *name, enum content c)
     unsigned char *b;
     switch (c) {
     case ABSENT: break;
-    case GOOD: patch_copy(good, p, NULL, NULL, 0755); break;
+    case GOOD: patch_copy(good, p, NULL, NULL, NULL, 0755); break;
     case OTHER_CLASS:
     case OTHER_MACHINE:
         b = slurp(good, &len);
@@ -426,16 +421,16 @@ static void lay_out(const struct config *c)
     /* the env's python: the oracle with the configuration's RPATH or RUNPATH */
     char *exe_t = tmpl(strcmp(c->exe_kind, "RPATH") == 0 ? "exe_rpath" : strcmp(c->exe_kind, "RUNPATH") == 0 ? "exe_runpath" : "exe_none");
     char *py = xprintf("%s/python3.11", bin);
-    patch_copy(exe_t, py, NULL, c->exe_path, 0755);
+    patch_copy(exe_t, py, NULL, c->exe_path, NULL, 0755);
     if (symlink("python3.11", xprintf("%s/python3", bin)) != 0) die("python3");
     /* the extension */
     char *ext = xprintf("%s/%s", c->prefix, EXT_REL), *tp = tmpl(template_of(c->ext_kind));
-    patch_copy2(tp, ext, c->via_inter ? "libinter.so.1" : c->needed, c->ext_path, c->ext_runpath, 0755);
+    patch_copy(tp, ext, c->via_inter ? "libinter.so.1" : c->needed, c->ext_path, c->ext_runpath, 0755);
     if (c->via_inter) {
         char *inter_dir = xprintf("%s/inter", c->root);
         mkdirp(inter_dir);
         char *itp = tmpl(template_of(c->inter_kind)), *inter = xprintf("%s/libinter.so.1", inter_dir);
-        patch_copy2(itp, inter, c->needed, c->inter_path, c->inter_runpath, 0755);
+        patch_copy(itp, inter, c->needed, c->inter_path, c->inter_runpath, 0755);
     }
 }
 

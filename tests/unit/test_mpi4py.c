@@ -36,6 +36,19 @@ static char *make_wheel(const char *site, const char *version, const char *const
 static const char *const both[] = {"mpich", "openmpi", NULL};
 static const char *const all3[] = {"mpich", "openmpi", "mpiabi", NULL};
 
+/* A venv holding a wheel of version with the extensions for abis, active in e (initialised
+ * here) with module loaded; returns the wheel's package folder and sets *prefix. */
+static char *venv_with_wheel(struct envb *e, const char *version, const char *const *abis, const char *module,
+                             char **prefix)
+{
+    *prefix = make_venv(scratch(), "v", false);
+    char *pkg = make_wheel(site_dir(*prefix), version, abis);
+    envb_init(e);
+    activate_venv(e, *prefix);
+    load_module(e, module);
+    return pkg;
+}
+
 /* The search alone, set up as mpg_check() sets it up, for step-by-step assertions. */
 static void search(struct envb *e, const char *pkgdir, const char *version, struct mpg_mpi4py_result *res)
 {
@@ -75,11 +88,8 @@ Test(mpi4py, open_mpi_module_on_a_machine_with_mpich_is_healthy)
 {
     /* The false ABI_MISMATCH of issue 7: libmpi.so is the first name, found in the Open MPI
      * module's folder; libmpich.so.12 (Debian's MPICH) is never tried. */
-    char *root = scratch(), *prefix = make_venv(root, "v", false), *pkg = make_wheel(site_dir(prefix), "4.1.2", both);
     struct envb e;
-    envb_init(&e);
-    activate_venv(&e, prefix);
-    load_module(&e, "openmpi");
+    char *prefix, *pkg = venv_with_wheel(&e, "4.1.2", both, "openmpi", &prefix);
     struct mpg_mpi4py_result res;
     search(&e, pkg, "4.1.2", &res);
     char *vlib = canon_path(joinp(prefix, "lib"));
@@ -223,12 +233,9 @@ Test(mpi4py, mpi4py_libmpi_by_version)
 
 Test(mpi4py, mpi4py_libmpi_folder_list_and_expansion)
 {
-    char *root = scratch(), *prefix = make_venv(root, "v", false), *pkg = make_wheel(site_dir(prefix), "4.1.0", both);
-    char *full = fxp("mpich-full");
     struct envb e;
-    envb_init(&e);
-    activate_venv(&e, prefix);
-    load_module(&e, "openmpi");
+    char *prefix, *pkg = venv_with_wheel(&e, "4.1.0", both, "openmpi", &prefix);
+    char *full = fxp("mpich-full");
     envb_set(&e, "MYMPI", full);
     /* 4.1.x: a folder entry gets the three names; $VAR is expanded; the list is searched in order */
     envb_set(&e, "MPI4PY_LIBMPI", "/nonexistent/libmpi.so:$MYMPI/lib");
@@ -256,11 +263,8 @@ Test(mpi4py, mpi4py_libmpi_folder_list_and_expansion)
 
 Test(mpi4py, mpi4py_mpiabi_by_version)
 {
-    char *root = scratch(), *prefix = make_venv(root, "v", false), *pkg = make_wheel(site_dir(prefix), "4.1.2", both);
     struct envb e;
-    envb_init(&e);
-    activate_venv(&e, prefix);
-    load_module(&e, "mpich");
+    char *prefix, *pkg = venv_with_wheel(&e, "4.1.2", both, "mpich", &prefix);
     /* 4.1.x: the ABI as given (" -_" dropped, any case), no library search at all */
     envb_set(&e, "MPI4PY_MPIABI", "Open-MPI");
     struct mpg_mpi4py_result res;
@@ -296,11 +300,8 @@ Test(mpi4py, mpi4py_mpiabi_by_version)
 Test(mpi4py, an_mpi_already_in_the_process_wins)
 {
     /* dlopen(NULL) comes first, even before MPI4PY_LIBMPI */
-    char *root = scratch(), *prefix = make_venv(root, "v", false), *pkg = make_wheel(site_dir(prefix), "4.1.2", both);
     struct envb e;
-    envb_init(&e);
-    activate_venv(&e, prefix);
-    load_module(&e, "openmpi");
+    char *prefix, *pkg = venv_with_wheel(&e, "4.1.2", both, "openmpi", &prefix);
     envb_set(&e, "LD_PRELOAD", fxp("mpich-full/lib/libmpi.so.12"));
     envb_set(&e, "MPI4PY_LIBMPI", OMPI_LIB "/libmpi.so");
     struct mpg_mpi4py_result res;
@@ -316,14 +317,11 @@ Test(mpi4py, an_mpi_already_in_the_process_wins)
 
 Test(mpi4py, candidates_that_load_without_mpi_or_fail_to_load_are_skipped)
 {
-    char *root = scratch(), *prefix = make_venv(root, "v", false), *pkg = make_wheel(site_dir(prefix), "4.1.2", both);
+    struct envb e;
+    char *prefix, *pkg = venv_with_wheel(&e, "4.1.2", both, "openmpi", &prefix);
     char *vlib = joinp(prefix, "lib");
     copy_file(fxp("notmpi.so"), joinp(vlib, "libmpi.so"));              /* loads, no MPI_Get_version */
     copy_file(fxp("needs-gone-libmpi.so.12"), joinp(vlib, "libmpi.so.12")); /* its libgone.so.1 is missing */
-    struct envb e;
-    envb_init(&e);
-    activate_venv(&e, prefix);
-    load_module(&e, "openmpi");
     struct mpg_mpi4py_result res;
     search(&e, pkg, "4.1.2", &res);
     char *t = tried(&res);
@@ -373,13 +371,10 @@ Test(mpi4py, no_extension_for_the_abi_found)
 Test(mpi4py, plain_extension_beside_variants_is_imported_without_search)
 {
     /* Python's own finder comes before mpi4py's: a plain MPI extension wins. */
-    char *root = scratch(), *prefix = make_venv(root, "v", false), *pkg = make_wheel(site_dir(prefix), "4.1.2", both);
+    struct envb e;
+    char *prefix, *pkg = venv_with_wheel(&e, "4.1.2", both, "openmpi", &prefix);
     copy_file(fxp("ext_mpich.so"), joinp(pkg, "MPI" EXT));
     cr_expect_not(mpg_mpi4py_is_multi_abi(pkg));
-    struct envb e;
-    envb_init(&e);
-    activate_venv(&e, prefix);
-    load_module(&e, "openmpi");
     struct mpg_report *r = run_check(&e, NULL);
     EXPECT_CODES(r, "ABI_MISMATCH");
     cr_expect(mpg_str_ends(r->packages[0].extension, "/MPI" EXT), "%s", r->packages[0].extension);
@@ -389,12 +384,9 @@ Test(mpi4py, plain_extension_beside_variants_is_imported_without_search)
 Test(mpi4py, standard_abi_library_is_a_main_candidate_only)
 {
     /* libmpi_abi.so.1 is a name from 4.2 (main) on; 4.1.x never tries it */
-    char *root = scratch(), *prefix = make_venv(root, "v", false), *pkg = make_wheel(site_dir(prefix), "4.2.0.dev0", all3);
-    copy_file(fxp("abi/libmpi_abi.so.1"), joinp(prefix, "lib/libmpi_abi.so.1"));
     struct envb e;
-    envb_init(&e);
-    activate_venv(&e, prefix);
-    load_module(&e, "openmpi");
+    char *prefix, *pkg = venv_with_wheel(&e, "4.2.0.dev0", all3, "openmpi", &prefix);
+    copy_file(fxp("abi/libmpi_abi.so.1"), joinp(prefix, "lib/libmpi_abi.so.1"));
     struct mpg_mpi4py_result res;
     search(&e, pkg, "4.2.0.dev0", &res);
     cr_expect_str_eq(res.abi, "mpiabi");
@@ -439,13 +431,10 @@ Test(mpi4py, fifo_and_dev_zero_among_the_candidates)
     /* Bad input: /dev/zero named libmpi.so in the venv's lib fails to load (ctypes raises
      * OSError, mpi4py goes on); a FIFO named libmpi.so.12 makes ctypes block in open(): the
      * import hangs, and mpiguard must say so without blocking itself. */
-    char *root = scratch(), *prefix = make_venv(root, "v", false), *pkg = make_wheel(site_dir(prefix), "4.1.2", both);
+    struct envb e;
+    char *prefix, *pkg = venv_with_wheel(&e, "4.1.2", both, "openmpi", &prefix);
     char *vlib = joinp(prefix, "lib");
     cr_assert(symlink("/dev/zero", joinp(vlib, "libmpi.so")) == 0);
-    struct envb e;
-    envb_init(&e);
-    activate_venv(&e, prefix);
-    load_module(&e, "openmpi");
     struct mpg_mpi4py_result res;
     search(&e, pkg, "4.1.2", &res);
     char *t = tried(&res);
