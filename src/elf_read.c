@@ -23,6 +23,9 @@
 
 #define BLOCK 4096
 #define N_BLOCKS 8
+/* The most mpg_elf_read_symbol_tables reads in one go: libmpi's hash, symbol and string tables
+ * are 100-300 KiB; a bigger (or hostile) file keeps to the blocks. */
+#define MAX_TABLES (8u << 20)
 
 struct mpg_elf_blocks {
     int fd;
@@ -32,6 +35,11 @@ struct mpg_elf_blocks {
     uint64_t at[N_BLOCKS]; /* file offset of each slot's block; UINT64_MAX when empty */
     size_t len[N_BLOCKS];
     unsigned char buf[N_BLOCKS][BLOCK];
+    /* The dynamic symbol tables read whole (mpg_elf_read_symbol_tables), else NULL. */
+    unsigned char *tables;
+    uint64_t tables_at;
+    size_t tables_len;
+    bool tables_tried;
 };
 
 static bool in_file(const struct mpg_elf *e, uint64_t off, uint64_t len)
@@ -100,6 +108,10 @@ static inline bool get(const struct mpg_elf *e, uint64_t off, void *dst, size_t 
     uint64_t at = b->at[b->last];
     if (off >= at && off - at + len <= b->len[b->last]) {
         memcpy(dst, b->buf[b->last] + (off - at), len);
+        return true;
+    }
+    if (b->tables && off >= b->tables_at && off - b->tables_at + len <= b->tables_len) {
+        memcpy(dst, b->tables + (off - b->tables_at), len);
         return true;
     }
     return get_slow(e, off, dst, len);
@@ -311,6 +323,10 @@ int mpg_elf_open(const char *path, struct mpg_elf *e, char *err, size_t errlen)
     e->file->fd = fd;
     e->file->changed = false;
     e->file->next = e->file->last = 0;
+    e->file->tables = NULL;
+    e->file->tables_at = 0;
+    e->file->tables_len = 0;
+    e->file->tables_tried = false;
     for (unsigned i = 0; i < N_BLOCKS; i++) e->file->at[i] = UINT64_MAX, e->file->len[i] = 0;
     e->size = (size_t)st.st_size;
     if (parse(e, err, errlen) != 0) {
@@ -329,12 +345,41 @@ void mpg_elf_close(struct mpg_elf *e)
     free(e->runpath);
     if (e->file) {
         close(e->file->fd);
+        free(e->file->tables);
         free(e->file);
     }
     memset(e, 0, sizeof *e);
 }
 
 bool mpg_elf_changed(const struct mpg_elf *e) { return e->file && e->file->changed; }
+
+void mpg_elf_read_symbol_tables(const struct mpg_elf *e)
+{
+    struct mpg_elf_blocks *b = e->file;
+    if (!b || b->tables_tried || !e->symtab || !e->strtab) return;
+    b->tables_tried = true;
+    /* The linker lays them out together: hash table(s), .dynsym, .dynstr. Whatever lies outside
+     * [lo, hi) (an unusual layout) is still read through the blocks. */
+    uint64_t lo = e->strtab, hi = (uint64_t)e->strtab + e->strsz;
+    size_t starts[] = {e->symtab, e->gnu_hash, e->sysv_hash};
+    for (size_t i = 0; i < sizeof starts / sizeof *starts; i++)
+        if (starts[i] && starts[i] < lo) lo = starts[i];
+    if (hi - lo > MAX_TABLES || !in_file(e, lo, hi - lo)) return;
+    unsigned char *buf = malloc((size_t)(hi - lo));
+    if (!buf) return;
+    ssize_t n;
+    do
+        n = pread(b->fd, buf, (size_t)(hi - lo), (off_t)lo);
+    while (n < 0 && errno == EINTR);
+    if (n != (ssize_t)(hi - lo)) {
+        if (n >= 0) b->changed = true; /* shorter than at open */
+        free(buf);
+        return;
+    }
+    b->tables = buf;
+    b->tables_at = lo;
+    b->tables_len = (size_t)(hi - lo);
+}
 
 /* Symbol entry offset for index i, or (size_t)-1. */
 static size_t sym_at(const struct mpg_elf *e, uint64_t i)
@@ -486,6 +531,7 @@ static size_t dynsym_count(const struct mpg_elf *e)
 void mpg_elf_each_undefined(const struct mpg_elf *e, bool (*fn)(const char *name, void *arg), void *arg)
 {
     if (!e->symtab || !e->strtab) return;
+    mpg_elf_read_symbol_tables(e);
     size_t n = dynsym_count(e);
     for (size_t i = 1; i < n; i++) {
         size_t off = sym_at(e, i);

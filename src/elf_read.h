@@ -39,6 +39,10 @@ void mpg_elf_close(struct mpg_elf *e);
  * replaced): what was read from it since may be incomplete. */
 bool mpg_elf_changed(const struct mpg_elf *e);
 
+/* Reads the hash, symbol and string tables in one go (when they lie together and are not
+ * huge), for a caller about to look up many symbols: each lookup then reads no more from the
+ * file. Without it a lookup reads the few 4 KiB blocks it touches. */
+void mpg_elf_read_symbol_tables(const struct mpg_elf *e);
 /* True when the object defines (not merely references) the dynamic symbol name. */
 bool mpg_elf_defines(const struct mpg_elf *e, const char *name);
 /* The NUL-terminated string stored at the defined data symbol name (e.g. a `const char[]`

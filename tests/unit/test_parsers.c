@@ -38,6 +38,73 @@ Test(elf, runpath_fixture_has_runpath_only)
     mpg_elf_close(&e);
 }
 
+struct defs_ctx {
+    const struct mpg_elf *whole, *blocks;
+    size_t asked, defined, differ;
+};
+
+static bool same_answer(const char *name, void *arg)
+{
+    struct defs_ctx *c = arg;
+    bool a = mpg_elf_defines(c->whole, name), b = mpg_elf_defines(c->blocks, name);
+    c->asked++;
+    c->defined += a;
+    c->differ += a != b;
+    return true;
+}
+
+/* The tables read in one go (what the ABI check does before its hundreds of lookups) answer
+ * exactly as the 4 KiB blocks do: every symbol mpi4py's extension needs, asked of Open MPI's
+ * and MPICH's libmpi. */
+Test(elf, symbol_tables_read_whole_answer_as_the_blocks_do)
+{
+    const char *ext = "/usr/lib/python3/dist-packages/mpi4py/MPI.cpython-311-x86_64-linux-gnu.so";
+    const char *libs[] = {SYSLIB "/libmpi.so.40", SYSLIB "/libmpich.so.12"};
+    char err[256];
+    struct mpg_elf x;
+    cr_assert_eq(mpg_elf_open(ext, &x, err, sizeof err), 0, "%s: %s", ext, err);
+    for (size_t i = 0; i < 2; i++) {
+        struct mpg_elf whole, blocks;
+        cr_assert_eq(mpg_elf_open(libs[i], &whole, err, sizeof err), 0, "%s", err);
+        cr_assert_eq(mpg_elf_open(libs[i], &blocks, err, sizeof err), 0, "%s", err);
+        mpg_elf_read_symbol_tables(&whole);
+        struct defs_ctx c = {&whole, &blocks, 0, 0, 0};
+        mpg_elf_each_undefined(&x, same_answer, &c);
+        cr_expect_gt(c.asked, 300, "%s: only %zu symbols asked", libs[i], c.asked);
+        cr_expect_gt(c.defined, 300, "%s defines only %zu of them", libs[i], c.defined);
+        cr_expect_eq(c.differ, 0, "%s: %zu answers differ", libs[i], c.differ);
+        cr_expect(mpg_elf_defines(&whole, i == 0 ? "ompi_mpi_comm_world" : "MPIR_Err_return_comm"));
+        cr_expect_not(mpg_elf_defines(&whole, "no_such_symbol_anywhere"));
+        mpg_elf_close(&whole);
+        mpg_elf_close(&blocks);
+    }
+    mpg_elf_close(&x);
+}
+
+/* A library cut short after it was opened (pip replacing it): reading the tables notices,
+ * and the lookups that follow answer "not defined" rather than reading past the end. */
+Test(elf, symbol_tables_of_a_file_cut_short_after_open)
+{
+    size_t len = 0;
+    char *data = mpg_read_file(SYSLIB "/libmpi.so.40", (size_t)64 << 20, &len);
+    cr_assert(data);
+    char path[] = "/tmp/mpg-elf-cut-XXXXXX";
+    int fd = mkstemp(path);
+    cr_assert_geq(fd, 0);
+    cr_assert_eq(write(fd, data, len), (ssize_t)len);
+    struct mpg_elf e;
+    char err[256];
+    cr_assert_eq(mpg_elf_open(path, &e, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(ftruncate(fd, 8192), 0);
+    mpg_elf_read_symbol_tables(&e);
+    cr_expect(mpg_elf_changed(&e));
+    cr_expect_not(mpg_elf_defines(&e, "ompi_mpi_comm_world"));
+    mpg_elf_close(&e);
+    close(fd);
+    unlink(path);
+    free(data);
+}
+
 Test(mpi_ident, debian_mpich_and_openmpi)
 {
     struct mpg_mpi m;
