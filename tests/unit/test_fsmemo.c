@@ -74,12 +74,26 @@ Test(fsmemo, realpath_answers_as_glibc_does)
     char *deep_abs = joinp(root, deep);
     mkdirs(deep_abs);
     link_at(deep_abs, root, "deeplink");
+    /* c0 -> c1 -> ... -> c30 (a file): 30 links, within the limit of 40. e0 -> ... -> e14 -> c0:
+     * 45, too many. Asked first, e0 meets c0 already 15 links deep: that ELOOP is not c0's. */
+    char name[32], target[32];
+    for (int i = 0; i < 30; i++) {
+        snprintf(name, sizeof name, "c%d", i);
+        snprintf(target, sizeof target, "c%d", i + 1);
+        link_at(i == 29 ? f : target, root, name);
+    }
+    for (int i = 0; i < 15; i++) {
+        snprintf(name, sizeof name, "e%d", i);
+        snprintf(target, sizeof target, "e%d", i + 1);
+        link_at(i == 14 ? "c0" : target, root, name);
+    }
     const char *const paths[] = {
         "real/lib/libmpi.so.40.1.0", "real/lib/libmpi.so.40", "real/lib/libmpi.so", "lib/libmpi.so",
         "abs/lib/libmpi.so.40", "abs/lib/sub/up", "lib/sub/up", "lib/sub/../libmpi.so", "lib/./libmpi.so",
         "lib//libmpi.so", "lib/", "lib/.", "lib/..", "dot/dot/lib", "slash/tmp", "real/lib/dangling",
         "real/lib/missing", "missing/libmpi.so", "loop1", "loop1/x", "self", "real/lib/libmpi.so.40.1.0/x",
-        "real/lib/libmpi.so/", "abs/../abs/lib", "", "grow", "grow/x/y", "deeplink", "deeplink/../d", deep, NULL,
+        "real/lib/libmpi.so/", "abs/../abs/lib", "", "grow", "grow/x/y", "deeplink", "deeplink/../d", deep,
+        "e0", "c0", "e7", "c10", NULL,
     };
     same_as_glibc(root, paths);
     free(deep);
