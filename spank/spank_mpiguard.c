@@ -12,10 +12,15 @@
  * - slurm_spank_init (every context): registers --mpiguard so srun/sbatch/salloc accept it.
  *   In slurmstepd (root, before privileges drop) it also reads the plugstack.conf arguments,
  *   the site policy (a root-owned file; never the user's) and loads libmpiguard.
+ * - slurm_spank_init_post_opt (slurmstepd, root, the user's options known, the step not set up
+ *   yet): starts mpiguard's checker program on the step's environment, as the job's user and
+ *   within the time budget (step_check.c). It works while slurmstepd sets the step up (the
+ *   MPI plugin's server, task plugins, the I/O back to srun), which on the test cluster takes
+ *   longer than the check (bench/slurm/run.sh: "waited").
  * - slurm_spank_user_init (slurmstepd, the step's I/O already connected to srun, no task forked
- *   yet): runs mpiguard's checker program on the step's environment, as the job's user and
- *   within the time budget (step_check.c), then decides here, as root, with the site policy
- *   (step_verdict.c), and shows the result. A refusal (the policy says block, or the check
+ *   yet): takes the checker's answer (or runs the whole check here, when it could not be
+ *   started earlier), then decides here, as root, with the site policy (step_verdict.c), and
+ *   shows the result. A refusal (the policy says block, or the check
  *   failed under on_error=closed) is only recorded here: Slurm 22.05 fails the launch when
  *   user_init returns -1, but srun then still exits 0, and a job script would go on as if its
  *   step had run.
@@ -54,6 +59,7 @@ static struct {
     struct mpg_site_policy site;
     char checker_err[600];       /* the checker program cannot be trusted or is missing */
     char *user_opt;              /* --mpiguard value */
+    struct mpg_step_run *run;    /* the checker started in init_post_opt, not yet answered */
     bool refuse;                 /* user_init decided: no task of this step may start */
 } g;
 
@@ -214,6 +220,73 @@ static int check_failed(const struct step_ids *ids, uid_t uid, const char *code,
     return g.args.fail_closed ? -1 : 0;
 }
 
+/* Whether the step is to be checked at all: the user may skip it where the site allows. */
+static bool check_skipped(void)
+{
+    return g.user_opt && strcmp(g.user_opt, "off") == 0 && g.site.policy.user_override;
+}
+
+/* What the checker and the verdict need of the step. False when slurmstepd cannot give its
+ * environment. need_groups: the job's supplementary groups are required (before user_init,
+ * slurmstepd still has root's, which the checker must not inherit). */
+static bool step_of(spank_t sp, const struct step_ids *ids, char *pwbuf, size_t pwlen, bool need_groups,
+                    struct mpg_step *step)
+{
+    uid_t uid = 0;
+    gid_t gid = 0;
+    char **env = NULL;
+    gid_t *groups = NULL;
+    int n_groups = 0;
+    spank_get_item(sp, S_JOB_UID, &uid);
+    spank_get_item(sp, S_JOB_GID, &gid);
+    if (spank_get_item(sp, S_JOB_ENV, &env) != ESPANK_SUCCESS || !env) return false;
+    if (spank_get_item(sp, S_JOB_SUPPLEMENTARY_GIDS, &groups, &n_groups) != ESPANK_SUCCESS) {
+        if (need_groups) return false;
+        groups = NULL;
+        n_groups = -1; /* keep the groups slurmstepd already switched to */
+    }
+    *step = (struct mpg_step){
+        /* Looked up here: the checker may not see the same name service, and it is one less
+         * thing for it to do. */
+        .user = user_of(uid, pwbuf, pwlen),
+        .job = ids->job,
+        .step = ids->step,
+        .node = ids->node,
+        .first_node = ids->nodeid == 0,
+        .uid = uid,
+        .gid = gid,
+        .groups = groups,
+        .n_groups = n_groups,
+        .env = (const char *const *)env,
+        .verbose = g.user_opt && strcmp(g.user_opt, "verbose") == 0,
+    };
+    return true;
+}
+
+static struct mpg_step_checker checker_of(void)
+{
+    return (struct mpg_step_checker){
+        .core = &g.core, .program = g.args.checker, .lib = g.args.lib, .timeout_ms = g.args.timeout_ms};
+}
+
+int slurm_spank_init_post_opt(spank_t sp, int ac, char **av)
+{
+    (void)ac;
+    (void)av;
+    if (spank_context() != S_CTX_REMOTE || !g.active || !g.core.handle || g.checker_err[0] || check_skipped())
+        return 0;
+    struct step_ids ids;
+    step_ids(sp, &ids);
+    char pwbuf[4096];
+    struct mpg_step step;
+    if (!step_of(sp, &ids, pwbuf, sizeof pwbuf, true, &step)) return 0; /* user_init checks */
+    struct mpg_step_checker checker = checker_of();
+    struct mpg_step_result res;
+    g.run = mpg_step_check_start(&checker, &g.site, &step, &res);
+    mpg_step_result_free(&res); /* not started: user_init tries again and reports */
+    return 0;
+}
+
 int slurm_spank_task_init_privileged(spank_t sp, int ac, char **av)
 {
     (void)sp;
@@ -231,9 +304,7 @@ int slurm_spank_user_init(spank_t sp, int ac, char **av)
     step_ids(sp, &ids);
     bool first = ids.nodeid == 0;
     uid_t uid = 0;
-    gid_t gid = 0;
     spank_get_item(sp, S_JOB_UID, &uid);
-    spank_get_item(sp, S_JOB_GID, &gid);
 
     if (first && g.args_err[0]) say("mpiguard: note: %s\n", g.args_err);
     if (!g.core.handle) {
@@ -247,9 +318,8 @@ int slurm_spank_user_init(spank_t sp, int ac, char **av)
         return 0;
     }
 
-    bool verbose = g.user_opt && strcmp(g.user_opt, "verbose") == 0;
     if (g.user_opt && strcmp(g.user_opt, "off") == 0) {
-        if (g.site.policy.user_override) {
+        if (check_skipped()) {
             if (first) say("mpiguard: check of job step %s.%s skipped (--mpiguard=off)\n", ids.job, ids.step);
             return 0;
         }
@@ -258,40 +328,26 @@ int slurm_spank_user_init(spank_t sp, int ac, char **av)
                 "checking job step %s.%s anyway\n", ids.job, ids.step);
     }
 
-    char **env = NULL;
-    gid_t *groups = NULL;
-    int n_groups = 0;
-    if (spank_get_item(sp, S_JOB_ENV, &env) != ESPANK_SUCCESS || !env) {
+    char pwbuf[4096];
+    struct mpg_step step;
+    struct mpg_step_checker checker = checker_of();
+    struct mpg_step_result res;
+    if (!step_of(sp, &ids, pwbuf, sizeof pwbuf, false, &step)) {
+        mpg_step_check_abandon(g.run);
+        g.run = NULL;
         g.refuse = check_failed(&ids, uid, "CHECK_FAILED", "the step's environment is not available") != 0;
         return 0;
     }
-    if (spank_get_item(sp, S_JOB_SUPPLEMENTARY_GIDS, &groups, &n_groups) != ESPANK_SUCCESS) {
-        groups = NULL;
-        n_groups = -1; /* keep the groups slurmstepd already switched to */
+    bool early = g.run != NULL;
+    if (g.run) { /* started in init_post_opt: its answer, or what is left of the budget */
+        mpg_step_check_finish(g.run, &checker, &g.site, &step, &res);
+        g.run = NULL;
+    } else {
+        mpg_step_check(&checker, &g.site, &step, &res);
     }
-
-    /* Looked up here: the checker may not see the same name service, and it is one less thing
-     * for it to do. */
-    char pwbuf[4096];
-    struct mpg_step step = {
-        .user = user_of(uid, pwbuf, sizeof pwbuf),
-        .job = ids.job,
-        .step = ids.step,
-        .node = ids.node,
-        .first_node = first,
-        .uid = uid,
-        .gid = gid,
-        .groups = groups,
-        .n_groups = n_groups,
-        .env = (const char *const *)env,
-        .verbose = verbose,
-    };
-    struct mpg_step_checker checker = {
-        .core = &g.core, .program = g.args.checker, .lib = g.args.lib, .timeout_ms = g.args.timeout_ms};
-    struct mpg_step_result res;
-    mpg_step_check(&checker, &g.site, &step, &res);
-    slurm_verbose("mpiguard: job step %s.%s checked in %.2f ms (checker CPU %.2f ms, slurmstepd CPU %.2f ms): %s",
-                  ids.job, ids.step, res.wall_ms, res.cpu_ms, res.caller_cpu_ms,
+    slurm_verbose("mpiguard: job step %s.%s checked in %.2f ms, started %s, waited %.2f ms (checker CPU %.2f ms, "
+                  "slurmstepd CPU %.2f ms): %s", ids.job, ids.step, res.wall_ms,
+                  early ? "before the step's set-up" : "in user_init", res.waited_ms, res.cpu_ms, res.caller_cpu_ms,
                   res.status != MPG_STEP_DONE ? res.error : res.codes ? res.codes : "nothing to report");
     int rc = 0;
     if (res.status == MPG_STEP_TIMEOUT)
@@ -323,6 +379,8 @@ int slurm_spank_exit(spank_t sp, int ac, char **av)
     (void)sp;
     (void)ac;
     (void)av;
+    mpg_step_check_abandon(g.run); /* started, but the step never reached user_init */
+    g.run = NULL;
     if (g.core.handle) mpg_site_policy_free(&g.core, &g.site);
     mpg_core_close(&g.core);
     free(g.user_opt);

@@ -329,32 +329,73 @@ static void explain_failure(const struct mpg_step_checker *c, const struct mpg_s
               bad[0] ? ", " : "", bad, stray);
 }
 
-void mpg_step_check(const struct mpg_step_checker *c, const struct mpg_site_policy *sp, const struct mpg_step *step,
-                    struct mpg_step_result *out)
+struct mpg_step_run {
+    pid_t pid;
+    int sock;
+    struct buf settings;
+    size_t sent;
+    bool sending;
+    int64_t start, deadline; /* ns */
+    double caller_cpu_ms;
+};
+
+/* Sends what the socket takes now, without waiting; the rest when it can take more. */
+static void send_some(struct mpg_step_run *run)
+{
+    while (run->sending) {
+        ssize_t n = send(run->sock, run->settings.p + run->sent, run->settings.len - run->sent,
+                         MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n > 0 && (run->sent += (size_t)n) == run->settings.len) {
+            shutdown(run->sock, SHUT_WR);
+            run->sending = false;
+        } else if (n < 0 && errno == EINTR) {
+            continue;
+        } else if (n < 0 && errno != EAGAIN) {
+            run->sending = false; /* it stopped reading: its answer says why */
+        } else if (n <= 0) {
+            return; /* full for now */
+        }
+    }
+}
+
+static void run_free(struct mpg_step_run *run)
+{
+    if (run->sock >= 0) close(run->sock);
+    free(run->settings.p);
+    free(run);
+}
+
+struct mpg_step_run *mpg_step_check_start(const struct mpg_step_checker *c, const struct mpg_site_policy *sp,
+                                          const struct mpg_step *step, struct mpg_step_result *out)
 {
     memset(out, 0, sizeof *out);
-    int64_t start = now_ns(), deadline = start + (int64_t)c->timeout_ms * 1000000;
+    int64_t start = now_ns();
     double cpu0 = thread_cpu_ms();
-    struct buf settings = {0};
-    char *reply = NULL;
+    struct mpg_step_run *run = calloc(1, sizeof *run);
     int sv[2] = {-1, -1};
-    if (!build_settings(&settings, c, sp, step)) {
-        set_error(out, MPG_STEP_FAILED, "the step's environment is larger than %u MB", MPG_STEP_MAX_SETTINGS >> 20);
-        goto done;
-    }
-    reply = malloc(MPG_STEP_MAX_REPLY + 1);
-    if (settings.oom || !reply) {
+    if (!run) {
         set_error(out, MPG_STEP_FAILED, "out of memory");
-        goto done;
+        goto fail;
+    }
+    run->sock = -1;
+    run->start = start;
+    run->deadline = start + (int64_t)c->timeout_ms * 1000000;
+    if (!build_settings(&run->settings, c, sp, step)) {
+        set_error(out, MPG_STEP_FAILED, "the step's environment is larger than %u MB", MPG_STEP_MAX_SETTINGS >> 20);
+        goto fail;
+    }
+    if (run->settings.oom) {
+        set_error(out, MPG_STEP_FAILED, "out of memory");
+        goto fail;
     }
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
         set_error(out, MPG_STEP_FAILED, "cannot create a socket pair: %s", strerror(errno));
-        goto done;
+        goto fail;
     }
     void *stack = mmap(NULL, CHILD_STACK_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
     if (stack == MAP_FAILED) {
         set_error(out, MPG_STEP_FAILED, "out of memory");
-        goto done;
+        goto fail;
     }
     char *argv[] = {"mpiguard-step-check", NULL}, *envp[] = {NULL};
     struct child_plan plan = {
@@ -377,33 +418,52 @@ void mpg_step_check(const struct mpg_step_checker *c, const struct mpg_site_poli
     munmap(stack, CHILD_STACK_BYTES);
     if (pid < 0) {
         set_error(out, MPG_STEP_FAILED, "cannot start a process: %s", strerror(clone_errno));
-        goto done;
+        goto fail;
     }
     close(sv[1]);
-    sv[1] = -1;
-    fcntl(sv[0], F_SETFL, O_NONBLOCK);
+    run->pid = pid;
+    run->sock = sv[0];
+    fcntl(run->sock, F_SETFL, O_NONBLOCK);
+    run->sending = true;
+    send_some(run); /* a step's environment (a few kB) fits the socket's buffer: all of it, usually */
+    run->caller_cpu_ms = thread_cpu_ms() - cpu0;
+    return run;
+fail:
+    if (sv[0] >= 0) close(sv[0]);
+    if (sv[1] >= 0) close(sv[1]);
+    if (run) run_free(run);
+    out->wall_ms = (double)(now_ns() - start) / 1e6;
+    out->caller_cpu_ms = thread_cpu_ms() - cpu0;
+    return NULL;
+}
 
-    size_t sent = 0, len = 0;
-    bool sending = true, eof = false;
+void mpg_step_check_finish(struct mpg_step_run *run, const struct mpg_step_checker *c, const struct mpg_site_policy *sp,
+                           const struct mpg_step *step, struct mpg_step_result *out)
+{
+    memset(out, 0, sizeof *out);
+    int64_t waited_from = now_ns();
+    double cpu0 = thread_cpu_ms();
+    int64_t deadline = run->deadline;
+    char *reply = malloc(MPG_STEP_MAX_REPLY + 1);
+    if (!reply) {
+        mpg_step_check_abandon(run);
+        set_error(out, MPG_STEP_FAILED, "out of memory");
+        out->caller_cpu_ms = thread_cpu_ms() - cpu0;
+        return;
+    }
+    size_t len = 0;
+    bool eof = false;
     while (!eof) {
         int64_t left = deadline - now_ns();
         if (left <= 0) break;
-        struct pollfd pfd = {.fd = sv[0], .events = POLLIN | (sending ? POLLOUT : 0)};
+        struct pollfd pfd = {.fd = run->sock, .events = POLLIN | (run->sending ? POLLOUT : 0)};
         int rc = poll(&pfd, 1, (int)((left + 999999) / 1000000));
         if (rc < 0 && errno != EINTR) break;
         if (rc <= 0) continue;
-        if (sending && (pfd.revents & (POLLOUT | POLLERR | POLLHUP))) {
-            ssize_t n = send(sv[0], settings.p + sent, settings.len - sent, MSG_NOSIGNAL | MSG_DONTWAIT);
-            if (n > 0 && (sent += (size_t)n) == settings.len) {
-                shutdown(sv[0], SHUT_WR);
-                sending = false;
-            } else if (n < 0 && errno != EAGAIN && errno != EINTR) {
-                sending = false; /* it stopped reading: its answer says why */
-            }
-        }
+        if (run->sending && (pfd.revents & (POLLOUT | POLLERR | POLLHUP))) send_some(run);
         if (pfd.revents & (POLLIN | POLLERR | POLLHUP)) {
             char chunk[16384];
-            ssize_t n = read(sv[0], chunk, sizeof chunk);
+            ssize_t n = read(run->sock, chunk, sizeof chunk);
             if (n > 0) {
                 size_t keep = len + (size_t)n > MPG_STEP_MAX_REPLY ? MPG_STEP_MAX_REPLY - len : (size_t)n;
                 memcpy(reply + len, chunk, keep);
@@ -413,6 +473,7 @@ void mpg_step_check(const struct mpg_step_checker *c, const struct mpg_site_poli
             }
         }
     }
+    pid_t pid = run->pid;
     int status = 0;
     struct rusage ru = {0};
     bool reaped = eof && reap(pid, deadline, &status, &ru);
@@ -441,13 +502,29 @@ void mpg_step_check(const struct mpg_step_checker *c, const struct mpg_site_poli
                       (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3;
     else
         out->cpu_ms = -1;
-done:
-    if (sv[0] >= 0) close(sv[0]);
-    if (sv[1] >= 0) close(sv[1]);
-    free(settings.p);
     free(reply);
-    out->wall_ms = (double)(now_ns() - start) / 1e6;
-    out->caller_cpu_ms = thread_cpu_ms() - cpu0;
+    int64_t end = now_ns();
+    out->wall_ms = (double)(end - run->start) / 1e6;
+    out->waited_ms = (double)(end - waited_from) / 1e6;
+    out->caller_cpu_ms = run->caller_cpu_ms + (thread_cpu_ms() - cpu0);
+    run_free(run);
+}
+
+void mpg_step_check_abandon(struct mpg_step_run *run)
+{
+    if (!run) return;
+    int status;
+    struct rusage ru;
+    kill(run->pid, SIGKILL);
+    reap(run->pid, now_ns() + (int64_t)KILL_GRACE_MS * 1000000, &status, &ru);
+    run_free(run);
+}
+
+void mpg_step_check(const struct mpg_step_checker *c, const struct mpg_site_policy *sp, const struct mpg_step *step,
+                    struct mpg_step_result *out)
+{
+    struct mpg_step_run *run = mpg_step_check_start(c, sp, step, out);
+    if (run) mpg_step_check_finish(run, c, sp, step, out);
 }
 
 void mpg_step_result_free(struct mpg_step_result *r)

@@ -76,7 +76,8 @@ struct mpg_step_result {
     enum mpg_severity verdict; /* after the site policy */
     char *codes;               /* "ABI_MISMATCH=warn,ENV_BUNDLED_MPI=block", or NULL */
     char *text;                /* what to show the user (first node only), or NULL */
-    double wall_ms;            /* from fork to reaped */
+    double wall_ms;            /* from the start (fork) to reaped */
+    double waited_ms;          /* of which spent in mpg_step_check_finish (the step waited) */
     double cpu_ms;             /* CPU time of the checker (user + system, exec and loader included) */
     double caller_cpu_ms;      /* CPU time of the calling thread (fork, sending, reading) */
     char error[768];           /* status != DONE: what went wrong, for people */
@@ -87,6 +88,19 @@ struct mpg_step_result {
  * be reaped later, by init once slurmstepd has exited. */
 void mpg_step_check(const struct mpg_step_checker *c, const struct mpg_site_policy *sp, const struct mpg_step *step,
                     struct mpg_step_result *out);
+
+/* The same in two halves, so that slurmstepd can go on setting the step up while the checker
+ * works: _start forks the checker and hands it the step's environment (step->env and
+ * step->groups are not used after it returns); _finish waits for the answer, within the
+ * budget counted from the start, and decides. _start returns NULL with out saying why when
+ * the checker could not be started. A run that is never finished is _abandoned: the checker
+ * is killed and reaped. */
+struct mpg_step_run;
+struct mpg_step_run *mpg_step_check_start(const struct mpg_step_checker *c, const struct mpg_site_policy *sp,
+                                          const struct mpg_step *step, struct mpg_step_result *out);
+void mpg_step_check_finish(struct mpg_step_run *run, const struct mpg_step_checker *c, const struct mpg_site_policy *sp,
+                           const struct mpg_step *step, struct mpg_step_result *out);
+void mpg_step_check_abandon(struct mpg_step_run *run);
 void mpg_step_result_free(struct mpg_step_result *r);
 
 #endif

@@ -8,8 +8,10 @@
 #    (default 15) for each of: no env, a healthy venv, a mismatched env (a warning shown).
 #    Reports the medians, the median of the paired ratios and of the paired differences, and
 #    what the check took on each node (the plugin's "checked in" lines, SlurmdDebug=verbose):
-#    wall time from fork to reaped, the checker's CPU (exec and loader included), and the CPU
-#    slurmstepd's own thread spent (fork, sending the environment, reading the answer).
+#    wall time from fork to reaped, how long of it user_init waited for the answer (the
+#    checker starts in init_post_opt and works while slurmstepd sets the step up), the
+#    checker's CPU (exec and loader included), and the CPU slurmstepd's own thread spent (fork,
+#    sending the environment, reading the answer).
 # 2. The prompt hook: __mpiguard_prompt against an empty function, 20,000 calls each,
 #    alternated over 5 rounds, in an interactive bash; and strace -c syscall counts of 1,000
 #    prompts of each (equal counts: the hook makes no syscall when nothing changed).
@@ -44,7 +46,7 @@ launch() { # SCENARIO MODE -> prints milliseconds
 med() { sort -g | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 
 echo "# srun -N2 -n2 /bin/true as nobody, $ROUNDS alternated pairs per scenario (times in ms)"
-printf '%-10s %12s %12s %14s %12s %13s %13s %15s\n' scenario "with" "without" "ratio(median)" "diff(ms)" "check(wall)" "checker(CPU)" "slurmstepd(CPU)"
+printf '%-10s %12s %12s %14s %12s %13s %13s %13s %15s\n' scenario "with" "without" "ratio(median)" "diff(ms)" "check(wall)" "waited" "checker(CPU)" "slurmstepd(CPU)"
 for sc in none healthy mismatch; do
     : > "$W/$sc.on"; : > "$W/$sc.off"; : > "$W/$sc.ratio"; : > "$W/$sc.diff"
     launch "$sc" on >/dev/null # warm-up
@@ -58,10 +60,12 @@ for sc in none healthy mismatch; do
     done
     lines=$(cat "$S"/slurmd-n*.log | grep 'checked in' | tail -n +"$((before + 1))")
     inside=$(echo "$lines" | sed -n 's/.*checked in \([0-9.]*\) ms.*/\1/p' | med)
+    waited=$(echo "$lines" | sed -n 's/.*waited \([0-9.]*\) ms.*/\1/p' | med)
     cpu=$(echo "$lines" | sed -n 's/.*checker CPU \([0-9.]*\) ms.*/\1/p' | med)
     own=$(echo "$lines" | sed -n 's/.*slurmstepd CPU \([0-9.]*\) ms.*/\1/p' | med)
-    printf '%-10s %12.1f %12.1f %14.3f %12.2f %10s ms %10s ms %12s ms\n' "$sc" "$(med < "$W/$sc.on" | awk '{ print $1 / 1000 }')" \
-        "$(med < "$W/$sc.off" | awk '{ print $1 / 1000 }')" "$(med < "$W/$sc.ratio")" "$(med < "$W/$sc.diff")" "${inside:-?}" "${cpu:-?}" "${own:-?}"
+    printf '%-10s %12.1f %12.1f %14.3f %12.2f %10s ms %10s ms %10s ms %12s ms\n' "$sc" "$(med < "$W/$sc.on" | awk '{ print $1 / 1000 }')" \
+        "$(med < "$W/$sc.off" | awk '{ print $1 / 1000 }')" "$(med < "$W/$sc.ratio")" "$(med < "$W/$sc.diff")" "${inside:-?}" \
+        "${waited:-?}" "${cpu:-?}" "${own:-?}"
 done
 
 echo

@@ -18,6 +18,9 @@
 # forked and exec'd with system calls only. The plugin's code (step_check.c, step_verdict.c,
 # step_protocol.c) and its checker program run under ASan in test_step_check.sh.
 [ -z "$SAN_PRELOAD" ] || skip "ASan build: slurmstepd's own task fork deadlocks in GCC 12's preloaded ASan allocator (not fork-safe); the plugin's code and checker run under ASan in test_step_check.sh"
+# verbose: the plugin's line per checked step ("checked in ... ms, started ...") reaches the
+# slurmd logs.
+SLURMD_DEBUG=verbose
 start_cluster
 make_modules
 make_venv "$U/venv"
@@ -114,6 +117,11 @@ expect_eq "$RC" 0 "conda warn: srun exits 0"
 run_srun "$env_ompi_venv" -N2 -n2 "$U/task.sh"
 expect_nogrep 'mpiguard' "$OUT" "healthy venv (Open MPI mpi4py, Open MPI module): silent"
 expect_eq "$(grep -c 'ran$' "$OUT")" 2 "healthy venv: both tasks ran"
+# The checker works while slurmstepd sets the step up (started in init_post_opt), on both nodes.
+for n in n1 n2; do
+    expect_eq "$(grep 'mpiguard: job step .* checked in' "$S/slurmd-$n.log" | tail -1 | grep -c "started before the step's set-up")" 1 \
+        "$n: the check started before the step's set-up, not in user_init"
+done
 
 # ---- a user cannot skip a block -------------------------------------------------------------
 policy "[actions]\nABI_MISMATCH = block"
