@@ -2,8 +2,10 @@
 # bench/slurm/spawn_floor.sh [N]: what starting a process costs on this machine, next to what
 # the plugin's checker costs: CPU and wall time per spawn (posix_spawn + wait, N times, default
 # 300) of an empty C program linked dynamically and statically, and of mpiguard-step-check fed
-# a small step environment on stdin (what slurmstepd sends it). The difference between the last
-# and the first is the checker's own work (loading libmpiguard, the check, the answer).
+# a small step environment on stdin (what slurmstepd sends it): this build's (linked
+# statically where configure could), and the same sources linked dynamically, loading
+# libmpiguard at run time (core_dl.c, as with --disable-static-checker). The difference between
+# a checker and the empty program is the checker's own work (the check, the answer).
 # A benchmark, not a test: prints numbers, asserts nothing. Needs a build tree (make).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -54,6 +56,8 @@ int main(int argc, char **argv)
 }
 C
 cc -O2 -o "$work/spawn" "$work/spawn.c"
+cc -O2 -std=c11 -D_GNU_SOURCE -I"$top/src" -o "$work/checker-dynamic" "$top/spank/step_checker.c" "$top/spank/core_dl.c" \
+    "$top/spank/step_protocol.c" -ldl
 # the settings and environment slurmstepd sends (step_protocol.h), for a step with no env
 printf 'mpiguard-step-check 2\nlib %s\nuser_policy 0\nenv \nPATH=/usr/bin:/bin\0HOME=/nonexistent\0' "$lib" > "$work/settings"
 : > "$work/none"
@@ -61,4 +65,6 @@ echo "# $n spawns each, per spawn (ms)"
 printf '%-40s %8s %8s\n' program wall cpu
 "$work/spawn" "$work/empty-dynamic" "$n" "$work/none" "empty program, dynamic"
 [ -x "$work/empty-static" ] && "$work/spawn" "$work/empty-static" "$n" "$work/none" "empty program, static"
-"$work/spawn" "$checker" "$n" "$work/settings" "mpiguard-step-check (no env)"
+kind=static; readelf -l "$checker" | grep -q "program interpreter" && kind=dynamic
+"$work/spawn" "$checker" "$n" "$work/settings" "mpiguard-step-check ($kind, no env)"
+"$work/spawn" "$work/checker-dynamic" "$n" "$work/settings" "checker, dynamic, loads libmpiguard"
