@@ -5,7 +5,9 @@
 # 1. srun step launch time (srun -N2 -n2 /bin/true as nobody, on the private two-slurmd
 #    cluster of tests/slurm/lib.sh) with and without the plugin in plugstack.conf (Slurm
 #    re-reads it at every launch), paired and alternated (on/off, then off/on), ROUNDS pairs
-#    (default 15) for each of: no env, a healthy venv, a mismatched env (a warning shown).
+#    (default 15) for each of: no env, a healthy venv, a mismatched env (a warning shown), and
+#    the mismatched env on one node (srun -N1 -n1: a core is then free for the checker while
+#    slurmstepd sets the step up, as on a real many-core node).
 #    Reports the medians, the median of the paired ratios and of the paired differences, and
 #    what the check took on each node (the plugin's "checked in" lines, SlurmdDebug=verbose):
 #    wall time from fork to reaped, how long of it user_init waited for the answer (the
@@ -37,17 +39,18 @@ declare -A ENVS=(
 policy ""
 launch() { # SCENARIO MODE -> prints milliseconds
     if [ "$2" = on ]; then plugstack; else : > "$S/plugstack.conf"; fi
-    local t0 t1
+    local t0 t1 nodes=2
+    [ "${1%-1node}" != "$1" ] && nodes=1
     t0=$(date +%s%N)
-    USER_ENV="${ENVS[$1]}" as_user /usr/bin/srun -N2 -n2 /bin/true >/dev/null 2>&1
+    USER_ENV="${ENVS[${1%-1node}]}" as_user /usr/bin/srun -N$nodes -n$nodes /bin/true >/dev/null 2>&1
     t1=$(date +%s%N)
     echo $(((t1 - t0) / 1000))
 }
 med() { sort -g | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 
-echo "# srun -N2 -n2 /bin/true as nobody, $ROUNDS alternated pairs per scenario (times in ms)"
-printf '%-10s %12s %12s %14s %12s %13s %13s %13s %15s\n' scenario "with" "without" "ratio(median)" "diff(ms)" "check(wall)" "waited" "checker(CPU)" "slurmstepd(CPU)"
-for sc in none healthy mismatch; do
+echo "# srun -N2 -n2 /bin/true as nobody (-1node: -N1 -n1), $ROUNDS alternated pairs per scenario (times in ms)"
+printf '%-14s %12s %12s %14s %12s %13s %13s %13s %15s\n' scenario "with" "without" "ratio(median)" "diff(ms)" "check(wall)" "waited" "checker(CPU)" "slurmstepd(CPU)"
+for sc in none healthy mismatch mismatch-1node; do
     : > "$W/$sc.on"; : > "$W/$sc.off"; : > "$W/$sc.ratio"; : > "$W/$sc.diff"
     launch "$sc" on >/dev/null # warm-up
     before=$(cat "$S"/slurmd-n*.log | grep -c 'checked in')
@@ -63,7 +66,7 @@ for sc in none healthy mismatch; do
     waited=$(echo "$lines" | sed -n 's/.*waited \([0-9.]*\) ms.*/\1/p' | med)
     cpu=$(echo "$lines" | sed -n 's/.*checker CPU \([0-9.]*\) ms.*/\1/p' | med)
     own=$(echo "$lines" | sed -n 's/.*slurmstepd CPU \([0-9.]*\) ms.*/\1/p' | med)
-    printf '%-10s %12.1f %12.1f %14.3f %12.2f %10s ms %10s ms %10s ms %12s ms\n' "$sc" "$(med < "$W/$sc.on" | awk '{ print $1 / 1000 }')" \
+    printf '%-14s %12.1f %12.1f %14.3f %12.2f %10s ms %10s ms %10s ms %12s ms\n' "$sc" "$(med < "$W/$sc.on" | awk '{ print $1 / 1000 }')" \
         "$(med < "$W/$sc.off" | awk '{ print $1 / 1000 }')" "$(med < "$W/$sc.ratio")" "$(med < "$W/$sc.diff")" "${inside:-?}" \
         "${waited:-?}" "${cpu:-?}" "${own:-?}"
 done
