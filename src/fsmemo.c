@@ -20,9 +20,8 @@ enum dir_state { DIR_ASKED_ONCE, DIR_LISTED, DIR_UNLISTED };
 
 struct slot {
     char *key;
-    char *real;           /* realpath tables: the answer, or NULL (err) */
+    char *real;           /* realpath table: the answer, or NULL (err) */
     int err;
-    int links;            /* paths table: symlinks followed to reach the answer */
     enum dir_state state; /* folder table */
     struct mpg_strv names; /* folder table, DIR_LISTED: sorted */
 };
@@ -33,7 +32,7 @@ struct table {
 };
 
 struct fsmemo {
-    struct table paths_real, dirs_real, dirs;
+    struct table dirs_real, dirs;
 };
 
 static _Thread_local struct fsmemo *g_memo;
@@ -90,7 +89,6 @@ void mpg_fsmemo_begin(void)
 void mpg_fsmemo_end(void)
 {
     if (!g_memo) return;
-    table_free(&g_memo->paths_real);
     table_free(&g_memo->dirs_real);
     table_free(&g_memo->dirs);
     free(g_memo);
@@ -114,14 +112,10 @@ static const char *real_dir(const char *dir)
     return k->real;
 }
 
-static const char *resolve(const char *path, int depth, int *links);
-
 /* realpath() of an absolute path: its folder resolved once per check, then its last
- * component: a symlink is read and what it names resolved in turn. Malloc'ed, or NULL (errno);
- * *links: the symlinks followed on the way, to the answer or to the error. */
-static char *resolve_once(const char *path, int depth, int *links)
+ * component: a symlink is read and what it names resolved in turn. Malloc'ed, or NULL (errno). */
+static char *resolve(const char *path, int depth)
 {
-    *links = 0;
     if (depth > MAX_SYMLINKS) return errno = ELOOP, NULL;
     size_t len = strlen(path);
     const char *base = path + len;
@@ -153,42 +147,10 @@ static char *resolve_once(const char *path, int depth, int *links)
         next = target[0] == '/' ? mpg_strdup(target) : mpg_path_join(rdir, target);
     }
     free(cand);
-    *links = 1;
     if (!next) return NULL;
-    int more = 0;
-    const char *real = resolve(next, depth + 1, &more);
+    char *real = resolve(next, depth + 1);
     int err = errno;
     free(next);
-    *links += more;
-    errno = err;
-    return real ? mpg_strdup(real) : NULL;
-}
-
-/* resolve_once(), each answer kept for the rest of the check: a check asks about the same
- * few paths again and again, and several symlink chains end in the same links (the module's
- * bin/mpicc, /usr/bin/mpicc and /bin/mpicc all through /etc/alternatives/mpi). */
-static const char *resolve(const char *path, int depth, int *links)
-{
-    struct slot *k = find(&g_memo->paths_real, path, true);
-    if (k->real || k->err) {
-        /* The answer holds where it was first found; reached deeper in a chain, the links it
-         * took may run over the limit, as they would for glibc. */
-        *links = k->links;
-        if (depth + k->links > MAX_SYMLINKS) return errno = ELOOP, NULL;
-        errno = k->err;
-        return k->real;
-    }
-    char *real = resolve_once(path, depth, links);
-    int err = real ? 0 : errno ? errno : ENOENT;
-    k = find(&g_memo->paths_real, path, false); /* the table may have grown meanwhile */
-    if (err != ELOOP) { /* too deep from here need not be too deep from the start */
-        k->real = real;
-        k->err = err;
-        k->links = *links;
-    } else {
-        free(real);
-        real = NULL;
-    }
     errno = err;
     return real;
 }
@@ -196,9 +158,7 @@ static const char *resolve(const char *path, int depth, int *links)
 char *mpg_fsmemo_realpath(const char *path)
 {
     if (!g_memo || path[0] != '/') return realpath(path, NULL);
-    int links;
-    const char *real = resolve(path, 0, &links);
-    return real ? mpg_strdup(real) : NULL;
+    return resolve(path, 0);
 }
 
 static int cmp_str(const void *a, const void *b)

@@ -1,5 +1,5 @@
 /* fsmemo.h: what one check has learned about the file system, so it asks each question once:
- * the real path of each path resolved (and of its folders, once for all the files in them),
+ * the real path of each path resolved (its folders resolved once for all the files in them),
  * and the names in a folder the loader is asked to search again and again (LD_LIBRARY_PATH
  * entries, RPATHs). Active between mpg_fsmemo_begin() and mpg_fsmemo_end(), in this thread
  * only (mpg_check() brackets itself); outside, every question goes to the file system.
