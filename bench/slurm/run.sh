@@ -7,7 +7,8 @@
 #    re-reads it at every launch), paired and alternated (on/off, then off/on), ROUNDS pairs
 #    (default 15) for each of: no env, a healthy venv, a mismatched env (a warning shown), and
 #    the mismatched env on one node (srun -N1 -n1: a core is then free for the checker while
-#    slurmstepd sets the step up, as on a real many-core node).
+#    slurmstepd sets the step up, as on a real many-core node); "-standin": the same with a
+#    checker that answers at once, which leaves the plugin's own cost without the check's.
 #    Reports the medians, the median of the paired ratios and of the paired differences, and
 #    what the check took on each node (the plugin's "checked in" lines, SlurmdDebug=verbose):
 #    wall time from fork to reaped, how long of it user_init waited for the answer (the
@@ -37,23 +38,29 @@ declare -A ENVS=(
     [mismatch]="PATH=$U/venv/bin:$MPICH/bin:/usr/bin:/bin VIRTUAL_ENV=$U/venv LMOD_FAMILY_MPI=mpich LMOD_FAMILY_MPI_VERSION=4.0.2 MPI_HOME=$MPICH LD_LIBRARY_PATH=$MPICH/lib"
 )
 policy ""
+# A stand-in checker that answers "nothing to report" at once: the plugin's own cost (loading
+# libmpiguard in slurmstepd, the policy, fork and exec, the answer) without the check's.
+printf '#include <unistd.h>\nint main(void) { char b[65536]; while (read(0, b, sizeof b) > 0) {}\n static const char r[] = "mpiguard-step-report 1\\nenv_kind 4\\nnone\\nend 0\\n\\n";\n return write(1, r, sizeof r - 1) < 0; }\n' > "$W/standin.c"
+cc -O2 -static -o "$W/standin-checker" "$W/standin.c" 2>/dev/null || cc -O2 -o "$W/standin-checker" "$W/standin.c"
 launch() { # SCENARIO MODE -> prints milliseconds
-    if [ "$2" = on ]; then plugstack; else : > "$S/plugstack.conf"; fi
-    local t0 t1 nodes=2
-    [ "${1%-1node}" != "$1" ] && nodes=1
+    if [ "$2" != on ]; then : > "$S/plugstack.conf"
+    elif [ "${1%-standin}" != "$1" ]; then plugstack "checker=$W/standin-checker"
+    else plugstack; fi
+    local t0 t1 nodes=2 sc=${1%-standin}
+    [ "${sc%-1node}" != "$sc" ] && nodes=1
     t0=$(date +%s%N)
-    USER_ENV="${ENVS[${1%-1node}]}" as_user /usr/bin/srun -N$nodes -n$nodes /bin/true >/dev/null 2>&1
+    USER_ENV="${ENVS[${sc%-1node}]}" as_user /usr/bin/srun -N$nodes -n$nodes /bin/true >/dev/null 2>&1
     t1=$(date +%s%N)
     echo $(((t1 - t0) / 1000))
 }
 med() { sort -g | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 
 echo "# srun -N2 -n2 /bin/true as nobody (-1node: -N1 -n1), $ROUNDS alternated pairs per scenario (times in ms)"
-printf '%-14s %12s %12s %14s %12s %13s %13s %13s %15s\n' scenario "with" "without" "ratio(median)" "diff(ms)" "check(wall)" "waited" "checker(CPU)" "slurmstepd(CPU)"
-for sc in none healthy mismatch mismatch-1node; do
+printf '%-22s %12s %12s %14s %12s %13s %13s %13s %15s\n' scenario "with" "without" "ratio(median)" "diff(ms)" "check(wall)" "waited" "checker(CPU)" "slurmstepd(CPU)"
+for sc in none healthy mismatch mismatch-standin mismatch-1node mismatch-1node-standin; do
     : > "$W/$sc.on"; : > "$W/$sc.off"; : > "$W/$sc.ratio"; : > "$W/$sc.diff"
     launch "$sc" on >/dev/null # warm-up
-    before=$(cat "$S"/slurmd-n*.log | grep -c 'checked in')
+    before1=$(wc -l < "$S/slurmd-n1.log") before2=$(wc -l < "$S/slurmd-n2.log")
     for i in $(seq "$ROUNDS"); do
         if [ $((i % 2)) = 1 ]; then a=$(launch "$sc" on); b=$(launch "$sc" off); else b=$(launch "$sc" off); a=$(launch "$sc" on); fi
         echo "$a" >> "$W/$sc.on"
@@ -61,12 +68,12 @@ for sc in none healthy mismatch mismatch-1node; do
         awk -v a="$a" -v b="$b" 'BEGIN { print a / b }' >> "$W/$sc.ratio"
         awk -v a="$a" -v b="$b" 'BEGIN { print (a - b) / 1000 }' >> "$W/$sc.diff"
     done
-    lines=$(cat "$S"/slurmd-n*.log | grep 'checked in' | tail -n +"$((before + 1))")
+    lines=$({ tail -n +"$((before1 + 1))" "$S/slurmd-n1.log"; tail -n +"$((before2 + 1))" "$S/slurmd-n2.log"; } | grep 'checked in')
     inside=$(echo "$lines" | sed -n 's/.*checked in \([0-9.]*\) ms.*/\1/p' | med)
     waited=$(echo "$lines" | sed -n 's/.*waited \([0-9.]*\) ms.*/\1/p' | med)
     cpu=$(echo "$lines" | sed -n 's/.*checker CPU \([0-9.]*\) ms.*/\1/p' | med)
     own=$(echo "$lines" | sed -n 's/.*slurmstepd CPU \([0-9.]*\) ms.*/\1/p' | med)
-    printf '%-14s %12.1f %12.1f %14.3f %12.2f %10s ms %10s ms %10s ms %12s ms\n' "$sc" "$(med < "$W/$sc.on" | awk '{ print $1 / 1000 }')" \
+    printf '%-22s %12.1f %12.1f %14.3f %12.2f %10s ms %10s ms %10s ms %12s ms\n' "$sc" "$(med < "$W/$sc.on" | awk '{ print $1 / 1000 }')" \
         "$(med < "$W/$sc.off" | awk '{ print $1 / 1000 }')" "$(med < "$W/$sc.ratio")" "$(med < "$W/$sc.diff")" "${inside:-?}" \
         "${waited:-?}" "${cpu:-?}" "${own:-?}"
 done
