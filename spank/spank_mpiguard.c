@@ -60,6 +60,8 @@ static struct {
     char checker_err[600];       /* the checker program cannot be trusted or is missing */
     char *user_opt;              /* --mpiguard value */
     struct mpg_step_run *run;    /* the checker started in init_post_opt, not yet answered */
+    char *user;                  /* the job's user name (user_of), or NULL */
+    bool user_looked_up;
     bool refuse;                 /* user_init decided: no task of this step may start */
 } g;
 
@@ -190,11 +192,17 @@ static void step_ids(spank_t sp, struct step_ids *ids)
     ids->node[sizeof ids->node - 1] = '\0';
 }
 
-static const char *user_of(uid_t uid, char *buf, size_t len)
+/* The job's user name, looked up once per step (init_post_opt, user_init and an error line
+ * all need it; with sssd or LDAP each lookup is a round trip); NULL when unknown. */
+static const char *user_of(uid_t uid)
 {
-    struct passwd pw, *res = NULL;
-    if (getpwuid_r(uid, &pw, buf, len, &res) == 0 && res) return res->pw_name;
-    return NULL;
+    if (!g.user_looked_up) {
+        char buf[4096];
+        struct passwd pw, *res = NULL;
+        if (getpwuid_r(uid, &pw, buf, sizeof buf, &res) == 0 && res) g.user = strdup(res->pw_name);
+        g.user_looked_up = true;
+    }
+    return g.user;
 }
 
 /* The check could not decide: one line to the user, one to syslog, then the site's choice. */
@@ -204,12 +212,11 @@ static int check_failed(const struct step_ids *ids, uid_t uid, const char *code,
     say("mpiguard: node %s: could not check job step %s.%s: %s; %s\n", ids->node, ids->job, ids->step, why, outcome);
     slurm_error("mpiguard: job step %s.%s: %s; %s", ids->job, ids->step, why, outcome);
     if (g.core.log_send && (!g.site.ok || g.site.policy.log)) {
-        char pwbuf[4096];
         struct mpg_log_entry e = {
             .code = code,
             .action = g.args.fail_closed ? "block" : "warn",
             .source = "slurm",
-            .user = user_of(uid, pwbuf, sizeof pwbuf),
+            .user = user_of(uid),
             .job = ids->job,
             .step = ids->step,
             .node = ids->node,
@@ -229,8 +236,7 @@ static bool check_skipped(void)
 /* What the checker and the verdict need of the step. False when slurmstepd cannot give its
  * environment. need_groups: the job's supplementary groups are required (before user_init,
  * slurmstepd still has root's, which the checker must not inherit). */
-static bool step_of(spank_t sp, const struct step_ids *ids, char *pwbuf, size_t pwlen, bool need_groups,
-                    struct mpg_step *step)
+static bool step_of(spank_t sp, const struct step_ids *ids, bool need_groups, struct mpg_step *step)
 {
     uid_t uid = 0;
     gid_t gid = 0;
@@ -248,7 +254,7 @@ static bool step_of(spank_t sp, const struct step_ids *ids, char *pwbuf, size_t 
     *step = (struct mpg_step){
         /* Looked up here: the checker may not see the same name service, and it is one less
          * thing for it to do. */
-        .user = user_of(uid, pwbuf, pwlen),
+        .user = user_of(uid),
         .job = ids->job,
         .step = ids->step,
         .node = ids->node,
@@ -277,9 +283,8 @@ int slurm_spank_init_post_opt(spank_t sp, int ac, char **av)
         return 0;
     struct step_ids ids;
     step_ids(sp, &ids);
-    char pwbuf[4096];
     struct mpg_step step;
-    if (!step_of(sp, &ids, pwbuf, sizeof pwbuf, true, &step)) return 0; /* user_init checks */
+    if (!step_of(sp, &ids, true, &step)) return 0; /* user_init checks */
     struct mpg_step_checker checker = checker_of();
     struct mpg_step_result res;
     g.run = mpg_step_check_start(&checker, &g.site, &step, &res);
@@ -328,11 +333,10 @@ int slurm_spank_user_init(spank_t sp, int ac, char **av)
                 "checking job step %s.%s anyway\n", ids.job, ids.step);
     }
 
-    char pwbuf[4096];
     struct mpg_step step;
     struct mpg_step_checker checker = checker_of();
     struct mpg_step_result res;
-    if (!step_of(sp, &ids, pwbuf, sizeof pwbuf, false, &step)) {
+    if (!step_of(sp, &ids, false, &step)) {
         mpg_step_check_abandon(g.run);
         g.run = NULL;
         g.refuse = check_failed(&ids, uid, "CHECK_FAILED", "the step's environment is not available") != 0;
@@ -385,5 +389,8 @@ int slurm_spank_exit(spank_t sp, int ac, char **av)
     mpg_core_close(&g.core);
     free(g.user_opt);
     g.user_opt = NULL;
+    free(g.user);
+    g.user = NULL;
+    g.user_looked_up = false;
     return 0;
 }
