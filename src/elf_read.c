@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fsmemo.h"
 #include "util.h"
 
 #define MAX_ELF_SIZE ((size_t)2 << 30)
@@ -320,7 +321,8 @@ int mpg_elf_open(const char *path, struct mpg_elf *e, char *err, size_t errlen)
         close(fd);
         return mpg_set_err(err, errlen, st.st_size < EI_NIDENT ? "not an ELF file (too short)" : "file too large"), -1;
     }
-    e->file = mpg_xmalloc(sizeof *e->file); /* the 32 KiB of buffers are filled by reads */
+    e->file = mpg_fsmemo_take_buffer(sizeof *e->file); /* 32 KiB of buffers, filled by reads */
+    if (!e->file) e->file = mpg_xmalloc(sizeof *e->file);
     e->file->fd = fd;
     e->file->changed = false;
     e->file->next = e->file->last = 0;
@@ -347,7 +349,7 @@ void mpg_elf_close(struct mpg_elf *e)
     if (e->file) {
         close(e->file->fd);
         free(e->file->tables);
-        free(e->file);
+        if (!mpg_fsmemo_keep_buffer(e->file, sizeof *e->file)) free(e->file);
     }
     memset(e, 0, sizeof *e);
 }

@@ -394,9 +394,7 @@ static char *read_installer(const char *site, const char *meta)
     return name;
 }
 
-/* The site folder's metadata folders of MPI packages and MPI wheels. Listing a site-packages
- * folder with thousands of entries costs milliseconds, so this runs only once a known package
- * folder was found there. */
+/* The site folder's metadata folders of MPI packages and MPI wheels. */
 static bool want_meta(const char *n)
 {
     size_t len = strlen(n);
@@ -418,21 +416,56 @@ static void list_metas(struct scan *s, const char *site, struct mpg_strv *metas)
         mpg_strv_push(s->problems, mpg_printf("cannot list %s: %s", site, strerror(errno)));
 }
 
+static bool is_mpi_package(const char *n)
+{
+    for (size_t i = 0; mpi_packages[i]; i++)
+        if (strcmp(n, mpi_packages[i]) == 0) return true;
+    return false;
+}
+
+static bool want_package_or_meta(const char *n)
+{
+    return is_mpi_package(n) || want_meta(n);
+}
+
 static void scan_site(struct scan *s, const char *site, struct mpg_strv *seen)
 {
-    /* Known package folders are probed by name: no listing of the whole folder. */
     bool present[sizeof mpi_packages / sizeof *mpi_packages] = {0};
     bool any = false;
-    for (size_t i = 0; mpi_packages[i]; i++) {
-        if (mpg_strv_contains(seen, mpi_packages[i])) continue;
-        char *p = mpg_path_join(site, mpi_packages[i]);
-        present[i] = mpg_is_dir(p);
-        any |= present[i];
-        free(p);
-    }
-    if (!any) return;
     struct mpg_strv metas = {0};
-    list_metas(s, site, &metas);
+    struct mpg_strv names = {0};
+    if (s->cache && mpg_dircache_list(s->cache, site, "site-pkgs", want_package_or_meta, &names) == 0) {
+        /* With the listing cache: the known package folders and the metadata folders, from
+         * one listing remembered while the folder is unchanged (one stat a check). */
+        for (size_t i = 0; mpi_packages[i]; i++) {
+            if (mpg_strv_contains(seen, mpi_packages[i]) || !mpg_strv_contains(&names, mpi_packages[i])) continue;
+            char *p = mpg_path_join(site, mpi_packages[i]);
+            present[i] = mpg_is_dir(p);
+            any |= present[i];
+            free(p);
+        }
+        for (size_t i = 0; any && i < names.n; i++)
+            if (!is_mpi_package(names.v[i])) mpg_strv_add(&metas, names.v[i]);
+        mpg_strv_free(&names);
+        if (!any) {
+            mpg_strv_free(&metas);
+            return;
+        }
+    } else {
+        /* Without it (or a folder that can be searched but not listed), known package
+         * folders are probed by name: listing a site-packages folder of thousands of entries
+         * costs milliseconds, so that happens only once one of them is there. */
+        for (size_t i = 0; mpi_packages[i]; i++) {
+            if (mpg_strv_contains(seen, mpi_packages[i])) continue;
+            char *p = mpg_path_join(site, mpi_packages[i]);
+            present[i] = mpg_is_dir(p);
+            any |= present[i];
+            free(p);
+        }
+        mpg_strv_free(&names);
+        if (!any) return;
+        list_metas(s, site, &metas);
+    }
 
     for (size_t m = 0; m < metas.n; m++) {
         size_t nl;

@@ -1,5 +1,6 @@
 /* fsmemo.c: see fsmemo.h. Two string-keyed tables (open addressing, FNV-1a), freed at the end
- * of the check: real paths (positive and negative answers), and folders the loader searches. */
+ * of the check: the components of real folders (what each is, or resolves to, or why not), and
+ * folders the loader searches. */
 #include "fsmemo.h"
 
 #include <dirent.h>
@@ -20,8 +21,13 @@ enum dir_state { DIR_ASKED_ONCE, DIR_LISTED, DIR_UNLISTED };
 
 struct slot {
     char *key;
-    char *real;           /* realpath table: the answer, or NULL (err) */
-    int err;
+    uint64_t h;           /* hash(key) */
+    char *real;           /* paths table, a symlink: what it resolves to (NULL: not a link) */
+    uint64_t real_h;      /* hash(real) */
+    int err;              /* paths table: lstat(), readlink() or the resolution failed */
+    int links;            /* paths table: symlinks its resolution follows */
+    unsigned type;        /* paths table: S_IFMT of what it is, or resolves to */
+    signed char xok;      /* paths table, not a link: access(X_OK) 1 yes, -1 no, 0 not asked */
     enum dir_state state; /* folder table */
     struct mpg_strv names; /* folder table, DIR_LISTED: sorted */
 };
@@ -32,26 +38,35 @@ struct table {
 };
 
 struct fsmemo {
-    struct table dirs_real, dirs;
+    struct table paths, dirs;
+    void *spare; /* mpg_fsmemo_keep_buffer() */
+    size_t spare_size;
 };
 
 static _Thread_local struct fsmemo *g_memo;
 
-static uint64_t hash(const char *s)
+#define HASH_START 1469598103934665603ull
+
+static uint64_t hash_more(uint64_t h, const char *s, size_t n)
 {
-    uint64_t h = 1469598103934665603ull;
-    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
     return h;
 }
 
-static struct slot *find(struct table *t, const char *key, bool add)
+static uint64_t hash(const char *s)
+{
+    return hash_more(HASH_START, s, strlen(s));
+}
+
+/* The slot of key (whose hash is h), added when add is true and it is missing. */
+static struct slot *find_h(struct table *t, const char *key, uint64_t h, bool add)
 {
     if (add && (t->n + 1) * 2 > t->cap) {
         size_t cap = t->cap ? t->cap * 2 : 16;
         struct table bigger = {mpg_xcalloc(cap, sizeof *t->s), cap, 0};
         for (size_t i = 0; i < t->cap; i++)
             if (t->s[i].key) {
-                size_t j = hash(t->s[i].key) & (bigger.cap - 1);
+                size_t j = t->s[i].h & (bigger.cap - 1);
                 while (bigger.s[j].key) j = (j + 1) & (bigger.cap - 1);
                 bigger.s[j] = t->s[i];
                 bigger.n++;
@@ -60,15 +75,21 @@ static struct slot *find(struct table *t, const char *key, bool add)
         *t = bigger;
     }
     if (!t->cap) return NULL;
-    size_t i = hash(key) & (t->cap - 1);
+    size_t i = h & (t->cap - 1);
     while (t->s[i].key) {
-        if (strcmp(t->s[i].key, key) == 0) return &t->s[i];
+        if (t->s[i].h == h && strcmp(t->s[i].key, key) == 0) return &t->s[i];
         i = (i + 1) & (t->cap - 1);
     }
     if (!add) return NULL;
     t->s[i].key = mpg_strdup(key);
+    t->s[i].h = h;
     t->n++;
     return &t->s[i];
+}
+
+static struct slot *find(struct table *t, const char *key, bool add)
+{
+    return find_h(t, key, hash(key), add);
 }
 
 static void table_free(struct table *t)
@@ -89,8 +110,9 @@ void mpg_fsmemo_begin(void)
 void mpg_fsmemo_end(void)
 {
     if (!g_memo) return;
-    table_free(&g_memo->dirs_real);
+    table_free(&g_memo->paths);
     table_free(&g_memo->dirs);
+    free(g_memo->spare);
     free(g_memo);
     g_memo = NULL;
 }
@@ -100,65 +122,184 @@ bool mpg_fsmemo_active(void)
     return g_memo != NULL;
 }
 
-/* realpath() of a folder, from glibc once per check. */
-static const char *real_dir(const char *dir)
+void *mpg_fsmemo_take_buffer(size_t size)
 {
-    struct slot *k = find(&g_memo->dirs_real, dir, true);
-    if (!k->real && !k->err) {
-        k->real = realpath(dir, NULL);
-        k->err = k->real ? 0 : errno ? errno : ENOENT;
-    }
-    errno = k->err;
-    return k->real;
+    if (!g_memo || !g_memo->spare || g_memo->spare_size != size) return NULL;
+    void *buf = g_memo->spare;
+    g_memo->spare = NULL;
+    return buf;
 }
 
-/* realpath() of an absolute path: its folder resolved once per check, then its last
- * component: a symlink is read and what it names resolved in turn. Malloc'ed, or NULL (errno). */
-static char *resolve(const char *path, int depth)
+bool mpg_fsmemo_keep_buffer(void *buf, size_t size)
 {
-    if (depth > MAX_SYMLINKS) return errno = ELOOP, NULL;
-    size_t len = strlen(path);
-    const char *base = path + len;
-    while (base > path && base[-1] != '/') base--;
-    size_t blen = (size_t)(path + len - base);
-    if (blen == 0 || (blen == 1 && base[0] == '.') || (blen == 2 && base[0] == '.' && base[1] == '.'))
-        return realpath(path, NULL); /* "/", "dir/", "x/.", "x/..": glibc's own answer */
-    char *dir = base - 1 == path ? mpg_strdup("/") : mpg_strndup(path, (size_t)(base - 1 - path));
-    const char *rdir = real_dir(dir);
-    free(dir);
-    if (!rdir) return NULL;
-    char *cand = mpg_xmalloc(strlen(rdir) + blen + 2);
-    char *o = stpcpy(cand, rdir);
-    if (o[-1] != '/') *o++ = '/';
-    memcpy(o, base, blen + 1);
-    struct stat st;
-    if (lstat(cand, &st) != 0) {
-        int err = errno;
-        free(cand);
-        errno = err;
-        return NULL;
+    if (!g_memo || g_memo->spare) return false;
+    g_memo->spare = buf;
+    g_memo->spare_size = size;
+    return true;
+}
+
+/* A growing path string. */
+struct path {
+    char *s;
+    size_t len, cap;
+};
+
+static void path_set(struct path *p, const char *s, size_t n)
+{
+    if (n + 1 > p->cap) {
+        p->cap = n + 64;
+        p->s = mpg_xrealloc(p->s, p->cap);
     }
-    if (!S_ISLNK(st.st_mode)) return cand;
-    char target[PATH_MAX];
-    ssize_t n = readlink(cand, target, sizeof target - 1);
-    char *next = NULL;
-    if (n >= 0) {
-        target[n] = '\0';
-        next = target[0] == '/' ? mpg_strdup(target) : mpg_path_join(rdir, target);
+    memcpy(p->s, s, n);
+    p->s[n] = '\0';
+    p->len = n;
+}
+
+static void path_push(struct path *p, const char *name, size_t n)
+{
+    size_t at = p->len == 1 ? 1 : p->len + 1; /* "/" + name, or "dir" + "/" + name */
+    if (at + n + 1 > p->cap) {
+        p->cap = (at + n + 1) * 2;
+        p->s = mpg_xrealloc(p->s, p->cap);
     }
-    free(cand);
-    if (!next) return NULL;
-    char *real = resolve(next, depth + 1);
-    int err = errno;
-    free(next);
-    errno = err;
-    return real;
+    p->s[at - 1] = '/';
+    memcpy(p->s + at, name, n);
+    p->s[at + n] = '\0';
+    p->len = at + n;
+}
+
+static void path_pop(struct path *p) /* to the parent folder; "/" stays "/" */
+{
+    while (p->len > 1 && p->s[p->len - 1] != '/') p->len--;
+    if (p->len > 1) p->len--;
+    p->s[p->len] = '\0';
+}
+
+/* Resolves path, as glibc's realpath() does, into cur (a real path already when path is
+ * relative): left to right, each component of a real folder looked up once per check (the key
+ * is the real folder and the name, so every path through it shares the answer). *links counts
+ * the symlinks followed, as glibc counts them for the whole resolution (ELOOP past 40); each
+ * component remembers how many its own resolution takes. Returns 0 or an errno. */
+static int walk(const char *path, struct path *cur, unsigned *type, int *links)
+{
+    if (path[0] == '/') path_set(cur, "/", 1);
+    uint64_t h = hash(cur->s); /* of cur, extended as names are added */
+    unsigned t = S_IFDIR;
+    for (const char *s = path; *s;) {
+        while (*s == '/') s++;
+        const char *e = s;
+        while (*e && *e != '/') e++;
+        size_t n = (size_t)(e - s);
+        if (n == 0) break;
+        bool more = *e != '\0'; /* a slash or more components follow */
+        if (n == 1 && s[0] == '.') {
+            s = e;
+            continue;
+        }
+        if (n == 2 && s[0] == '.' && s[1] == '.') {
+            path_pop(cur);
+            h = hash(cur->s);
+            t = S_IFDIR;
+            s = e;
+            continue;
+        }
+        size_t parent_len = cur->len;
+        uint64_t parent_h = h;
+        path_push(cur, s, n);
+        h = hash_more(parent_len == 1 ? parent_h : hash_more(parent_h, "/", 1), s, n);
+        struct slot *k = find_h(&g_memo->paths, cur->s, h, false);
+        if (k) {
+            *links += k->links;
+            if (*links > MAX_SYMLINKS) return ELOOP;
+        } else {
+            struct stat st;
+            if (lstat(cur->s, &st) != 0) {
+                int err = errno;
+                find_h(&g_memo->paths, cur->s, h, true)->err = err;
+                return err;
+            }
+            if (!S_ISLNK(st.st_mode)) {
+                k = find_h(&g_memo->paths, cur->s, h, true);
+                k->type = st.st_mode & S_IFMT;
+            } else {
+                if (++*links > MAX_SYMLINKS) return ELOOP;
+                int before = *links - 1;
+                char *target = mpg_xmalloc(PATH_MAX);
+                ssize_t tn = readlink(cur->s, target, PATH_MAX - 1);
+                int err = tn < 0 ? errno : 0;
+                struct path sub = {0};
+                unsigned sub_type = 0;
+                if (!err) {
+                    target[tn] = '\0';
+                    path_set(&sub, cur->s, parent_len); /* a relative target starts in the folder */
+                    err = walk(target, &sub, &sub_type, links);
+                }
+                free(target);
+                if (err) {
+                    /* ELOOP may come from the links followed before this one: not this name's own */
+                    if (err != ELOOP) find_h(&g_memo->paths, cur->s, h, true)->err = err;
+                    free(sub.s);
+                    return err;
+                }
+                k = find_h(&g_memo->paths, cur->s, h, true);
+                k->real = sub.s;
+                k->real_h = hash(sub.s);
+                k->links = *links - before;
+                k->type = sub_type;
+            }
+        }
+        if (k->err) return k->err;
+        if (k->real) {
+            path_set(cur, k->real, strlen(k->real));
+            h = k->real_h;
+        }
+        t = k->type;
+        if (more && t != S_IFDIR) return ENOTDIR;
+        s = e;
+    }
+    *type = t;
+    return 0;
 }
 
 char *mpg_fsmemo_realpath(const char *path)
 {
     if (!g_memo || path[0] != '/') return realpath(path, NULL);
-    return resolve(path, 0);
+    struct path cur = {0};
+    unsigned type;
+    int links = 0;
+    int err = walk(path, &cur, &type, &links);
+    if (err) {
+        free(cur.s);
+        errno = err;
+        return NULL;
+    }
+    return cur.s;
+}
+
+unsigned mpg_fsmemo_type(const char *path)
+{
+    struct path cur = {0};
+    unsigned type = 0;
+    int links = 0;
+    int err = walk(path, &cur, &type, &links);
+    free(cur.s);
+    if (err) errno = err;
+    return err ? 0 : type;
+}
+
+bool mpg_fsmemo_executable(const char *path)
+{
+    struct path cur = {0};
+    unsigned type = 0;
+    int links = 0;
+    bool yes = false;
+    if (walk(path, &cur, &type, &links) == 0 && type == S_IFREG) {
+        struct slot *k = find(&g_memo->paths, cur.s, false); /* the real file's own entry */
+        if (k && !k->xok) k->xok = access(cur.s, X_OK) == 0 ? 1 : -1;
+        yes = k ? k->xok > 0 : access(cur.s, X_OK) == 0;
+    }
+    free(cur.s);
+    return yes;
 }
 
 static int cmp_str(const void *a, const void *b)

@@ -1,5 +1,6 @@
 /* fsmemo.h: what one check has learned about the file system, so it asks each question once:
- * the real path of each path resolved (its folders resolved once for all the files in them),
+ * the real path of each path resolved (each component of a folder looked at once, whatever path
+ * led there: /usr, /usr/lib, ... are not read again for every file below them),
  * and the names in a folder the loader is asked to search again and again (LD_LIBRARY_PATH
  * entries, RPATHs). Active between mpg_fsmemo_begin() and mpg_fsmemo_end(), in this thread
  * only (mpg_check() brackets itself); outside, every question goes to the file system.
@@ -9,14 +10,28 @@
 #define MPG_FSMEMO_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 void mpg_fsmemo_begin(void);
 void mpg_fsmemo_end(void);
 bool mpg_fsmemo_active(void);
 
-/* realpath(path) (malloc'ed; NULL with errno set), each symlink and folder resolved once per
- * check. Call only while active (mpg_realpath() does). */
+/* realpath(path) (malloc'ed; NULL with errno set, as glibc's), each component and symlink
+ * resolved once per check. Call only while active (mpg_realpath() does). */
 char *mpg_fsmemo_realpath(const char *path);
+
+/* One buffer kept for reuse until the end of the check (the ELF reader's 32 KiB, reused by every
+ * file it opens: allocated and freed per file, it made the heap grow and shrink, with a brk()
+ * and fresh pages each time). take: the kept buffer if it has this size, else NULL. keep: false
+ * when not active or one is kept already (then free it). */
+void *mpg_fsmemo_take_buffer(size_t size);
+bool mpg_fsmemo_keep_buffer(void *buf, size_t size);
+
+/* What an absolute path resolves to (S_IFDIR, S_IFREG, ...: stat()'s S_IFMT), or 0 with errno;
+ * and whether it is a regular file this process may execute (access(X_OK), asked once). Call
+ * only while active (mpg_is_dir(), mpg_is_file() and mpg_is_executable() do). */
+unsigned mpg_fsmemo_type(const char *path);
+bool mpg_fsmemo_executable(const char *path);
 
 /* False only when dir is known not to hold name: dir was listed during this check (the second
  * time it was asked about; folders of more than a few hundred entries never are) and name was

@@ -248,6 +248,7 @@ static char *find_vendor_libmpi(const char *dir)
  * FIFO, a device) is reported and skipped: opening it could block. */
 static char *find_libmpi(const char *dir, enum mpg_abi hint, struct mpg_strv *problems)
 {
+    if (!mpg_is_dir(dir)) return NULL; /* lib/release, lib64: most prefixes have one of them */
     for (const char *const *n = names_for(hint); *n; n++) {
         char *p = mpg_path_join(dir, *n);
         struct stat st;

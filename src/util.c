@@ -170,20 +170,29 @@ bool mpg_path_under(const char *path, const char *dir)
     return strncmp(path, dir, n) == 0 && (path[n] == '\0' || path[n] == '/');
 }
 
+/* During a check, what a path is comes from fsmemo (asked once; its folders shared). */
+static bool memo_answers(const char *path)
+{
+    return path[0] == '/' && mpg_fsmemo_active() && strlen(path) < MPG_MAX_PATH;
+}
+
 bool mpg_is_dir(const char *path)
 {
     struct stat st;
+    if (path && memo_answers(path)) return mpg_fsmemo_type(path) == S_IFDIR;
     return path && stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
 bool mpg_is_file(const char *path)
 {
     struct stat st;
+    if (path && memo_answers(path)) return mpg_fsmemo_type(path) == S_IFREG;
     return path && stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
 bool mpg_is_executable(const char *path)
 {
+    if (path && memo_answers(path)) return mpg_fsmemo_executable(path);
     return mpg_is_file(path) && access(path, X_OK) == 0;
 }
 
