@@ -130,7 +130,7 @@ static struct mpg_report *check(const struct mpg_input *in)
 
     struct mpg_dircache *dc = mpg_dircache_new(&env);
     struct mpg_ext_scan ext;
-    mpg_find_extensions(&r->env, &env, &ld, python, dc, &ext, &problems);
+    mpg_find_extensions(&r->env, &env, &ld, python, dc, &r->module.mpi, &ext, &problems);
     r->packages = ext.pkgs;
     r->n_packages = ext.n_pkgs;
     ext.pkgs = NULL;

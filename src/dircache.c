@@ -14,6 +14,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -120,6 +121,25 @@ static bool complete(const char *text, size_t len)
     return have == want;
 }
 
+/* A number and its tab at *p ("123\t", "-5\t" when neg may be given): true, *p past the tab. */
+static bool field(const char **p, bool can_be_negative, unsigned long long *v, bool *neg)
+{
+    const char *s = *p;
+    bool minus = can_be_negative && *s == '-';
+    if (minus) s++;
+    if (*s < '0' || *s > '9') return false;
+    unsigned long long n = 0;
+    for (; *s >= '0' && *s <= '9'; s++) {
+        if (n > (ULLONG_MAX - (unsigned)(*s - '0')) / 10) return false;
+        n = n * 10 + (unsigned)(*s - '0');
+    }
+    if (*s != '\t') return false;
+    *v = n;
+    if (neg) *neg = minus;
+    *p = s + 1;
+    return true;
+}
+
 void mpg_dircache_parse(struct mpg_dircache *c, const char *text, size_t len)
 {
     if (len < sizeof MAGIC - 1 || memcmp(text, MAGIC, sizeof MAGIC - 1) != 0 || !complete(text, len)) return;
@@ -137,10 +157,14 @@ void mpg_dircache_parse(struct mpg_dircache *c, const char *text, size_t len)
         }
         if (line[0] == 'D' && line[1] == '\t' && c->n < MAX_ENTRIES) {
             struct entry e = {0};
-            int kind_at = 0;
-            if (sscanf(line + 2, "%llu\t%llu\t%lld\t%lld\t%n", &e.dev, &e.ino, &e.mtime_s, &e.mtime_ns, &kind_at) == 4 &&
-                kind_at > 0) {
-                char *kind = line + 2 + kind_at, *tab = strchr(kind, '\t');
+            const char *f = line + 2;
+            unsigned long long ms, mns;
+            bool ms_neg, mns_neg;
+            if (field(&f, false, &e.dev, NULL) && field(&f, false, &e.ino, NULL) && field(&f, true, &ms, &ms_neg) &&
+                field(&f, true, &mns, &mns_neg) && ms <= LLONG_MAX && mns <= LLONG_MAX) {
+                e.mtime_s = ms_neg ? -(long long)ms : (long long)ms;
+                e.mtime_ns = mns_neg ? -(long long)mns : (long long)mns;
+                char *kind = line + (f - line), *tab = strchr(kind, '\t');
                 if (tab && tab[1] == '/') {
                     e.kind = mpg_strndup(kind, (size_t)(tab - kind));
                     e.path = mpg_strdup(tab + 1);

@@ -111,6 +111,7 @@ struct scan {
     struct mpg_dircache *cache;
     struct mpg_ext_scan *out;
     struct mpg_strv *problems;
+    const struct mpg_mpi *module_mpi; /* the loaded module's libmpi, or NULL */
     struct lib_memo *memo;
     size_t n_memo, cap_memo;
 };
@@ -153,14 +154,6 @@ static char *import_error_of(const struct mpg_resolved *r, const char *needed)
  * needs it asks for (else the import fails with "undefined symbol"). */
 static void library_facts(struct scan *s, const struct mpg_elf *obj, const char *obj_path, struct mpg_package *pkg)
 {
-    struct mpg_elf lib;
-    char err[256];
-    if (mpg_elf_open(pkg->resolved, &lib, err, sizeof err) != 0) {
-        mpg_strv_push(s->problems, mpg_printf("%s's MPI library %s: %s", pkg->name ? pkg->name : "an extension",
-                                              pkg->resolved, err));
-        return;
-    }
-    mpg_identify_mpi_elf(&lib, pkg->resolved, &pkg->mpi);
     /* Every MPI symbol the object needs, looked up in the library: a few hundred lookups, so the
      * verdict is remembered for this object and this library as they are. */
     struct stat st;
@@ -169,14 +162,33 @@ static void library_facts(struct scan *s, const struct mpg_elf *obj, const char 
                                   (unsigned long long)st.st_ino, (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec)
                      : NULL;
     char *sym = NULL;
-    if (!pkg->import_error && !(kind && mpg_dircache_memo_get(s->cache, obj_path, kind, &sym))) {
-        sym = mpg_missing_mpi_symbol(obj, &lib);
-        if (kind) mpg_dircache_memo_put(s->cache, obj_path, kind, sym ? sym : "-");
+    bool need_sym = !pkg->import_error && !(kind && mpg_dircache_memo_get(s->cache, obj_path, kind, &sym));
+    /* The loaded module's libmpi, identified already: what it is needs no second reading. */
+    char *real = s->module_mpi && s->module_mpi->path ? mpg_realpath(pkg->resolved) : NULL;
+    bool known = real && strcmp(real, s->module_mpi->path) == 0;
+    free(real);
+    if (known) mpg_mpi_copy(&pkg->mpi, s->module_mpi);
+    if (!known || need_sym) {
+        struct mpg_elf lib;
+        char err[256];
+        if (mpg_elf_open(pkg->resolved, &lib, err, sizeof err) != 0) {
+            mpg_strv_push(s->problems, mpg_printf("%s's MPI library %s: %s", pkg->name ? pkg->name : "an extension",
+                                                  pkg->resolved, err));
+            mpg_mpi_clear(&pkg->mpi);
+            free(sym);
+            free(kind);
+            return;
+        }
+        if (!known) mpg_identify_mpi_elf(&lib, pkg->resolved, &pkg->mpi);
+        if (need_sym) {
+            sym = mpg_missing_mpi_symbol(obj, &lib);
+            if (kind) mpg_dircache_memo_put(s->cache, obj_path, kind, sym ? sym : "-");
+        }
+        mpg_elf_close(&lib);
     }
     if (sym && strcmp(sym, "-") != 0) pkg->import_error = mpg_printf("%s: undefined symbol: %s", obj_path, sym);
     free(sym);
     free(kind);
-    mpg_elf_close(&lib);
 }
 
 /* Fills pkg's link facts from extension so (parsed as e), resolving its libmpi. true when the
@@ -534,11 +546,12 @@ static void scan_site(struct scan *s, const char *site, struct mpg_strv *seen)
 }
 
 void mpg_find_extensions(const struct mpg_env *e, const struct mpg_envsnap *env, const struct mpg_loader *ld,
-                         const char *python, struct mpg_dircache *cache, struct mpg_ext_scan *out,
-                         struct mpg_strv *problems)
+                         const char *python, struct mpg_dircache *cache, const struct mpg_mpi *module_mpi,
+                         struct mpg_ext_scan *out, struct mpg_strv *problems)
 {
     memset(out, 0, sizeof *out);
-    struct scan s = {.env = e, .snap = env, .ld = ld, .python = python, .cache = cache, .out = out, .problems = problems};
+    struct scan s = {.env = e, .snap = env, .ld = ld, .python = python, .cache = cache, .module_mpi = module_mpi,
+                     .out = out, .problems = problems};
     struct mpg_strv seen = {0};
     for (size_t i = 0; i < e->n_sys_path; i++) scan_site(&s, e->sys_path[i], &seen);
     mpg_strv_free(&seen);

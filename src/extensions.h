@@ -24,10 +24,11 @@ struct mpg_ext_scan {
 };
 
 /* python: the env's python executable (canonical) or NULL; cache: listing cache for site
- * folders, or NULL. */
+ * folders, or NULL; module_mpi: the loaded module's libmpi as identified (a package resolving
+ * to the same file takes it from there), or NULL. */
 void mpg_find_extensions(const struct mpg_env *e, const struct mpg_envsnap *env, const struct mpg_loader *ld,
-                         const char *python, struct mpg_dircache *cache, struct mpg_ext_scan *out,
-                         struct mpg_strv *problems);
+                         const char *python, struct mpg_dircache *cache, const struct mpg_mpi *module_mpi,
+                         struct mpg_ext_scan *out, struct mpg_strv *problems);
 void mpg_ext_scan_free(struct mpg_ext_scan *s);
 void mpg_package_clear(struct mpg_package *p);
 

@@ -62,7 +62,7 @@ static uint64_t hash(const char *s)
 static struct slot *find_h(struct table *t, const char *key, uint64_t h, bool add)
 {
     if (add && (t->n + 1) * 2 > t->cap) {
-        size_t cap = t->cap ? t->cap * 2 : 16;
+        size_t cap = t->cap ? t->cap * 2 : 128; /* a check asks about ~60 paths: grown at most once */
         struct table bigger = {mpg_xcalloc(cap, sizeof *t->s), cap, 0};
         for (size_t i = 0; i < t->cap; i++)
             if (t->s[i].key) {

@@ -55,6 +55,12 @@ enum mpg_abi mpg_abi_of_name(const char *n)
     return MPG_ABI_UNKNOWN;
 }
 
+void mpg_mpi_copy(struct mpg_mpi *dst, const struct mpg_mpi *src)
+{
+    *dst = (struct mpg_mpi){mpg_strdup(src->path), mpg_strdup(src->soname), src->abi, mpg_strdup(src->impl),
+                            mpg_strdup(src->version), mpg_strdup(src->device)};
+}
+
 void mpg_mpi_clear(struct mpg_mpi *m)
 {
     free(m->path);

@@ -19,6 +19,9 @@ bool mpg_is_vendor_libmpi_name(const char *name);
 
 struct mpg_elf;
 
+/* A deep copy of src into dst. */
+void mpg_mpi_copy(struct mpg_mpi *dst, const struct mpg_mpi *src);
+
 /* mpg_identify_mpi() for a library already parsed (e) at path. */
 void mpg_identify_mpi_elf(const struct mpg_elf *e, const char *path, struct mpg_mpi *out);
 

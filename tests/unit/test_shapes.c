@@ -96,6 +96,25 @@ Test(shapes, conda_bundled_launcher_first_on_path)
     mpg_report_free(r);
 }
 
+/* A package resolving to the module's own libmpi takes what that library is from the module's
+ * reading of it: the same answer as reading the file again. */
+static void expect_package_mpi_read_from_file(const struct mpg_package *p)
+{
+    struct mpg_mpi direct;
+    char err[256];
+    cr_assert_eq(mpg_identify_mpi(p->resolved, &direct, err, sizeof err), 0, "%s", err);
+    cr_expect_str_eq(p->mpi.path, direct.path);
+    cr_expect_str_eq(p->mpi.soname, direct.soname);
+    cr_expect_eq(p->mpi.abi, direct.abi);
+    cr_expect(p->mpi.impl && direct.impl && strcmp(p->mpi.impl, direct.impl) == 0, "impl %s, read %s", p->mpi.impl,
+              direct.impl);
+    cr_expect(p->mpi.version && direct.version && strcmp(p->mpi.version, direct.version) == 0, "version %s, read %s",
+              p->mpi.version, direct.version);
+    cr_expect((!p->mpi.device && !direct.device) || (p->mpi.device && direct.device && !strcmp(p->mpi.device, direct.device)),
+              "device %s, read %s", p->mpi.device, direct.device);
+    mpg_mpi_clear(&direct);
+}
+
 Test(shapes, conda_external_mpich_resolving_to_module_is_healthy)
 {
     char *root = scratch(), *prefix = make_conda(root, "ext");
@@ -113,6 +132,7 @@ Test(shapes, conda_external_mpich_resolving_to_module_is_healthy)
     cr_assert_eq(r->n_packages, 1);
     cr_expect_str_eq(r->packages[0].resolved_via, "LD_LIBRARY_PATH");
     cr_expect_str_eq(r->packages[0].resolved, r->module.mpi.path);
+    expect_package_mpi_read_from_file(&r->packages[0]);
     mpg_report_free(r);
 }
 
@@ -189,7 +209,8 @@ Test(shapes, venv_with_debian_mpi4py_under_openmpi_is_healthy)
     load_module(&e, "openmpi");
     struct mpg_report *r = run_check(&e, NULL);
     EXPECT_CODES(r, "(none)");
-    cr_expect_eq(r->n_packages, 1);
+    cr_assert_eq(r->n_packages, 1);
+    expect_package_mpi_read_from_file(&r->packages[0]);
     mpg_report_free(r);
 }
 
