@@ -138,19 +138,32 @@ bool mpg_fsmemo_keep_buffer(void *buf, size_t size)
     return true;
 }
 
-/* A growing path string. */
+/* A path being built: in a caller's buffer (heap false) until it outgrows it, else malloc'ed. */
 struct path {
     char *s;
     size_t len, cap;
+    bool heap;
 };
+
+static void path_reserve(struct path *p, size_t need)
+{
+    if (need <= p->cap) return;
+    size_t cap = need * 2;
+    if (p->heap || !p->s) {
+        p->s = mpg_xrealloc(p->s, cap);
+    } else {
+        char *s = mpg_xmalloc(cap);
+        memcpy(s, p->s, p->len + 1);
+        p->s = s;
+    }
+    p->heap = true;
+    p->cap = cap;
+}
 
 static void path_set(struct path *p, const char *s, size_t n)
 {
-    if (n + 1 > p->cap) {
-        p->cap = n + 64;
-        p->s = mpg_xrealloc(p->s, p->cap);
-    }
-    memcpy(p->s, s, n);
+    path_reserve(p, n + 1);
+    memmove(p->s, s, n);
     p->s[n] = '\0';
     p->len = n;
 }
@@ -158,14 +171,16 @@ static void path_set(struct path *p, const char *s, size_t n)
 static void path_push(struct path *p, const char *name, size_t n)
 {
     size_t at = p->len == 1 ? 1 : p->len + 1; /* "/" + name, or "dir" + "/" + name */
-    if (at + n + 1 > p->cap) {
-        p->cap = (at + n + 1) * 2;
-        p->s = mpg_xrealloc(p->s, p->cap);
-    }
+    path_reserve(p, at + n + 1);
     p->s[at - 1] = '/';
     memcpy(p->s + at, name, n);
     p->s[at + n] = '\0';
     p->len = at + n;
+}
+
+static void path_free(struct path *p)
+{
+    if (p->heap) free(p->s);
 }
 
 static void path_pop(struct path *p) /* to the parent folder; "/" stays "/" */
@@ -238,11 +253,11 @@ static int walk(const char *path, struct path *cur, unsigned *type, int *links)
                 if (err) {
                     /* ELOOP may come from the links followed before this one: not this name's own */
                     if (err != ELOOP) find_h(&g_memo->paths, cur->s, h, true)->err = err;
-                    free(sub.s);
+                    path_free(&sub);
                     return err;
                 }
                 k = find_h(&g_memo->paths, cur->s, h, true);
-                k->real = sub.s;
+                k->real = sub.s; /* malloc'ed: sub started empty */
                 k->real_h = hash(sub.s);
                 k->links = *links - before;
                 k->type = sub_type;
@@ -264,32 +279,33 @@ static int walk(const char *path, struct path *cur, unsigned *type, int *links)
 char *mpg_fsmemo_realpath(const char *path)
 {
     if (!g_memo || path[0] != '/') return realpath(path, NULL);
-    struct path cur = {0};
+    char buf[PATH_MAX];
+    struct path cur = {buf, 0, sizeof buf, false};
     unsigned type;
     int links = 0;
     int err = walk(path, &cur, &type, &links);
-    if (err) {
-        free(cur.s);
-        errno = err;
-        return NULL;
-    }
-    return cur.s;
+    char *real = err ? NULL : cur.heap ? cur.s : mpg_strdup(cur.s);
+    if (err) path_free(&cur);
+    errno = err;
+    return real;
 }
 
 unsigned mpg_fsmemo_type(const char *path)
 {
-    struct path cur = {0};
+    char buf[PATH_MAX];
+    struct path cur = {buf, 0, sizeof buf, false};
     unsigned type = 0;
     int links = 0;
     int err = walk(path, &cur, &type, &links);
-    free(cur.s);
+    path_free(&cur);
     if (err) errno = err;
     return err ? 0 : type;
 }
 
 bool mpg_fsmemo_executable(const char *path)
 {
-    struct path cur = {0};
+    char buf[PATH_MAX];
+    struct path cur = {buf, 0, sizeof buf, false};
     unsigned type = 0;
     int links = 0;
     bool yes = false;
@@ -298,7 +314,7 @@ bool mpg_fsmemo_executable(const char *path)
         if (k && !k->xok) k->xok = access(cur.s, X_OK) == 0 ? 1 : -1;
         yes = k ? k->xok > 0 : access(cur.s, X_OK) == 0;
     }
-    free(cur.s);
+    path_free(&cur);
     return yes;
 }
 
