@@ -428,10 +428,14 @@ static void list_metas(struct scan *s, const char *site, struct mpg_strv *metas)
         mpg_strv_push(s->problems, mpg_printf("cannot list %s: %s", site, strerror(errno)));
 }
 
+/* Asked of every name in a site folder when it is listed (thousands in a big env): the length
+ * and the first letter rule out nearly all of them before any comparison. */
 static bool is_mpi_package(const char *n)
 {
+    size_t len = strnlen(n, 10);
+    if (len < 4 || len > 9) return false; /* "h5py" .. "mpi4pyfft" */
     for (size_t i = 0; mpi_packages[i]; i++)
-        if (strcmp(n, mpi_packages[i]) == 0) return true;
+        if (mpi_packages[i][0] == n[0] && strcmp(n, mpi_packages[i]) == 0) return true;
     return false;
 }
 
