@@ -428,20 +428,31 @@ static void list_metas(struct scan *s, const char *site, struct mpg_strv *metas)
         mpg_strv_push(s->problems, mpg_printf("cannot list %s: %s", site, strerror(errno)));
 }
 
+const char *const *mpg_mpi_package_names(void) { return mpi_packages; }
+
+/* Their lengths, in the same order (the unit test extnames/every_known_package_passes_the_quick_filter
+ * fails on a wrong one). */
+static const unsigned char mpi_package_len[] = {6, 4, 8, 8, 7, 7, 6, 7, 7, 6, 7, 9};
+_Static_assert(sizeof mpi_package_len == sizeof mpi_packages / sizeof *mpi_packages - 1,
+               "one length per package name");
+
 /* Asked of every name in a site folder when it is listed (thousands in a big env): the length
- * and the first letter rule out nearly all of them before any comparison. */
-static bool is_mpi_package(const char *n)
+ * and the first and last letters rule out nearly all of them before any comparison. */
+bool mpg_is_mpi_package(const char *n)
 {
-    size_t len = strnlen(n, 10);
-    if (len < 4 || len > 9) return false; /* "h5py" .. "mpi4pyfft" */
-    for (size_t i = 0; mpi_packages[i]; i++)
-        if (mpi_packages[i][0] == n[0] && strcmp(n, mpi_packages[i]) == 0) return true;
+    size_t len = 0;
+    while (len < 10 && n[len]) len++;
+    if (len < 4 || len > 9) return false;
+    for (size_t i = 0; i < sizeof mpi_package_len; i++)
+        if (mpi_package_len[i] == len && mpi_packages[i][0] == n[0] && mpi_packages[i][len - 1] == n[len - 1] &&
+            memcmp(n, mpi_packages[i], len) == 0)
+            return true;
     return false;
 }
 
 static bool want_package_or_meta(const char *n)
 {
-    return is_mpi_package(n) || want_meta(n);
+    return mpg_is_mpi_package(n) || want_meta(n);
 }
 
 static void scan_site(struct scan *s, const char *site, struct mpg_strv *seen)
@@ -461,7 +472,7 @@ static void scan_site(struct scan *s, const char *site, struct mpg_strv *seen)
             free(p);
         }
         for (size_t i = 0; any && i < names.n; i++)
-            if (!is_mpi_package(names.v[i])) mpg_strv_add(&metas, names.v[i]);
+            if (!mpg_is_mpi_package(names.v[i])) mpg_strv_add(&metas, names.v[i]);
         mpg_strv_free(&names);
         if (!any) {
             mpg_strv_free(&metas);

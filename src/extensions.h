@@ -23,6 +23,11 @@ struct mpg_ext_scan {
     size_t n_pip_mpi;
 };
 
+/* The packages whose extensions are looked at (NULL-terminated), and whether a folder name is
+ * one of them. */
+const char *const *mpg_mpi_package_names(void);
+bool mpg_is_mpi_package(const char *name);
+
 /* python: the env's python executable (canonical) or NULL; cache: listing cache for site
  * folders, or NULL; module_mpi: the loaded module's libmpi as identified (a package resolving
  * to the same file takes it from there), or NULL. */

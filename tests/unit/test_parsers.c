@@ -10,6 +10,7 @@
 #include "elf_read.h"
 #include "helpers.h"
 #include "ldcache.h"
+#include "extensions.h"
 #include "util.h"
 
 #define SYSLIB "/usr/lib/x86_64-linux-gnu"
@@ -398,4 +399,15 @@ Test(modnames, hooks_know_the_same_mpi_names_as_the_core)
     }
     cr_expect_null(known[n], "the core lists more names than the hooks (%s)", known[n]);
     free(text);
+}
+
+Test(extnames, every_known_package_passes_the_quick_filter)
+{
+    const char *const *names = mpg_mpi_package_names();
+    size_t n = 0;
+    for (; names[n]; n++) cr_expect(mpg_is_mpi_package(names[n]), "%s is not recognised as an MPI package", names[n]);
+    cr_expect_gt(n, 10);
+    const char *const others[] = {"numpy", "pkg12", "mpi4py-3.1.6.dist-info", "mpi4p", "mpi4pyfftx", "h5p", "",
+                                  "Mpi4py", "adios", "setuptools", NULL};
+    for (const char *const *o = others; *o; o++) cr_expect(!mpg_is_mpi_package(*o), "%s taken for an MPI package", *o);
 }
