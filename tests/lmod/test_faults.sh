@@ -64,6 +64,22 @@ expect_eq "$(grep -c . "$ERR")" 1 ".luac cut short: nothing more said"
 mod purge
 mv "$T/act.lua" "$act.lua"; mv "$T/act.luac" "$act.luac"
 
+# 1c. `module test-mpi`'s chunk (mpiguard_hooks_testmpi) is read for that command only: missing,
+# it costs test-mpi one line and nothing else.
+tm=$HOOKS_DIR/mpiguard_hooks_testmpi
+[ -f "$tm.luac" ] || fail "no precompiled test-mpi chunk in the build ($tm.luac)"
+mv "$tm.lua" "$T/tm.lua"; mv "$tm.luac" "$T/tm.luac"
+mod load mpich; rc=$?
+expect_eq "$rc" 0 "no test-mpi chunk, MPI load: exit 0"
+expect_empty "$ERR" "no test-mpi chunk, MPI load: silent (the chunk is not read)"
+mod frobnicate
+expect_nogrep "mpiguard" "$ERR" "no test-mpi chunk, another unknown command: mpiguard says nothing"
+mod test-mpi quick
+expect_eq "$(grep -c '^mpiguard: module test-mpi unavailable: cannot load '"$tm"'.lua' "$ERR")" 1 \
+    "no test-mpi chunk: test-mpi says why, once"
+mod purge
+mv "$T/tm.lua" "$tm.lua"; mv "$T/tm.luac" "$tm.luac"
+
 # 2. A .so built for another Lua than the one that runs Lmod (LuaJIT has the 5.1 ABI).
 PIC=$BUILD/src/.libs/libmpgcore.a
 running=$("$LUA" -e 'io.write(_VERSION)')
