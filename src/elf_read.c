@@ -76,12 +76,7 @@ static const unsigned char *block(struct mpg_elf_blocks *b, uint64_t off, size_t
 
 static bool get_slow(const struct mpg_elf *e, uint64_t off, void *dst, size_t len)
 {
-    const struct mpg_elf_blocks *t = e->file;
-    if (t->tables && off >= t->tables_at && off - t->tables_at + len <= t->tables_len) {
-        memcpy(dst, t->tables + (off - t->tables_at), len);
-        return true;
-    }
-    unsigned char *d = dst;
+    unsigned char *d = dst; /* (the symbol tables read whole were looked at by get()) */
     while (len) {
         size_t have;
         const unsigned char *b = block(e->file, off, &have);
@@ -111,6 +106,10 @@ static inline bool get(const struct mpg_elf *e, uint64_t off, void *dst, size_t 
         return true;
     }
     const struct mpg_elf_blocks *b = e->file;
+    if (b->tables && off >= b->tables_at && off - b->tables_at + len <= b->tables_len) {
+        memcpy(dst, b->tables + (off - b->tables_at), len);
+        return true;
+    }
     uint64_t at = b->at[b->last];
     if (off >= at && off - at + len <= b->len[b->last]) {
         memcpy(dst, b->buf[b->last] + (off - at), len);

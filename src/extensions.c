@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "elf_read.h"
+#include "fsmemo.h"
 #include "mpi4py_search.h"
 #include "mpi_ident.h"
 #include "pyenv.h"
@@ -483,7 +484,8 @@ static void scan_site(struct scan *s, const char *site, struct mpg_strv *seen)
          * folders are probed by name: listing a site-packages folder of thousands of entries
          * costs milliseconds, so that happens only once one of them is there. */
         for (size_t i = 0; mpi_packages[i]; i++) {
-            if (mpg_strv_contains(seen, mpi_packages[i])) continue;
+            /* (a small folder asked about again is listed once: its absent names cost nothing) */
+            if (mpg_strv_contains(seen, mpi_packages[i]) || !mpg_fsmemo_may_exist(site, mpi_packages[i])) continue;
             char *p = mpg_path_join(site, mpi_packages[i]);
             present[i] = mpg_is_dir(p);
             any |= present[i];

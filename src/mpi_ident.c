@@ -201,6 +201,7 @@ char *mpg_missing_mpi_symbol(const struct mpg_elf *obj, const struct mpg_elf *li
     if (mpi_libs != 1) return NULL;
     struct missing m = {lib, NULL};
     mpg_elf_read_symbol_tables(lib); /* hundreds of lookups: ~940 reads of 4 KiB otherwise */
+    mpg_elf_read_symbol_tables(obj); /* and thousands of symbols of its own walked through */
     mpg_elf_each_undefined(obj, check_one, &m);
     return m.first;
 }
