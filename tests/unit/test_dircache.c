@@ -210,3 +210,50 @@ Test(dircache, missing_home_creates_nothing)
     cr_expect_not(mpg_is_dir(gone), "created %s", gone);
     mpg_strv_free(&out);
 }
+
+/* The packages found are the same from the listing cache (cold, then warm), without it
+ * (MPIGUARD_NO_CACHE, as the Slurm checker runs: small folders listed once, big ones probed by
+ * name), in a small site folder and in one of 300 entries; a file named like a known package
+ * is not a package. */
+static void same_packages_three_ways(int extra_folders)
+{
+    char *root = scratch(), *prefix = make_conda(root, "c");
+    conda_record(prefix, "mpich", "4.0.2", "external_0", "conda-forge", "[]", NULL);
+    char *site = site_dir(prefix);
+    put_mpi4py(site, "ext_mpi12_condarpath.so", "conda", NULL);
+    char *h5 = joinp(site, "h5py");
+    write_file(h5, "not a package folder");
+    for (int i = 0; i < extra_folders; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "pkg%d", i);
+        char *d = joinp(site, name);
+        mkdirs(d);
+        free(d);
+    }
+    char *meta = joinp(prefix, "conda-meta");
+    age(site, 60), age(meta, 60);
+    struct envb e;
+    envb_init(&e);
+    activate_conda(&e, prefix, "c");
+    load_module(&e, "mpich");
+    struct mpg_report *r[3];
+    r[0] = run_check(&e, NULL); /* cold */
+    r[1] = run_check(&e, NULL); /* warm */
+    envb_set(&e, "MPIGUARD_NO_CACHE", "1");
+    r[2] = run_check(&e, NULL);
+    for (int i = 0; i < 3; i++) {
+        cr_assert_eq(r[i]->n_packages, 1, "run %d (%d extra folders): %zu packages", i, extra_folders,
+                     r[i]->n_packages);
+        cr_expect_str_eq(r[i]->packages[0].name, "mpi4py");
+        cr_expect_str_eq(r[i]->packages[0].installer, "conda");
+        cr_expect_str_eq(r[i]->packages[0].resolved, r[0]->packages[0].resolved);
+        cr_expect_str_eq(r[i]->packages[0].site_dir, r[0]->packages[0].site_dir);
+    }
+    for (int i = 0; i < 3; i++) mpg_report_free(r[i]);
+    free(h5);
+    free(meta);
+    free(site);
+}
+
+Test(dircache, same_packages_with_and_without_it_small_folder) { same_packages_three_ways(0); }
+Test(dircache, same_packages_with_and_without_it_big_folder) { same_packages_three_ways(300); }

@@ -1,0 +1,11 @@
+#!/bin/bash
+# bench_breakdown.sh [COMMAND...]: where mpiguard's Lmod hooks spend their instructions on one
+# command (default: `load mpich`, no env), by taking them apart one step at a time: each row is
+# the hooks stopped after one more step (a copy of the hooks edited with sed), its callgrind
+# instructions (all processes) and the difference from Lmod without mpiguard. Run under
+# libfaketime when it is installed (apt-get install faketime): Lua 5.3 seeds its string hashes
+# with the time, so without it repeat runs differ by ~0.1 M. A benchmark: nothing passes or fails.
+export MPG_TOP_SRCDIR=${MPG_TOP_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
+export MPG_TOP_BUILDDIR=${MPG_TOP_BUILDDIR:-$MPG_TOP_SRCDIR}
+export MPG_BENCH_CMD="${*:-load mpich}"
+exec bash "$MPG_TOP_SRCDIR/bench/lmod/bench_breakdown_inner.sh"

@@ -1,0 +1,57 @@
+#!/bin/bash
+# The body of bench_breakdown.sh, run in the tests' clean environment (tests/lmod/lib.sh).
+. "$MPG_TOP_SRCDIR/tests/lmod/lib.sh"
+command -v valgrind >/dev/null || { echo "bench_breakdown: needs valgrind (apt-get install valgrind)" >&2; exit 2; }
+printf '[general]\nlog = no\n' > "$POLICY"
+mkdir -p "$T/site-off" "$T/site-empty" "$T/orig" "$T/cg"
+: > "$T/site-off/SitePackage.lua"
+printf 'local hook = require("Hook")\nhook.register("finalize", function(kind) end)\n' > "$T/site-empty/SitePackage.lua"
+faketime=(/usr/lib/*/faketime/libfaketime.so.1)
+pre=()
+if [ -f "${faketime[0]}" ]; then
+    pre=(env LD_PRELOAD="${faketime[0]}" FAKETIME="2026-01-01 00:00:00")
+else
+    echo "note: no libfaketime (apt-get install faketime): counts vary by ~0.1 M from run to run" >&2
+fi
+read -r -a cmd <<< "$MPG_BENCH_CMD"
+# ir SITE_DIR: instructions of one command, every process
+ir() {
+    LMOD_PACKAGE_PATH=$1 "$LMOD_CMD" bash "${cmd[@]}" >/dev/null 2>&1 # the caches Lmod keeps
+    rm -f "$T"/cg/cg.*
+    LMOD_PACKAGE_PATH=$1 "${pre[@]}" valgrind --tool=callgrind --trace-children=yes \
+        --callgrind-out-file="$T/cg/cg.%p" "$LMOD_CMD" bash "${cmd[@]}" >/dev/null 2>&1
+    cat "$T"/cg/cg.* | awk '/^summary:/ {s += $2} END {printf "%d\n", s}'
+}
+for f in mpiguard_hooks mpiguard_hooks_register mpiguard_hooks_act; do cp "$HOOKS_DIR/$f.lua" "$T/orig/"; done
+precompile() {
+    local f
+    for f in mpiguard_hooks_register mpiguard_hooks_act; do
+        "$LUA" "$SRC/site/precompile.lua" "$HOOKS_DIR/$f.lua" "$HOOKS_DIR/$f.luac"
+    done
+}
+off=$(ir "$T/site-off")
+echo "Lmod $("$LMOD_CMD" --version 2>&1 | grep -o 'Version [0-9.]*'), \`${cmd[*]}\`; instructions, all processes"
+printf '%-62s %12s %12s\n' "hooks stopped after" "Ir" "over off"
+printf '%-62s %12d %12s\n' "(Lmod without mpiguard)" "$off" "-"
+x=$(ir "$T/site-empty"); printf '%-62s %12d %+12d\n' "(an empty finalize hook instead)" "$x" $((x - off))
+# step LABEL [FILE SED]...: the hooks with each FILE edited by SED (which must change it)
+step() {
+    local label=$1 f; shift
+    for f in mpiguard_hooks mpiguard_hooks_register mpiguard_hooks_act; do cp "$T/orig/$f.lua" "$HOOKS_DIR/"; done
+    while [ $# -gt 0 ]; do
+        sed -i "$2" "$HOOKS_DIR/$1.lua"
+        if cmp -s "$HOOKS_DIR/$1.lua" "$T/orig/$1.lua"; then
+            echo "bench_breakdown: '$2' no longer applies to $1.lua: update this script" >&2; exit 2
+        fi
+        shift 2
+    done
+    precompile
+    x=$(ir "$T/site")
+    printf '%-62s %12d %+12d\n' "$label" "$x" $((x - off))
+}
+step "require(\"mpiguard_hooks\") (parsed, returns at once)" mpiguard_hooks '/^local s_config = {/i\do return {setup = function() end} end'
+step "+ register the hooks (the finalize hook returns at once)" mpiguard_hooks_register '/^function M.finalize/a\   do return end'
+step "+ the finalize hook up to its work chunk, loaded" mpiguard_hooks_act '/^function A.mpiChanged/a\   do return end'
+step "+ the binding loaded" mpiguard_hooks_act '/^   local lib, err = loadLib()/a\   do return end'
+step "+ policy, wrappers, check, report" mpiguard_hooks_act 's/^   syncExports(want, shownName)/   -- (exports left out)/'
+step "+ the exports: the whole hooks"
