@@ -1,5 +1,7 @@
 #!/bin/bash
-# The body of bench_breakdown.sh, run in the tests' clean environment (tests/lmod/lib.sh).
+# The body of bench_breakdown.sh, run in the tests' clean environment (tests/lmod/lib.sh);
+# its arguments are the module command.
+cmd=("$@") # the module command, as given to bench_breakdown.sh (lib.sh reuses $@)
 . "$MPG_TOP_SRCDIR/tests/lmod/lib.sh"
 command -v valgrind >/dev/null || { echo "bench_breakdown: needs valgrind (apt-get install valgrind)" >&2; exit 2; }
 printf '[general]\nlog = no\n' > "$POLICY"
@@ -13,7 +15,6 @@ if [ -f "${faketime[0]}" ]; then
 else
     echo "note: no libfaketime (apt-get install faketime): counts vary by ~0.1 M from run to run" >&2
 fi
-read -r -a cmd <<< "$MPG_BENCH_CMD"
 # ir SITE_DIR: instructions of one command, every process
 ir() {
     LMOD_PACKAGE_PATH=$1 "$LMOD_CMD" bash "${cmd[@]}" >/dev/null 2>&1 # the caches Lmod keeps
@@ -55,3 +56,14 @@ step "+ the finalize hook up to its work chunk, loaded" mpiguard_hooks_act '/^fu
 step "+ the binding loaded" mpiguard_hooks_act '/^   local lib, err = loadLib()/a\   do return end'
 step "+ policy, wrappers, check, report" mpiguard_hooks_act 's/^   syncExports(want, shownName)/   -- (exports left out)/'
 step "+ the exports: the whole hooks"
+# What one Lmod setenv costs from a finalize hook, with a short and a long value (the marker
+# holds the four exported paths).
+long=$(printf 'MPICC=%s/bin/mpicc:MPI4PY_BUILD_MPICC=%s/bin/mpicc:MPICXX=%s/bin/mpicxx:MPIFC=%s/bin/mpifort' \
+    "$MPICH_HOME_DIR" "$MPICH_HOME_DIR" "$MPICH_HOME_DIR" "$MPICH_HOME_DIR")
+for v in x "$long"; do
+    mkdir -p "$T/site-setenv"
+    printf 'local hook = require("Hook")\nhook.register("finalize", function(kind) setenv("__MPIGUARD_SET", "%s") end)\n' \
+        "$v" > "$T/site-setenv/SitePackage.lua"
+    x=$(ir "$T/site-setenv")
+    printf '%-62s %12d %+12d\n' "(a hook doing one setenv of ${#v} characters)" "$x" $((x - off))
+done
