@@ -10,7 +10,8 @@
 # BUILD (default _build) is "this"; BASELINE is a build folder (bench/baseline.sh REV DIR makes
 # one from a git revision); without BASELINE, "this" is shown alone.
 # Shapes: no env; a typical venv (Debian's python3 --system-site-packages, so it sees
-# python3-mpi4py, built for Open MPI) under Open MPI (healthy) and under MPICH (ABI_MISMATCH);
+# python3-mpi4py, built for Open MPI) under Open MPI (healthy; also with MPIGUARD_NO_CACHE=1,
+# as the Slurm checker runs) and under MPICH (ABI_MISMATCH);
 # the healthy venv with 30 LD_LIBRARY_PATH entries; a conda env with a bundled MPICH with 0 and
 # 5,000 extra records (realistic names, bench/common/conda_records.sh; 3,000 site-packages
 # folders), warm (listing cache filled) and cold (cache removed before every call). All
@@ -62,9 +63,10 @@ mk_conda "$work/conda0" 0 0
 mk_conda "$work/conda5k" 5000 3000
 find "$work" -type d -exec touch -d '1 minute ago' {} +
 
-shapes=(none venv-ok venv-bad venv-ldlp30 conda0 conda5k-warm conda5k-cold)
+shapes=(none venv-ok venv-nocache venv-bad venv-ldlp30 conda0 conda5k-warm conda5k-cold)
 declare -A what=(
     [none]="no env (MPICH module)" [venv-ok]="typical venv, healthy (Open MPI)"
+    [venv-nocache]="the same, no listing cache (Slurm checker)"
     [venv-bad]="typical venv, mismatched (MPICH)" [venv-ldlp30]="healthy venv, 30 LD_LIBRARY_PATH entries"
     [conda0]="conda, bundled MPICH, 0 extra records" [conda5k-warm]="conda, 5,000 records, warm cache"
     [conda5k-cold]="conda, 5,000 records, cold cache")
@@ -78,7 +80,7 @@ run() {
     case $shape in
     none|venv-bad|conda*) e+=(LMOD_FAMILY_MPI=mpich LMOD_FAMILY_MPI_VERSION=4.0.2 MPI_HOME="$fx/mpich-module"
                   LD_LIBRARY_PATH="$fx/mpich-module/lib") ;;
-    venv-ok) e+=(LMOD_FAMILY_MPI=openmpi LMOD_FAMILY_MPI_VERSION=4.1.4 MPI_HOME="$fx/openmpi-module"
+    venv-ok|venv-nocache) e+=(LMOD_FAMILY_MPI=openmpi LMOD_FAMILY_MPI_VERSION=4.1.4 MPI_HOME="$fx/openmpi-module"
                   LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openmpi/lib) ;;
     venv-ldlp30) e+=(LMOD_FAMILY_MPI=openmpi LMOD_FAMILY_MPI_VERSION=4.1.4 MPI_HOME="$fx/openmpi-module"
                   LD_LIBRARY_PATH="$ldlp30") ;;
@@ -91,6 +93,7 @@ run() {
     conda5k-*) e+=(CONDA_PREFIX="$work/conda5k" CONDA_DEFAULT_ENV=conda5k PATH="$work/conda5k/bin:$fx/mpich-module/bin:/usr/bin:/bin") ;;
     esac
     [ "$shape" = conda5k-cold ] && e+=(MPG_BENCH_COLD_DIR="$home/.cache/mpiguard")
+    [ "$shape" = venv-nocache ] && e+=(MPIGUARD_NO_CACHE=1)
     env -i "${e[@]}" "$@"
 }
 median() { sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
