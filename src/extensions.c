@@ -458,43 +458,34 @@ static bool want_package_or_meta(const char *n)
 
 static void scan_site(struct scan *s, const char *site, struct mpg_strv *seen)
 {
+    /* With the listing cache, the known package folders and the metadata folders come from one
+     * listing, remembered while the folder is unchanged (one stat a check). Without it (or for
+     * a folder that can be searched but not listed) known package folders are probed by name,
+     * a small folder asked about again being listed once (fsmemo): listing a site-packages
+     * folder of thousands of entries costs milliseconds, so that happens only once one of them
+     * is there. */
+    struct mpg_strv names = {0};
+    bool listed = s->cache && mpg_dircache_list(s->cache, site, "site-pkgs", want_package_or_meta, &names) == 0;
     bool present[sizeof mpi_packages / sizeof *mpi_packages] = {0};
     bool any = false;
+    for (size_t i = 0; mpi_packages[i]; i++) {
+        if (mpg_strv_contains(seen, mpi_packages[i])) continue;
+        if (listed ? !mpg_strv_contains(&names, mpi_packages[i]) : !mpg_fsmemo_may_exist(site, mpi_packages[i]))
+            continue;
+        char *p = mpg_path_join(site, mpi_packages[i]);
+        present[i] = mpg_is_dir(p);
+        any |= present[i];
+        free(p);
+    }
     struct mpg_strv metas = {0};
-    struct mpg_strv names = {0};
-    if (s->cache && mpg_dircache_list(s->cache, site, "site-pkgs", want_package_or_meta, &names) == 0) {
-        /* With the listing cache: the known package folders and the metadata folders, from
-         * one listing remembered while the folder is unchanged (one stat a check). */
-        for (size_t i = 0; mpi_packages[i]; i++) {
-            if (mpg_strv_contains(seen, mpi_packages[i]) || !mpg_strv_contains(&names, mpi_packages[i])) continue;
-            char *p = mpg_path_join(site, mpi_packages[i]);
-            present[i] = mpg_is_dir(p);
-            any |= present[i];
-            free(p);
-        }
-        for (size_t i = 0; any && i < names.n; i++)
+    if (any && listed) {
+        for (size_t i = 0; i < names.n; i++)
             if (!mpg_is_mpi_package(names.v[i])) mpg_strv_add(&metas, names.v[i]);
-        mpg_strv_free(&names);
-        if (!any) {
-            mpg_strv_free(&metas);
-            return;
-        }
-    } else {
-        /* Without it (or a folder that can be searched but not listed), known package
-         * folders are probed by name: listing a site-packages folder of thousands of entries
-         * costs milliseconds, so that happens only once one of them is there. */
-        for (size_t i = 0; mpi_packages[i]; i++) {
-            /* (a small folder asked about again is listed once: its absent names cost nothing) */
-            if (mpg_strv_contains(seen, mpi_packages[i]) || !mpg_fsmemo_may_exist(site, mpi_packages[i])) continue;
-            char *p = mpg_path_join(site, mpi_packages[i]);
-            present[i] = mpg_is_dir(p);
-            any |= present[i];
-            free(p);
-        }
-        mpg_strv_free(&names);
-        if (!any) return;
+    } else if (any) {
         list_metas(s, site, &metas);
     }
+    mpg_strv_free(&names);
+    if (!any) return;
 
     for (size_t m = 0; m < metas.n; m++) {
         size_t nl;
