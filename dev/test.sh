@@ -33,7 +33,18 @@ count() {
 }
 show_logs() {
     find "$1" -name '*.log' -path '*tests*' ! -name 'test-suite.log' -newer "$1/Makefile" -print0 |
-        xargs -0 -r grep -h -E 'Synthesis|^(PASS|FAIL|SKIP|ERROR)|SKIPPED' || true
+        xargs -0 -r grep -h -E 'Synthesis|^(PASS|FAIL|SKIP|ERROR)|^not ok|SKIPPED' || true
+}
+# At the very end (the part of a long CI log one reads first): each failed script's failed
+# checks, so a failure can be diagnosed from the CI output alone.
+failure_details() {
+    local f log
+    for f in $(find _build _build-san _build-luajit -name '*.trs' -path '*tests*' 2>/dev/null); do
+        grep -q '^:test-result: \(FAIL\|ERROR\)' "$f" || continue
+        log=${f%.trs}.log
+        echo "-- $log"
+        grep -E '^not ok|^FAIL|\[FAIL\]|Assertion|ERROR' "$log" | head -n 20
+    done
 }
 run "make check" make -k -C _build check
 show_logs _build
@@ -50,5 +61,6 @@ run "Lmod tests on LuaJIT" luajit_suite
 show_logs _build-luajit
 run "fuzz targets (${FUZZ_SECONDS:-12}s each)" bash tests/fuzz/run.sh
 echo "tests: $(count)"
+[ $status -eq 0 ] || failure_details >&2
 [ $status -eq 0 ] && echo "dev/test.sh: all passed" >&2 || echo "dev/test.sh: FAILURES above" >&2
 exit $status

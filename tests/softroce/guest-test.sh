@@ -46,7 +46,8 @@ fi
 port=18515
 for size in ${MPIGUARD_T_SIZES//,/ }; do
 	mib=$(sr_perftest "$size" "$MPIGUARD_T_ITERS" "$port" "$out/perftest-$size.out")
-	echo "R perftest_row $? $size ${mib:-none}"
+	rc=$?
+	echo "R perftest_row $rc $size ${mib:-none} $(cat "$out/perftest-$size.out.attempts" 2>/dev/null || echo 1)"
 	port=$((port + 1))
 done
 exit 0
