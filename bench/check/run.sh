@@ -148,7 +148,13 @@ for shape in "${shapes[@]}"; do
             "${ir[this]}" - - "${sc[this]}"
     fi
     echo "${sc[this]}" > "$work/sc-$shape"
+    echo "${tm[this]}" > "$work/tm-$shape"
 done
 echo "[n]: findings of the shape. Syscalls: the whole \`mpiguard check\` command (process start included)."
+# The floor under the cold row: only listing the two big folders it must list (no mpiguard).
+floor=$("$work/bench-this" "$(calls conda5k-cold)" --list "$work/conda5k/conda-meta" \
+    "$work/conda5k/lib/python3.11/site-packages" | field cpu_median_us)
+echo "listing floor: opendir/readdir of the 5,000-record env's conda-meta and site-packages alone:" \
+    "$floor us CPU (median of $(calls conda5k-cold)); the cold check above: $(cat "$work/tm-conda5k-cold") us"
 awk -v a="$(cat "$work/sc-conda0")" -v w="$(cat "$work/sc-conda5k-warm")" -v c="$(cat "$work/sc-conda5k-cold")" \
     'BEGIN {printf "syscalls, 5,000-record env / 0-record env: %.2f warm, %.2f cold (target <= 1.2)\n", w / a, c / a}'

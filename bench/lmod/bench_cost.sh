@@ -3,7 +3,9 @@
 # same Lmod with an empty SitePackage.lua ("off"), with an empty finalize hook ("empty hook",
 # the floor of any hook), and with mpiguard ("on"), N alternated triples (default 20).
 # For each: medians of the CPU time (user + system of Lmod and its children), the median of the
-# per-run on/off ratios with its min-max, and the instruction ratio from callgrind (every
+# per-run on/off ratios with its 95% confidence interval (distribution-free, from the order
+# statistics: narrow it with a bigger N; a 2% target needs N in the hundreds on a shared
+# machine) and min-max, and the instruction ratio from callgrind (every
 # process, --trace-children). A benchmark, not a test: nothing passes or fails.
 # Needs a build tree (make) and the packages in tests/lmod/DEPS. Same set-up as the tests.
 export MPG_TOP_SRCDIR=${MPG_TOP_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
