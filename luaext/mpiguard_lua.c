@@ -27,6 +27,7 @@
 #include <lua.h>
 
 #include "envsnap.h"
+#include "fsmemo.h"
 #include "mpi_module.h"
 #include "mpiguard.h"
 #include "policy.h"
@@ -350,14 +351,39 @@ static void push_text(lua_State *L, const struct mpg_report *r)
  *       the MPICC the hooks are about to export); env_prefix = inspect this prefix instead of
  *       the active env; mpi_modules = {"pe-mpi", ...} module names the site declared as MPIs;
  *       policy_file = site policy path (default mpiguard.policy_file);
- *       log_module = "mpich/4.0.2": write one syslog line per finding, if the policy logs.
+ *       log_module = "mpich/4.0.2": write one syslog line per finding, if the policy logs;
+ *       export = {MPICC="mpicc", MPICXX="mpicxx", MPIFC="mpifort", ...}: the loaded module's
+ *       wrappers (as mpiguard.wrappers() finds them, in the same pass over the file system)
+ *       for these variables, added to env for the check and returned as result.exports.
  * result: {verdict, inspected, exempt, env={kind, prefix, name, flavor, python_version,
  *       system_site_packages}, module={loaded, name, version, home, home_var, mpicc, mpicxx,
  *       mpifort, mpiexec, libdir, mpi={path, soname, abi, impl, version, device}},
  *       findings={{code, severity, message, fix, package, path}, ...}, problems={...},
- *       text, policy={...as mpiguard.policy()}, logged}
+ *       text, policy={...as mpiguard.policy()}, logged, exports={VAR=value} (with export)}
  * Findings and verdict are after the site policy (ignored findings are gone; severities may be
  * "block"). An exempt user or env prefix gives exempt=true and no findings. */
+static int check(lua_State *L, int opts);
+
+/* Raises the argument errors check() could raise, before the pass over the file system begins
+ * (an error raised inside it would leave it open). */
+static void check_options(lua_State *L, int opts)
+{
+    if (!opts) return;
+    static const char *const strings[] = {"env_prefix", "policy_file", "log_module"};
+    for (size_t i = 0; i < sizeof strings / sizeof *strings; i++)
+        (void)opt_string(L, opts, strings[i]);
+    static const char *const tables[] = {"env", "export"};
+    for (size_t i = 0; i < sizeof tables / sizeof *tables; i++) {
+        lua_getfield(L, opts, tables[i]);
+        bool bad = !lua_isnil(L, -1) && !lua_istable(L, -1);
+        lua_pop(L, 1);
+        if (bad) luaL_error(L, "option %s must be a table", tables[i]);
+    }
+    free(opt_names(L, opts, "mpi_modules"));
+}
+
+/* One pass over the file system for the wrappers and the check (fsmemo.h): the hooks asked for
+ * both, and the second discovery of the same module cost ~75 system calls a `module load`. */
 static int l_check(lua_State *L)
 {
     int opts = 0;
@@ -365,10 +391,85 @@ static int l_check(lua_State *L)
         luaL_checktype(L, 1, LUA_TTABLE);
         opts = 1;
     }
+    check_options(L, opts);
+    /* Only running out of memory can raise past this point; a pass such an error left open is
+     * closed by the next call (Lua calls the binding from one thread, never re-entered). */
+    if (mpg_fsmemo_active()) mpg_fsmemo_end();
+    mpg_fsmemo_begin();
+    int n = check(L, opts);
+    mpg_fsmemo_end();
+    return n;
+}
+
+/* opts.export = {VAR = "mpicc" | "mpicxx" | "mpifort", ...}: each VAR whose wrapper the loaded
+ * module has gets it, in opts.env (the check sees the values about to be exported) and in a
+ * table {VAR = value} left on the stack at *exports (0: no export option). Returns -1 when out
+ * of memory, else 0. */
+static int apply_exports(lua_State *L, int opts, int *exports_at)
+{
+    *exports_at = 0;
+    lua_getfield(L, opts, "export");
+    if (lua_isnil(L, -1)) {
+        lua_pop(L, 1);
+        return 0;
+    }
+    if (!lua_istable(L, -1)) return luaL_error(L, "option export must be a table"); /* (checked before) */
+    int spec = lua_gettop(L);
+    struct envsnap snap;
+    if (envsnap_build(L, opts, &snap) < 0) {
+        lua_pop(L, 1);
+        return -1;
+    }
+    const char **sites = opt_names(L, opts, "mpi_modules");
+    struct mpg_wrappers w;
+    int found = mpg_find_wrappers_named(snap.vars, sites, &w);
+    free(sites);
+    envsnap_free(&snap);
+    lua_getfield(L, opts, "env");
+    if (!lua_istable(L, -1)) {
+        lua_pop(L, 1);
+        lua_newtable(L);
+        lua_pushvalue(L, -1);
+        lua_setfield(L, opts, "env");
+    }
+    int env = lua_gettop(L);
+    lua_newtable(L);
+    int exports = lua_gettop(L);
+    lua_pushnil(L);
+    while (found == 0 && lua_next(L, spec)) {
+        const char *which = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "";
+        const char *value = strcmp(which, "mpicc") == 0    ? w.mpicc
+                            : strcmp(which, "mpicxx") == 0  ? w.mpicxx
+                            : strcmp(which, "mpifort") == 0 ? w.mpifort
+                                                            : NULL;
+        lua_pop(L, 1);
+        if (!value || lua_type(L, -1) != LUA_TSTRING) continue;
+        lua_pushvalue(L, -1);
+        lua_pushstring(L, value);
+        lua_settable(L, env);
+        lua_pushvalue(L, -1);
+        lua_pushstring(L, value);
+        lua_settable(L, exports);
+    }
+    if (found == 0) mpg_wrappers_clear(&w);
+    lua_remove(L, env);
+    lua_remove(L, spec);
+    *exports_at = lua_gettop(L);
+    return 0;
+}
+
+static int check(lua_State *L, int opts)
+{
     const char *env_prefix = opt_string(L, opts, "env_prefix");
     const char *policy_file = opt_string(L, opts, "policy_file");
     const char *log_module = opt_string(L, opts, "log_module");
 
+    int exports = 0;
+    if (opts && apply_exports(L, opts, &exports) < 0) {
+        lua_pushnil(L);
+        lua_pushliteral(L, "mpiguard: out of memory");
+        return 2;
+    }
     struct envsnap snap;
     if (envsnap_build(L, opts, &snap) < 0) {
         lua_pushnil(L);
@@ -415,6 +516,10 @@ static int l_check(lua_State *L)
     }
     lua_pushinteger(L, logged);
     lua_setfield(L, -2, "logged");
+    if (exports) {
+        lua_pushvalue(L, exports);
+        lua_setfield(L, -2, "exports");
+    }
 
     mpg_report_free(r);
     mpg_policy_free(&pol);

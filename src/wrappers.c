@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "envsnap.h"
+#include "fsmemo.h"
 #include "mpi_module.h"
 #include "mpiguard.h"
 #include "pyenv.h"
@@ -13,7 +14,21 @@
 
 extern char **environ;
 
+static int find_wrappers(const char *const *vars, const char *const *site_names, struct mpg_wrappers *w);
+
+/* A discovery of its own, like mpg_check(): each path resolved once (the Lmod hooks ask for the
+ * wrappers just before the check; outside a memo glibc's realpath() read every folder of every
+ * path again: ~50 readlink calls for `load mpich`). */
 int mpg_find_wrappers_named(const char *const *vars, const char *const *site_names, struct mpg_wrappers *w)
+{
+    bool outer = !mpg_fsmemo_active();
+    if (outer) mpg_fsmemo_begin();
+    int rc = find_wrappers(vars, site_names, w);
+    if (outer) mpg_fsmemo_end();
+    return rc;
+}
+
+static int find_wrappers(const char *const *vars, const char *const *site_names, struct mpg_wrappers *w)
 {
     struct mpg_envsnap env = {vars ? vars : (const char *const *)environ};
     memset(w, 0, sizeof *w);

@@ -40,6 +40,35 @@ r = assert(m.check{ env_prefix = "$T/nowhere", policy_file = "$T/none.conf" })
 check(r.verdict ~= nil, "check: missing prefix gives a result, not an error")
 local w = m.wrappers()
 check(w == nil or type(w.mpicc) == "string", "wrappers")
+-- export: the module's wrappers, found in the check's own pass, are what the check sees for
+-- those variables (a stale MPICC about to be replaced is no finding) and come back as exports
+local function has(res, code)
+   for _, f in ipairs(res.findings) do if (f.code == code) then return true end end
+   return false
+end
+r = assert(m.check{ env_prefix = "$T/venv", policy_file = "$T/none.conf",
+                    env = { $MODENV, MPICC = "/usr/bin/mpicc.openmpi" } })
+check(has(r, "MPICC_MISMATCH") and r.exports == nil, "check: a stale MPICC is a finding without export")
+r = assert(m.check{ env_prefix = "$T/venv", policy_file = "$T/none.conf",
+                    env = { $MODENV, MPICC = "/usr/bin/mpicc.openmpi" },
+                    export = { MPICC = "mpicc", MPIFC = "mpifort", BOGUS = "nothing" } })
+check(r.exports and r.exports.MPICC == r.module.mpicc and r.exports.MPIFC == r.module.mpifort and
+      r.module.mpicc:find("$MPICH_HOME_DIR", 1, true) == 1 and r.exports.BOGUS == nil,
+      "check{export}: the module's wrappers")
+check(not has(r, "MPICC_MISMATCH") and has(r, "ABI_MISMATCH"), "check{export}: checked with them")
+ok, e = pcall(m.check, { export = 1 })
+check(not ok and tostring(e):find("export must be a table", 1, true), "check{export = 1} raises")
+-- a check stopped by an argument error leaves nothing behind: the next one sees a folder made since
+r = assert(m.check{ env_prefix = "$T/venv2", policy_file = "$T/none.conf" })
+check(r.env.kind ~= "venv", "check: a missing env is not a venv")
+ok = pcall(m.check, { env_prefix = "$T/venv2", mpi_modules = 5 })
+check(not ok, "check{mpi_modules = 5} raises")
+r = assert(m.check{ env_prefix = "$T/venv2", policy_file = "$T/none.conf" })
+check(r.env.kind ~= "venv", "check: still no venv")
+os.execute("mkdir -p '$T/venv2/bin' && ln -s /usr/bin/python3 '$T/venv2/bin/python' && " ..
+           "printf 'home = /usr/bin\\ninclude-system-site-packages = false\\n' > '$T/venv2/pyvenv.cfg'")
+r = assert(m.check{ env_prefix = "$T/venv2", policy_file = "$T/none.conf" })
+check(r.env.kind == "venv" and r.env.prefix == "$T/venv2", "check after a raised one: the env made since is seen")
 LUA
 echo "  $LUA: $("$LUA" -v 2>&1)"
 if [ -n "$SAN_PRELOAD" ]; then
@@ -51,5 +80,5 @@ rc=$?
 cat "$OUT"
 [ $rc -eq 0 ] || fail "lua exited $rc: $(head -c 2000 "$ERR")"
 FAILS=$((FAILS + $(grep -c '^FAIL' "$OUT")))
-[ "$(grep -c '^ok' "$OUT")" -ge 15 ] || fail "not all checks ran: $(head -c 2000 "$ERR")"
+[ "$(grep -c '^ok' "$OUT")" -ge 23 ] || fail "not all checks ran: $(head -c 2000 "$ERR")"
 finish
