@@ -88,10 +88,9 @@ static struct mpg_report *check(const struct mpg_input *in);
 /* One pass; what it learns about the file system is remembered for the pass only. */
 struct mpg_report *mpg_check(const struct mpg_input *in)
 {
-    bool outer = !mpg_fsmemo_active();
-    if (outer) mpg_fsmemo_begin();
+    bool began = mpg_fsmemo_begin();
     struct mpg_report *r = check(in);
-    if (outer) mpg_fsmemo_end();
+    if (began) mpg_fsmemo_end();
     return r;
 }
 

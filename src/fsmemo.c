@@ -102,9 +102,11 @@ static void table_free(struct table *t)
     free(t->s);
 }
 
-void mpg_fsmemo_begin(void)
+bool mpg_fsmemo_begin(void)
 {
-    if (!g_memo) g_memo = mpg_xcalloc(1, sizeof *g_memo);
+    if (g_memo) return false;
+    g_memo = mpg_xcalloc(1, sizeof *g_memo);
+    return true;
 }
 
 void mpg_fsmemo_end(void)
@@ -276,14 +278,23 @@ static int walk(const char *path, struct path *cur, unsigned *type, int *links)
     return 0;
 }
 
+/* An absolute path resolved into cur (which starts as buf, PATH_MAX bytes; path_free() it):
+ * 0 and *type, or an errno. */
+static int resolve(const char *path, char *buf, struct path *cur, unsigned *type)
+{
+    *cur = (struct path){buf, 0, PATH_MAX, false};
+    *type = 0;
+    int links = 0;
+    return walk(path, cur, type, &links);
+}
+
 char *mpg_fsmemo_realpath(const char *path)
 {
     if (!g_memo || path[0] != '/') return realpath(path, NULL);
     char buf[PATH_MAX];
-    struct path cur = {buf, 0, sizeof buf, false};
+    struct path cur;
     unsigned type;
-    int links = 0;
-    int err = walk(path, &cur, &type, &links);
+    int err = resolve(path, buf, &cur, &type);
     char *real = err ? NULL : cur.heap ? cur.s : mpg_strdup(cur.s);
     if (err) path_free(&cur);
     errno = err;
@@ -293,10 +304,9 @@ char *mpg_fsmemo_realpath(const char *path)
 unsigned mpg_fsmemo_type(const char *path)
 {
     char buf[PATH_MAX];
-    struct path cur = {buf, 0, sizeof buf, false};
-    unsigned type = 0;
-    int links = 0;
-    int err = walk(path, &cur, &type, &links);
+    struct path cur;
+    unsigned type;
+    int err = resolve(path, buf, &cur, &type);
     path_free(&cur);
     if (err) errno = err;
     return err ? 0 : type;
@@ -305,11 +315,10 @@ unsigned mpg_fsmemo_type(const char *path)
 bool mpg_fsmemo_executable(const char *path)
 {
     char buf[PATH_MAX];
-    struct path cur = {buf, 0, sizeof buf, false};
-    unsigned type = 0;
-    int links = 0;
+    struct path cur;
+    unsigned type;
     bool yes = false;
-    if (walk(path, &cur, &type, &links) == 0 && type == S_IFREG) {
+    if (resolve(path, buf, &cur, &type) == 0 && type == S_IFREG) {
         struct slot *k = find(&g_memo->paths, cur.s, false); /* the real file's own entry */
         if (k && !k->xok) k->xok = access(cur.s, X_OK) == 0 ? 1 : -1;
         yes = k ? k->xok > 0 : access(cur.s, X_OK) == 0;

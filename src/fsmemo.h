@@ -12,7 +12,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-void mpg_fsmemo_begin(void);
+/* begin: false when a pass is open already (it goes on; only its opener ends it). */
+bool mpg_fsmemo_begin(void);
 void mpg_fsmemo_end(void);
 bool mpg_fsmemo_active(void);
 

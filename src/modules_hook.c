@@ -133,13 +133,12 @@ char *mpg_modules_hook_tcl(const char *module, const char *source, const char *p
     struct mpg_wrappers w = {0};
     /* The wrappers and the check in one pass over the file system (fsmemo.h): each is a
      * discovery of the same module, and the second one cost ~75 system calls. */
-    bool outer = !mpg_fsmemo_active();
-    if (outer) mpg_fsmemo_begin();
+    bool began = mpg_fsmemo_begin();
     bool exporting = pol.export_mpicc && mpg_find_wrappers(NULL, &w) == 0;
     char *owned[N_EXPORTS] = {0};
     const char **vars = env_with_exports(&w, exporting, owned);
     struct mpg_report *r = vars ? mpg_check(&(struct mpg_input){.environ = vars}) : NULL;
-    if (outer) mpg_fsmemo_end();
+    if (began) mpg_fsmemo_end();
     char *dict = NULL;
     size_t dict_len = 0;
     FILE *out = r ? open_memstream(&dict, &dict_len) : NULL;

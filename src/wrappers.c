@@ -21,10 +21,9 @@ static int find_wrappers(const char *const *vars, const char *const *site_names,
  * path again: ~50 readlink calls for `load mpich`). */
 int mpg_find_wrappers_named(const char *const *vars, const char *const *site_names, struct mpg_wrappers *w)
 {
-    bool outer = !mpg_fsmemo_active();
-    if (outer) mpg_fsmemo_begin();
+    bool began = mpg_fsmemo_begin();
     int rc = find_wrappers(vars, site_names, w);
-    if (outer) mpg_fsmemo_end();
+    if (began) mpg_fsmemo_end();
     return rc;
 }
 

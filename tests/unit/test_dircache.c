@@ -87,13 +87,21 @@ Test(dircache, damaged_cache_files_cost_only_a_listing)
     }
 }
 
+/* A conda env "c" in a fresh scratch folder: an external mpich record, and conda's mpi4py in its
+ * site folder (*site, malloc'ed). Returns its prefix. */
+static char *conda_with_mpi4py(char **site)
+{
+    char *prefix = make_conda(scratch(), "c");
+    conda_record(prefix, "mpich", "4.0.2", "external_0", "conda-forge", "[]", NULL);
+    *site = site_dir(prefix);
+    put_mpi4py(*site, "ext_mpi12_condarpath.so", "conda", NULL);
+    return prefix;
+}
+
 Test(dircache, check_uses_it_end_to_end)
 {
     /* Two checks of an aged conda env with mpi4py: the second reads the same records. */
-    char *root = scratch(), *prefix = make_conda(root, "c");
-    conda_record(prefix, "mpich", "4.0.2", "external_0", "conda-forge", "[]", NULL);
-    char *site = site_dir(prefix);
-    put_mpi4py(site, "ext_mpi12_condarpath.so", "conda", NULL);
+    char *site, *prefix = conda_with_mpi4py(&site);
     char *meta = joinp(prefix, "conda-meta");
     age(meta, 60), age(site, 60);
     struct envb e;
@@ -217,10 +225,7 @@ Test(dircache, missing_home_creates_nothing)
  * is not a package. */
 static void same_packages_three_ways(int extra_folders)
 {
-    char *root = scratch(), *prefix = make_conda(root, "c");
-    conda_record(prefix, "mpich", "4.0.2", "external_0", "conda-forge", "[]", NULL);
-    char *site = site_dir(prefix);
-    put_mpi4py(site, "ext_mpi12_condarpath.so", "conda", NULL);
+    char *site, *prefix = conda_with_mpi4py(&site);
     char *h5 = joinp(site, "h5py");
     write_file(h5, "not a package folder");
     for (int i = 0; i < extra_folders; i++) {
