@@ -352,9 +352,10 @@ static void push_text(lua_State *L, const struct mpg_report *r)
  *       the active env; mpi_modules = {"pe-mpi", ...} module names the site declared as MPIs;
  *       policy_file = site policy path (default mpiguard.policy_file);
  *       log_module = "mpich/4.0.2": write one syslog line per finding, if the policy logs;
- *       export = {MPICC="mpicc", MPICXX="mpicxx", MPIFC="mpifort", ...}: the loaded module's
- *       wrappers (as mpiguard.wrappers() finds them, in the same pass over the file system)
- *       for these variables, added to env for the check and returned as result.exports.
+ *       export = {MPICC="mpicc", MPICXX="mpicxx", MPIFC="mpifort", ...}: when the site policy
+ *       exports (export_mpicc), the loaded module's wrappers (as mpiguard.wrappers() finds
+ *       them, in the same pass over the file system) for these variables, added to env for
+ *       the check and returned as result.exports ({} when the policy does not export).
  * result: {verdict, inspected, exempt, env={kind, prefix, name, flavor, python_version,
  *       system_site_packages}, module={loaded, name, version, home, home_var, mpicc, mpicxx,
  *       mpifort, mpiexec, libdir, mpi={path, soname, abi, impl, version, device}},
@@ -401,30 +402,23 @@ static int l_check(lua_State *L)
     return n;
 }
 
-/* opts.export = {VAR = "mpicc" | "mpicxx" | "mpifort", ...}: each VAR whose wrapper the loaded
- * module has gets it, in opts.env (the check sees the values about to be exported) and in a
- * table {VAR = value} left on the stack at *exports (0: no export option). Returns -1 when out
- * of memory, else 0. */
-static int apply_exports(lua_State *L, int opts, int *exports_at)
+/* opts.export = {VAR = "mpicc" | "mpicxx" | "mpifort", ...}, when the site policy exports
+ * (export_mpicc): each VAR whose wrapper the loaded module has (found in vars) gets it, in
+ * opts.env (the check sees the values about to be exported) and in a table {VAR = value} left
+ * on the stack at *exports_at; the table is empty when the policy does not export. *exports_at
+ * is 0 without the option. Returns true when opts.env changed. */
+static bool apply_exports(lua_State *L, int opts, const char *const *vars, const char **sites, bool wanted,
+                          int *exports_at)
 {
     *exports_at = 0;
     lua_getfield(L, opts, "export");
-    if (lua_isnil(L, -1)) {
+    if (!lua_istable(L, -1)) { /* nil: anything else was refused by check_options() */
         lua_pop(L, 1);
-        return 0;
+        return false;
     }
-    if (!lua_istable(L, -1)) return luaL_error(L, "option export must be a table"); /* (checked before) */
     int spec = lua_gettop(L);
-    struct envsnap snap;
-    if (envsnap_build(L, opts, &snap) < 0) {
-        lua_pop(L, 1);
-        return -1;
-    }
-    const char **sites = opt_names(L, opts, "mpi_modules");
     struct mpg_wrappers w;
-    int found = mpg_find_wrappers_named(snap.vars, sites, &w);
-    free(sites);
-    envsnap_free(&snap);
+    bool found = wanted && mpg_find_wrappers_named(vars, sites, &w) == 0;
     lua_getfield(L, opts, "env");
     if (!lua_istable(L, -1)) {
         lua_pop(L, 1);
@@ -435,8 +429,9 @@ static int apply_exports(lua_State *L, int opts, int *exports_at)
     int env = lua_gettop(L);
     lua_newtable(L);
     int exports = lua_gettop(L);
-    lua_pushnil(L);
-    while (found == 0 && lua_next(L, spec)) {
+    bool changed = false;
+    if (found) lua_pushnil(L); /* the first key for lua_next(), which pops the last one */
+    while (found && lua_next(L, spec)) {
         const char *which = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "";
         const char *value = strcmp(which, "mpicc") == 0    ? w.mpicc
                             : strcmp(which, "mpicxx") == 0  ? w.mpicxx
@@ -450,12 +445,13 @@ static int apply_exports(lua_State *L, int opts, int *exports_at)
         lua_pushvalue(L, -1);
         lua_pushstring(L, value);
         lua_settable(L, exports);
+        changed = true;
     }
-    if (found == 0) mpg_wrappers_clear(&w);
+    if (found) mpg_wrappers_clear(&w);
     lua_remove(L, env);
     lua_remove(L, spec);
     *exports_at = lua_gettop(L);
-    return 0;
+    return changed;
 }
 
 static int check(lua_State *L, int opts)
@@ -464,12 +460,6 @@ static int check(lua_State *L, int opts)
     const char *policy_file = opt_string(L, opts, "policy_file");
     const char *log_module = opt_string(L, opts, "log_module");
 
-    int exports = 0;
-    if (opts && apply_exports(L, opts, &exports) < 0) {
-        lua_pushnil(L);
-        lua_pushliteral(L, "mpiguard: out of memory");
-        return 2;
-    }
     struct envsnap snap;
     if (envsnap_build(L, opts, &snap) < 0) {
         lua_pushnil(L);
@@ -480,9 +470,19 @@ static int check(lua_State *L, int opts)
     char perr[512] = "";
     int prc = mpg_policy_load_effective(&pol, policy_file ? policy_file : MPIGUARD_POLICY_FILE,
                                         snap.vars, perr, sizeof perr);
-    struct user_name user = {0};
-
     const char **sites = opt_names(L, opts, "mpi_modules");
+    int exports = 0;
+    if (opts && apply_exports(L, opts, snap.vars, sites, pol.export_mpicc, &exports)) {
+        envsnap_free(&snap);
+        if (envsnap_build(L, opts, &snap) < 0) {
+            free(sites);
+            mpg_policy_free(&pol);
+            lua_pushnil(L);
+            lua_pushliteral(L, "mpiguard: out of memory");
+            return 2;
+        }
+    }
+    struct user_name user = {0};
     struct mpg_input in = {.environ = snap.vars, .env_prefix = env_prefix, .mpi_modules = sites};
     struct mpg_report *r = mpg_check(&in);
     free(sites);

@@ -56,6 +56,11 @@ check(r.exports and r.exports.MPICC == r.module.mpicc and r.exports.MPIFC == r.m
       r.module.mpicc:find("$MPICH_HOME_DIR", 1, true) == 1 and r.exports.BOGUS == nil,
       "check{export}: the module's wrappers")
 check(not has(r, "MPICC_MISMATCH") and has(r, "ABI_MISMATCH"), "check{export}: checked with them")
+r = assert(m.check{ env_prefix = "$T/venv", policy_file = "$T/good.conf",
+                    env = { $MODENV, MPICC = "/usr/bin/mpicc.openmpi" },
+                    export = { MPICC = "mpicc" } })
+check(r.exports and next(r.exports) == nil and has(r, "MPICC_MISMATCH"),
+      "check{export} under export_mpicc = no: nothing exported, the user's MPICC checked")
 ok, e = pcall(m.check, { export = 1 })
 check(not ok and tostring(e):find("export must be a table", 1, true), "check{export = 1} raises")
 -- a check stopped by an argument error leaves nothing behind: the next one sees a folder made since
@@ -80,5 +85,5 @@ rc=$?
 cat "$OUT"
 [ $rc -eq 0 ] || fail "lua exited $rc: $(head -c 2000 "$ERR")"
 FAILS=$((FAILS + $(grep -c '^FAIL' "$OUT")))
-[ "$(grep -c '^ok' "$OUT")" -ge 23 ] || fail "not all checks ran: $(head -c 2000 "$ERR")"
+[ "$(grep -c '^ok' "$OUT")" -ge 24 ] || fail "not all checks ran: $(head -c 2000 "$ERR")"
 finish
