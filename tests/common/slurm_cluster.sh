@@ -13,7 +13,13 @@ slurm_cluster_start() {
     local dir=$1 name=$2 line
     shift 2
     mkdir -p "$dir/state" "$dir/spool-n1" "$dir/spool-n2"
-    local base=$((20000 + ($$ % 5000) * 4))
+    # Four ports from the test's PID, below the kernel's ephemeral range (32768 and up, where
+    # any outgoing connection may hold one), and free now; else the next block.
+    local base=$((20000 + ($$ % 3000) * 4)) _try
+    for _try in 1 2 3 4 5 6 7 8; do
+        slurm_ports_free "$base" && break
+        base=$((20000 + (base - 20000 + 4 * 97) % 12000))
+    done
     {
         cat <<CONF
 ClusterName=$name
@@ -58,13 +64,35 @@ CONF
         ${SLURM_RUN:-} slurmd -N n2 -f "$SLURM_CONF" ||
             { SLURM_CLUSTER_ERROR="slurmd n2 did not start: $(tail -3 "$dir/slurmd-n2.log" 2>/dev/null)"; return 1; }
     fi
-    local _
+    local _ f
     for _ in $(seq 100); do
         [ "$(sinfo -h -t idle -o %D 2>/dev/null)" = 2 ] && return 0
+        # A daemon that died at start (a port taken after all) ends the wait at once: sinfo
+        # without a slurmctld would wait its own timeout a hundred times.
+        for f in slurmctld slurmd-n1 slurmd-n2; do
+            [ -s "$dir/$f.pid" ] && ! kill -0 "$(cat "$dir/$f.pid")" 2>/dev/null &&
+                { SLURM_CLUSTER_ERROR="$f exited at start: $(tail -2 "$dir/$f.log" 2>/dev/null)"; return 1; }
+        done
         sleep 0.2
     done
     SLURM_CLUSTER_ERROR="the private Slurm cluster did not come up: $(sinfo 2>&1 | tail -2)"
     return 1
+}
+
+# slurm_ports_free BASE: true when ports BASE..BASE+3 can be bound on this host now.
+slurm_ports_free() {
+    python3 - "$1" <<'PY' 2>/dev/null
+import socket, sys
+base = int(sys.argv[1])
+for port in range(base, base + 4):
+    s = socket.socket()
+    try:
+        s.bind(("0.0.0.0", port))
+    except OSError:
+        sys.exit(1)
+    finally:
+        s.close()
+PY
 }
 
 slurm_cluster_stop() {
