@@ -37,6 +37,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <slurm/slurm.h>
@@ -63,7 +64,18 @@ static struct {
     char *user;                  /* the job's user name (user_of), or NULL */
     bool user_looked_up;
     bool refuse;                 /* user_init decided: no task of this step may start */
+    double held_ms;              /* wall time slurmstepd spent in this plugin's hooks so far */
 } g;
+
+/* What the plugin adds to a step launch on a node with a core free for the checker is the time
+ * slurmstepd spends in its hooks (loading libmpiguard, the policy, starting the checker, waiting
+ * for and deciding on its answer): summed here and logged with the check (SlurmdDebug=verbose). */
+static double monotonic_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
 
 /* ---- the user's option -------------------------------------------------------------------- */
 
@@ -163,7 +175,11 @@ int slurm_spank_init(spank_t sp, int ac, char **av)
 {
     spank_context_t ctx = spank_context();
     if (ctx == S_CTX_LOCAL || ctx == S_CTX_REMOTE || ctx == S_CTX_ALLOCATOR) spank_option_register(sp, &mpiguard_option);
-    if (ctx == S_CTX_REMOTE) remote_init(sp, ac, av);
+    if (ctx == S_CTX_REMOTE) {
+        double t0 = monotonic_ms();
+        remote_init(sp, ac, av);
+        g.held_ms += monotonic_ms() - t0;
+    }
     return 0;
 }
 
@@ -287,8 +303,10 @@ int slurm_spank_init_post_opt(spank_t sp, int ac, char **av)
     if (!step_of(sp, &ids, true, &step)) return 0; /* user_init checks */
     struct mpg_step_checker checker = checker_of();
     struct mpg_step_result res;
+    double t0 = monotonic_ms();
     g.run = mpg_step_check_start(&checker, &g.site, &step, &res);
     mpg_step_result_free(&res); /* not started: user_init tries again and reports */
+    g.held_ms += monotonic_ms() - t0;
     return 0;
 }
 
@@ -305,6 +323,7 @@ int slurm_spank_user_init(spank_t sp, int ac, char **av)
     (void)ac;
     (void)av;
     if (spank_context() != S_CTX_REMOTE || !g.active) return 0;
+    double t0 = monotonic_ms();
     struct step_ids ids;
     step_ids(sp, &ids);
     bool first = ids.nodeid == 0;
@@ -350,8 +369,9 @@ int slurm_spank_user_init(spank_t sp, int ac, char **av)
         mpg_step_check(&checker, &g.site, &step, &res);
     }
     slurm_verbose("mpiguard: job step %s.%s checked in %.2f ms, started %s, waited %.2f ms (checker CPU %.2f ms, "
-                  "slurmstepd CPU %.2f ms): %s", ids.job, ids.step, res.wall_ms,
+                  "slurmstepd CPU %.2f ms; slurmstepd held in the plugin %.2f ms): %s", ids.job, ids.step, res.wall_ms,
                   early ? "before the step's set-up" : "in user_init", res.waited_ms, res.cpu_ms, res.caller_cpu_ms,
+                  g.held_ms + (monotonic_ms() - t0),
                   res.status != MPG_STEP_DONE ? res.error : res.codes ? res.codes : "nothing to report");
     int rc = 0;
     if (res.status == MPG_STEP_TIMEOUT)
@@ -392,5 +412,6 @@ int slurm_spank_exit(spank_t sp, int ac, char **av)
     free(g.user);
     g.user = NULL;
     g.user_looked_up = false;
+    g.held_ms = 0;
     return 0;
 }

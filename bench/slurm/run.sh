@@ -5,16 +5,22 @@
 # 1. srun step launch time (srun -N2 -n2 /bin/true as nobody, on the private two-slurmd
 #    cluster of tests/slurm/lib.sh) with and without the plugin in plugstack.conf (Slurm
 #    re-reads it at every launch), paired and alternated (on/off, then off/on), ROUNDS pairs
-#    (default 15) for each of: no env, a healthy venv, a mismatched env (a warning shown), and
-#    the mismatched env on one node (srun -N1 -n1: a core is then free for the checker while
+#    (default 15) for each of: no env, a healthy venv, a mismatched env (a warning shown), on
+#    two nodes (both slurmd share this machine's cores) and on one (srun -N1 -n1, "-1node":
+#    one slurmd per host, as on a real cluster, and a core free for the checker while
 #    slurmstepd sets the step up, as on a real many-core node); "-standin": the same with a
 #    checker that answers at once, which leaves the plugin's own cost without the check's.
-#    Reports the medians, the median of the paired ratios and of the paired differences, and
+#    Reports the medians, the median of the paired ratios and of the paired differences (with
+#    its 95% interval), and
 #    what the check took on each node (the plugin's "checked in" lines, SlurmdDebug=verbose):
 #    wall time from fork to reaped, how long of it user_init waited for the answer (the
 #    checker starts in init_post_opt and works while slurmstepd sets the step up), the
 #    checker's CPU (exec and loader included), and the CPU slurmstepd's own thread spent (fork,
-#    sending the environment, reading the answer).
+#    sending the environment, reading the answer), and how long slurmstepd was held in the
+#    plugin's hooks in all (loading libmpiguard, the policy, starting the checker, waiting for
+#    and deciding on its answer): what a step waits for on a node with a core free for the
+#    checker, as a real node has at step launch (the step's cores are still idle). Then bench/slurm/spawn_floor.sh: what one
+#    process start costs here, the unit the checker's CPU is to be read in.
 # 2. The prompt hook: __mpiguard_prompt against an empty function, 20,000 calls each,
 #    alternated over 5 rounds, in an interactive bash; and strace -c syscall counts of 1,000
 #    prompts of each (equal counts: the hook makes no syscall when nothing changed).
@@ -54,10 +60,18 @@ launch() { # SCENARIO MODE -> prints milliseconds
     echo $(((t1 - t0) / 1000))
 }
 med() { sort -g | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+# med_ci: "median [lo-hi]", the distribution-free 95% interval of a median (the order statistics
+# N/2 -+ 0.98 sqrt(N), as in bench/lmod/bench_cost_inner.sh; meaningful from N >= 6).
+med_ci() {
+    sort -g | awk '{ v[NR] = $1 } END { m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+                                       h = 0.98 * sqrt(NR); lo = int(NR / 2 - h); hi = int(NR / 2 + h + 1)
+                                       if (lo < 1) lo = 1; if (hi > NR) hi = NR
+                                       printf "%.2f [%.2f-%.2f]", m, v[lo], v[hi] }'
+}
 
 echo "# srun -N2 -n2 /bin/true as nobody (-1node: -N1 -n1), $ROUNDS alternated pairs per scenario (times in ms)"
-printf '%-22s %12s %12s %14s %12s %13s %13s %13s %15s\n' scenario "with" "without" "ratio(median)" "diff(ms)" "check(wall)" "waited" "checker(CPU)" "slurmstepd(CPU)"
-for sc in none healthy mismatch mismatch-standin mismatch-1node mismatch-1node-standin; do
+printf '%-22s %8s %8s %8s %-24s %11s %9s %12s %15s %10s\n' scenario "with" "without" "ratio" "diff(ms) [95% interval]" "check(wall)" "waited" "checker(CPU)" "slurmstepd(CPU)" "held"
+for sc in none healthy mismatch mismatch-standin none-1node healthy-1node mismatch-1node mismatch-1node-standin; do
     : > "$W/$sc.on"; : > "$W/$sc.off"; : > "$W/$sc.ratio"; : > "$W/$sc.diff"
     launch "$sc" on >/dev/null # warm-up
     before1=$(wc -l < "$S/slurmd-n1.log") before2=$(wc -l < "$S/slurmd-n2.log")
@@ -73,10 +87,15 @@ for sc in none healthy mismatch mismatch-standin mismatch-1node mismatch-1node-s
     waited=$(echo "$lines" | sed -n 's/.*waited \([0-9.]*\) ms.*/\1/p' | med)
     cpu=$(echo "$lines" | sed -n 's/.*checker CPU \([0-9.]*\) ms.*/\1/p' | med)
     own=$(echo "$lines" | sed -n 's/.*slurmstepd CPU \([0-9.]*\) ms.*/\1/p' | med)
-    printf '%-22s %12.1f %12.1f %14.3f %12.2f %10s ms %10s ms %10s ms %12s ms\n' "$sc" "$(med < "$W/$sc.on" | awk '{ print $1 / 1000 }')" \
-        "$(med < "$W/$sc.off" | awk '{ print $1 / 1000 }')" "$(med < "$W/$sc.ratio")" "$(med < "$W/$sc.diff")" "${inside:-?}" \
-        "${waited:-?}" "${cpu:-?}" "${own:-?}"
+    held=$(echo "$lines" | sed -n 's/.*held in the plugin \([0-9.]*\) ms.*/\1/p' | med)
+    printf '%-22s %8.1f %8.1f %8.3f %-24s %8s ms %6s ms %9s ms %12s ms %7s ms\n' "$sc" "$(med < "$W/$sc.on" | awk '{ print $1 / 1000 }')" \
+        "$(med < "$W/$sc.off" | awk '{ print $1 / 1000 }')" "$(med < "$W/$sc.ratio")" "$(med_ci < "$W/$sc.diff")" "${inside:-?}" \
+        "${waited:-?}" "${cpu:-?}" "${own:-?}" "${held:-?}"
 done
+
+echo
+echo "# what starting one process costs on this machine (the checker is one per node per step)"
+bash "$top_srcdir/bench/slurm/spawn_floor.sh" 100 2>&1 | tail -n +2
 
 echo
 echo "# the prompt hook (site/mpiguard.sh) when nothing changed, in an interactive bash"

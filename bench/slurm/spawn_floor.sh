@@ -5,7 +5,10 @@
 # a small step environment on stdin (what slurmstepd sends it): this build's (linked
 # statically where configure could), and the same sources linked dynamically, loading
 # libmpiguard at run time (core_dl.c, as with --disable-static-checker). The difference between
-# a checker and the empty program is the checker's own work (the check, the answer).
+# a checker and the empty program is the checker's own work (the check, the answer). Last,
+# what one page fault costs here (the first touch of fresh memory), the unit process starts
+# are made of (an empty static program takes ~25): compare this line between machines before
+# comparing the rows above.
 # A benchmark, not a test: prints numbers, asserts nothing. Needs a build tree (make).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -68,3 +71,31 @@ printf '%-40s %8s %8s\n' program wall cpu
 kind=static; readelf -l "$checker" | grep -q "program interpreter" && kind=dynamic
 "$work/spawn" "$checker" "$n" "$work/settings" "mpiguard-step-check ($kind, no env)"
 "$work/spawn" "$work/checker-dynamic" "$n" "$work/settings" "checker, dynamic, loads libmpiguard"
+
+# What a page fault costs here (the first touch of each page of fresh anonymous memory): most of
+# a process start is page faults (an empty static program takes ~25), so this is the unit in
+# which one machine's process start differs from another's.
+cat > "$work/fault.c" <<'C'
+#include <stdio.h>
+#include <sys/mman.h>
+#include <time.h>
+int main(void)
+{
+    const size_t pages = 4096;
+    double best = 1e9;
+    for (int round = 0; round < 5; round++) {
+        volatile char *p = mmap(NULL, pages * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (p == MAP_FAILED) return 1;
+        struct timespec a, b;
+        clock_gettime(CLOCK_MONOTONIC, &a);
+        for (size_t i = 0; i < pages; i++) p[i * 4096] = 1;
+        clock_gettime(CLOCK_MONOTONIC, &b);
+        double us = ((double)(b.tv_sec - a.tv_sec) * 1e9 + (double)(b.tv_nsec - a.tv_nsec)) / 1e3 / (double)pages;
+        if (us < best) best = us;
+        munmap((void *)p, pages * 4096);
+    }
+    printf("%-40s %8.2f us (best of 5 x 4096 pages)\n", "one page fault (anonymous, first touch)", best);
+    return 0;
+}
+C
+cc -O2 -o "$work/fault" "$work/fault.c" && "$work/fault"

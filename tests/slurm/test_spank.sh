@@ -121,6 +121,10 @@ expect_eq "$(grep -c 'ran$' "$OUT")" 2 "healthy venv: both tasks ran"
 for n in n1 n2; do
     expect_eq "$(grep 'mpiguard: job step .* checked in' "$S/slurmd-$n.log" | tail -1 | grep -c "started before the step's set-up")" 1 \
         "$n: the check started before the step's set-up, not in user_init"
+    # What the plugin held slurmstepd for (bench/slurm/run.sh reads it) includes the wait.
+    line=$(grep 'mpiguard: job step .* checked in' "$S/slurmd-$n.log" | tail -1)
+    expect_eq "$(echo "$line" | sed -n 's/.*waited \([0-9.]*\) ms.*held in the plugin \([0-9.]*\) ms.*/\2 \1/p' |
+                 awk 'NF == 2 { print ($1 >= $2) ? "yes" : "no" }')" yes "$n: the time slurmstepd was held in the plugin is logged, the wait included"
 done
 
 # ---- a user cannot skip a block -------------------------------------------------------------
