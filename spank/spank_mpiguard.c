@@ -37,7 +37,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <slurm/slurm.h>
@@ -64,18 +63,12 @@ static struct {
     char *user;                  /* the job's user name (user_of), or NULL */
     bool user_looked_up;
     bool refuse;                 /* user_init decided: no task of this step may start */
-    double held_ms;              /* wall time slurmstepd spent in this plugin's hooks so far */
+    /* Wall time slurmstepd spent in this plugin's hooks so far (loading libmpiguard, the policy,
+     * starting the checker, waiting for and deciding on its answer): what the plugin adds to a
+     * step launch on a node with a core free for the checker; logged with the check. */
+    double held_ms;
 } g;
 
-/* What the plugin adds to a step launch on a node with a core free for the checker is the time
- * slurmstepd spends in its hooks (loading libmpiguard, the policy, starting the checker, waiting
- * for and deciding on its answer): summed here and logged with the check (SlurmdDebug=verbose). */
-static double monotonic_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
 
 /* ---- the user's option -------------------------------------------------------------------- */
 
@@ -176,9 +169,9 @@ int slurm_spank_init(spank_t sp, int ac, char **av)
     spank_context_t ctx = spank_context();
     if (ctx == S_CTX_LOCAL || ctx == S_CTX_REMOTE || ctx == S_CTX_ALLOCATOR) spank_option_register(sp, &mpiguard_option);
     if (ctx == S_CTX_REMOTE) {
-        double t0 = monotonic_ms();
+        double t0 = mpg_step_now_ms();
         remote_init(sp, ac, av);
-        g.held_ms += monotonic_ms() - t0;
+        g.held_ms += mpg_step_now_ms() - t0;
     }
     return 0;
 }
@@ -303,10 +296,10 @@ int slurm_spank_init_post_opt(spank_t sp, int ac, char **av)
     if (!step_of(sp, &ids, true, &step)) return 0; /* user_init checks */
     struct mpg_step_checker checker = checker_of();
     struct mpg_step_result res;
-    double t0 = monotonic_ms();
+    double t0 = mpg_step_now_ms();
     g.run = mpg_step_check_start(&checker, &g.site, &step, &res);
     mpg_step_result_free(&res); /* not started: user_init tries again and reports */
-    g.held_ms += monotonic_ms() - t0;
+    g.held_ms += mpg_step_now_ms() - t0;
     return 0;
 }
 
@@ -323,7 +316,7 @@ int slurm_spank_user_init(spank_t sp, int ac, char **av)
     (void)ac;
     (void)av;
     if (spank_context() != S_CTX_REMOTE || !g.active) return 0;
-    double t0 = monotonic_ms();
+    double t0 = mpg_step_now_ms();
     struct step_ids ids;
     step_ids(sp, &ids);
     bool first = ids.nodeid == 0;
@@ -371,7 +364,7 @@ int slurm_spank_user_init(spank_t sp, int ac, char **av)
     slurm_verbose("mpiguard: job step %s.%s checked in %.2f ms, started %s, waited %.2f ms (checker CPU %.2f ms, "
                   "slurmstepd CPU %.2f ms; slurmstepd held in the plugin %.2f ms): %s", ids.job, ids.step, res.wall_ms,
                   early ? "before the step's set-up" : "in user_init", res.waited_ms, res.cpu_ms, res.caller_cpu_ms,
-                  g.held_ms + (monotonic_ms() - t0),
+                  g.held_ms + (mpg_step_now_ms() - t0),
                   res.status != MPG_STEP_DONE ? res.error : res.codes ? res.codes : "nothing to report");
     int rc = 0;
     if (res.status == MPG_STEP_TIMEOUT)

@@ -35,6 +35,8 @@ static int64_t now_ns(void)
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+double mpg_step_now_ms(void) { return (double)now_ns() / 1e6; }
+
 static double thread_cpu_ms(void)
 {
     struct timespec ts;

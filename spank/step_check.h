@@ -103,4 +103,7 @@ void mpg_step_check_finish(struct mpg_step_run *run, const struct mpg_step_check
 void mpg_step_check_abandon(struct mpg_step_run *run);
 void mpg_step_result_free(struct mpg_step_result *r);
 
+/* CLOCK_MONOTONIC in milliseconds, the clock of wall_ms and waited_ms. */
+double mpg_step_now_ms(void);
+
 #endif

@@ -96,7 +96,7 @@ run() {
     [ "$shape" = venv-nocache ] && e+=(MPIGUARD_NO_CACHE=1)
     env -i "${e[@]}" "$@"
 }
-median() { sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+. "$top/bench/common/stats.sh"
 field() { sed -E "s/.*$1=([0-9.]+).*/\\1/"; }
 calls() { case $1 in conda5k-cold) echo 30 ;; *) echo 100 ;; esac; }
 ir_per_call() { # shape side

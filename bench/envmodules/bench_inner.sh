@@ -26,7 +26,7 @@ cpu_one() {
     set -- $t
     echo "($1+$2)*1000000/1" | bc
 }
-median() { sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
+. "$MPG_TOP_SRCDIR/bench/common/stats.sh"
 
 # run_case NAME ARGS...: N alternated pairs (the site with mpiguard: $WITH, default $ON).
 run_case() {

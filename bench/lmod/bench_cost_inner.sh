@@ -45,16 +45,9 @@ ir_one() {
     )
     cat "$T"/cg/cg.* | awk '/^summary:/ {s += $2} END {printf "%d\n", s}'
 }
-median() { sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
-# ratio_stats A B: "median [95% CI] (min-max)" of the per-run ratios B/A. The interval is the
-# distribution-free one for a median: the order statistics N/2 -+ 0.98 sqrt(N) (from N >= 6).
-ratio_stats() {
-    paste "$T/t-$1" "$T/t-$2" | awk '{print $2 / $1}' | sort -g |
-        awk '{v[NR] = $1} END {m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
-                               h = 0.98 * sqrt(NR); lo = int(NR / 2 - h); hi = int(NR / 2 + h + 1)
-                               if (lo < 1) lo = 1; if (hi > NR) hi = NR
-                               printf "%.3f [%.3f-%.3f] (%.2f-%.2f)", m, v[lo], v[hi], v[1], v[NR]}'
-}
+. "$MPG_TOP_SRCDIR/bench/common/stats.sh"
+# ratio_stats A B: "median [95% CI] (min-max)" of the per-run ratios B/A.
+ratio_stats() { paste "$T/t-$1" "$T/t-$2" | awk '{print $2 / $1}' | median_ci "%.3f [%.3f-%.3f] (%.2f-%.2f)"; }
 
 # case NAME PRE ARGS...: PRE is the module command that sets the start state ("" for none)
 case_() {

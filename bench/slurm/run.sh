@@ -59,15 +59,7 @@ launch() { # SCENARIO MODE -> prints milliseconds
     t1=$(date +%s%N)
     echo $(((t1 - t0) / 1000))
 }
-med() { sort -g | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
-# med_ci: "median [lo-hi]", the distribution-free 95% interval of a median (the order statistics
-# N/2 -+ 0.98 sqrt(N), as in bench/lmod/bench_cost_inner.sh; meaningful from N >= 6).
-med_ci() {
-    sort -g | awk '{ v[NR] = $1 } END { m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
-                                       h = 0.98 * sqrt(NR); lo = int(NR / 2 - h); hi = int(NR / 2 + h + 1)
-                                       if (lo < 1) lo = 1; if (hi > NR) hi = NR
-                                       printf "%.2f [%.2f-%.2f]", m, v[lo], v[hi] }'
-}
+. "$top_srcdir/bench/common/stats.sh"
 
 echo "# srun -N2 -n2 /bin/true as nobody (-1node: -N1 -n1), $ROUNDS alternated pairs per scenario (times in ms)"
 printf '%-22s %8s %8s %8s %-24s %11s %9s %12s %15s %10s\n' scenario "with" "without" "ratio" "diff(ms) [95% interval]" "check(wall)" "waited" "checker(CPU)" "slurmstepd(CPU)" "held"
@@ -83,13 +75,13 @@ for sc in none healthy mismatch mismatch-standin none-1node healthy-1node mismat
         awk -v a="$a" -v b="$b" 'BEGIN { print (a - b) / 1000 }' >> "$W/$sc.diff"
     done
     lines=$({ tail -n +"$((before1 + 1))" "$S/slurmd-n1.log"; tail -n +"$((before2 + 1))" "$S/slurmd-n2.log"; } | grep 'checked in')
-    inside=$(echo "$lines" | sed -n 's/.*checked in \([0-9.]*\) ms.*/\1/p' | med)
-    waited=$(echo "$lines" | sed -n 's/.*waited \([0-9.]*\) ms.*/\1/p' | med)
-    cpu=$(echo "$lines" | sed -n 's/.*checker CPU \([0-9.]*\) ms.*/\1/p' | med)
-    own=$(echo "$lines" | sed -n 's/.*slurmstepd CPU \([0-9.]*\) ms.*/\1/p' | med)
-    held=$(echo "$lines" | sed -n 's/.*held in the plugin \([0-9.]*\) ms.*/\1/p' | med)
-    printf '%-22s %8.1f %8.1f %8.3f %-24s %8s ms %6s ms %9s ms %12s ms %7s ms\n' "$sc" "$(med < "$W/$sc.on" | awk '{ print $1 / 1000 }')" \
-        "$(med < "$W/$sc.off" | awk '{ print $1 / 1000 }')" "$(med < "$W/$sc.ratio")" "$(med_ci < "$W/$sc.diff")" "${inside:-?}" \
+    inside=$(echo "$lines" | sed -n 's/.*checked in \([0-9.]*\) ms.*/\1/p' | median)
+    waited=$(echo "$lines" | sed -n 's/.*waited \([0-9.]*\) ms.*/\1/p' | median)
+    cpu=$(echo "$lines" | sed -n 's/.*checker CPU \([0-9.]*\) ms.*/\1/p' | median)
+    own=$(echo "$lines" | sed -n 's/.*slurmstepd CPU \([0-9.]*\) ms.*/\1/p' | median)
+    held=$(echo "$lines" | sed -n 's/.*held in the plugin \([0-9.]*\) ms.*/\1/p' | median)
+    printf '%-22s %8.1f %8.1f %8.3f %-24s %8s ms %6s ms %9s ms %12s ms %7s ms\n' "$sc" "$(median < "$W/$sc.on" | awk '{ print $1 / 1000 }')" \
+        "$(median < "$W/$sc.off" | awk '{ print $1 / 1000 }')" "$(median < "$W/$sc.ratio")" "$(median_ci "%.2f [%.2f-%.2f]" < "$W/$sc.diff")" "${inside:-?}" \
         "${waited:-?}" "${cpu:-?}" "${own:-?}" "${held:-?}"
 done
 
@@ -112,7 +104,7 @@ SNIPPET=$top_builddir/site/mpiguard.sh
 } > "$W/hook.sh"
 env -i PATH=/usr/bin:/bin HOME="$W" bash --norc -i "$W/hook.sh" 2>/dev/null > "$W/hook.out"
 for f in __noop __mpiguard_prompt; do
-    m=$(awk -v f="$f" '$1 == f { print $2 }' "$W/hook.out" | med)
+    m=$(awk -v f="$f" '$1 == f { print $2 }' "$W/hook.out" | median)
     printf '%-18s %8.2f us per prompt (median of 5 x 20,000 calls)\n' "$f" "$(awk -v m="$m" 'BEGIN { print m / 20000 * 1e6 }')"
 done
 for f in __noop __mpiguard_prompt; do
