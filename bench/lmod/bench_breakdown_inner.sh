@@ -52,10 +52,12 @@ step() {
 }
 step "require(\"mpiguard_hooks\") (parsed, returns at once)" mpiguard_hooks '/^local s_config = {/i\do return {setup = function() end} end'
 step "+ register the hooks (the finalize hook returns at once)" mpiguard_hooks_register '/^function M.finalize/a\   do return end'
+step "+ the finalize hook up to loading its work chunk" mpiguard_hooks_register 's/^   local a = act()$/   do return end/'
 step "+ the finalize hook up to its work chunk, loaded" mpiguard_hooks_act '/^function A.mpiChanged/a\   do return end'
 step "+ the binding loaded" mpiguard_hooks_act '/^   local lib, err = loadLib()/a\   do return end'
 step "+ policy, wrappers, check, report" mpiguard_hooks_act 's/^   syncExports(want, shownName)/   -- (exports left out)/'
-step "+ the exports: the whole hooks"
+step "+ the exports worked out, not handed to Lmod" mpiguard_hooks_act '/^local function applyChanges(changes)/a\   do return end'
+step "+ handed to Lmod: the whole hooks"
 # What one Lmod setenv costs from a finalize hook, with a short and a long value (the marker
 # holds the four exported paths).
 long=$(printf 'MPICC=%s/bin/mpicc:MPI4PY_BUILD_MPICC=%s/bin/mpicc:MPICXX=%s/bin/mpicxx:MPIFC=%s/bin/mpifort' \
