@@ -402,56 +402,28 @@ static int l_check(lua_State *L)
     return n;
 }
 
-/* opts.export = {VAR = "mpicc" | "mpicxx" | "mpifort", ...}, when the site policy exports
- * (export_mpicc): each VAR whose wrapper the loaded module has (found in vars) gets it, in
- * opts.env (the check sees the values about to be exported) and in a table {VAR = value} left
- * on the stack at *exports_at; the table is empty when the policy does not export. *exports_at
- * is 0 without the option. Returns true when opts.env changed. */
-static bool apply_exports(lua_State *L, int opts, const char *const *vars, const char **sites, bool wanted,
-                          int *exports_at)
+/* opts.export = {VAR = "mpicc" | "mpicxx" | "mpifort", ...}: the variables the hooks export
+ * when the site policy does (export_mpicc). Reads at most max of them into ex (other values
+ * are skipped); returns how many, or -1 without the option. */
+static int export_spec(lua_State *L, int opts, struct mpg_export *ex, int max)
 {
-    *exports_at = 0;
     lua_getfield(L, opts, "export");
     if (!lua_istable(L, -1)) { /* nil: anything else was refused by check_options() */
         lua_pop(L, 1);
-        return false;
+        return -1;
     }
-    int spec = lua_gettop(L);
-    struct mpg_wrappers w;
-    bool found = wanted && mpg_find_wrappers_named(vars, sites, &w) == 0;
-    lua_getfield(L, opts, "env");
-    if (!lua_istable(L, -1)) {
-        lua_pop(L, 1);
-        lua_newtable(L);
-        lua_pushvalue(L, -1);
-        lua_setfield(L, opts, "env");
-    }
-    int env = lua_gettop(L);
-    lua_newtable(L);
-    int exports = lua_gettop(L);
-    bool changed = false;
-    if (found) lua_pushnil(L); /* the first key for lua_next(), which pops the last one */
-    while (found && lua_next(L, spec)) {
+    int spec = lua_gettop(L), n = 0;
+    lua_pushnil(L); /* the first key for lua_next(), which pops the last one */
+    while (lua_next(L, spec)) {
         const char *which = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "";
-        const char *value = strcmp(which, "mpicc") == 0    ? w.mpicc
-                            : strcmp(which, "mpicxx") == 0  ? w.mpicxx
-                            : strcmp(which, "mpifort") == 0 ? w.mpifort
-                                                            : NULL;
+        bool known = strcmp(which, "mpicc") == 0 || strcmp(which, "mpicxx") == 0 || strcmp(which, "mpifort") == 0;
+        /* the strings stay alive in the option table, which the caller keeps on the stack */
+        if (known && lua_type(L, -2) == LUA_TSTRING && n < max)
+            ex[n++] = (struct mpg_export){lua_tostring(L, -2), which};
         lua_pop(L, 1);
-        if (!value || lua_type(L, -1) != LUA_TSTRING) continue;
-        lua_pushvalue(L, -1);
-        lua_pushstring(L, value);
-        lua_settable(L, env);
-        lua_pushvalue(L, -1);
-        lua_pushstring(L, value);
-        lua_settable(L, exports);
-        changed = true;
     }
-    if (found) mpg_wrappers_clear(&w);
-    lua_remove(L, env);
-    lua_remove(L, spec);
-    *exports_at = lua_gettop(L);
-    return changed;
+    lua_pop(L, 1);
+    return n;
 }
 
 static int check(lua_State *L, int opts)
@@ -471,22 +443,16 @@ static int check(lua_State *L, int opts)
     int prc = mpg_policy_load_effective(&pol, policy_file ? policy_file : MPIGUARD_POLICY_FILE,
                                         snap.vars, perr, sizeof perr);
     const char **sites = opt_names(L, opts, "mpi_modules");
-    int exports = 0;
-    if (opts && apply_exports(L, opts, snap.vars, sites, pol.export_mpicc, &exports)) {
-        envsnap_free(&snap);
-        if (envsnap_build(L, opts, &snap) < 0) {
-            free(sites);
-            mpg_policy_free(&pol);
-            lua_pushnil(L);
-            lua_pushliteral(L, "mpiguard: out of memory");
-            return 2;
-        }
-    }
+    struct mpg_export ex[16];
+    int n_ex = opts ? export_spec(L, opts, ex, (int)(sizeof ex / sizeof *ex)) : -1;
+    struct mpg_wrappers w = {0};
     struct user_name user = {0};
     struct mpg_input in = {.environ = snap.vars, .env_prefix = env_prefix, .mpi_modules = sites};
-    struct mpg_report *r = mpg_check(&in);
+    struct mpg_report *r = n_ex >= 0 && pol.export_mpicc ? mpg_check_exporting(&in, ex, (size_t)n_ex, &w)
+                                                         : mpg_check(&in);
     free(sites);
     if (!r) {
+        mpg_wrappers_clear(&w);
         mpg_policy_free(&pol);
         envsnap_free(&snap);
         lua_pushnil(L);
@@ -516,11 +482,19 @@ static int check(lua_State *L, int opts)
     }
     lua_pushinteger(L, logged);
     lua_setfield(L, -2, "logged");
-    if (exports) {
-        lua_pushvalue(L, exports);
+    /* {VAR = wrapper path}: empty when the policy does not export or the module has no mpicc */
+    if (n_ex >= 0) {
+        lua_createtable(L, 0, n_ex);
+        for (int e = 0; e < n_ex; e++) {
+            const char *value = mpg_wrapper_path(&w, ex[e].wrapper);
+            if (!value) continue;
+            lua_pushstring(L, value);
+            lua_setfield(L, -2, ex[e].var);
+        }
         lua_setfield(L, -2, "exports");
     }
 
+    mpg_wrappers_clear(&w);
     mpg_report_free(r);
     mpg_policy_free(&pol);
     envsnap_free(&snap);

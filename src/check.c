@@ -83,18 +83,88 @@ static void note_ignored_variables(const struct mpg_envsnap *env, struct mpg_str
     }
 }
 
-static struct mpg_report *check(const struct mpg_input *in);
+/* What mpg_check_exporting() adds to a check: the exports, and where their wrappers go. */
+struct exporting {
+    const struct mpg_export *ex;
+    size_t n_ex;
+    struct mpg_wrappers *w;
+};
+
+static struct mpg_report *check(const struct mpg_input *in, const struct exporting *x);
 
 /* One pass; what it learns about the file system is remembered for the pass only. */
 struct mpg_report *mpg_check(const struct mpg_input *in)
 {
     bool began = mpg_fsmemo_begin();
-    struct mpg_report *r = check(in);
+    struct mpg_report *r = check(in, NULL);
     if (began) mpg_fsmemo_end();
     return r;
 }
 
-static struct mpg_report *check(const struct mpg_input *in)
+struct mpg_report *mpg_check_exporting(const struct mpg_input *in, const struct mpg_export *ex, size_t n_ex,
+                                       struct mpg_wrappers *w)
+{
+    memset(w, 0, sizeof *w);
+    bool began = mpg_fsmemo_begin();
+    struct exporting x = {ex, n_ex, w};
+    struct mpg_report *r = check(in, &x);
+    if (began) mpg_fsmemo_end();
+    return r;
+}
+
+const char *mpg_wrapper_path(const struct mpg_wrappers *w, const char *wrapper)
+{
+    return strcmp(wrapper, "mpicc") == 0     ? w->mpicc
+           : strcmp(wrapper, "mpicxx") == 0  ? w->mpicxx
+           : strcmp(wrapper, "mpifort") == 0 ? w->mpifort
+                                              : NULL;
+}
+
+/* The module's wrappers into x->w, and env's variables with the exports set to them in *vars
+ * (NULL-terminated; its strings from index `from` on are malloc'd), which env then reads. */
+static void take_exports(const struct mpg_module *m, const struct exporting *x, struct mpg_envsnap *env,
+                         const char ***vars, size_t *from)
+{
+    struct mpg_wrappers *w = x->w;
+    if (!m->mpicc) return;
+    w->bin = mpg_dirname(m->mpicc);
+    w->from = mpg_strdup(m->home_var ? m->home_var : "PATH");
+    w->mpicc = mpg_strdup(m->mpicc);
+    w->mpicxx = mpg_strdup(m->mpicxx);
+    w->mpifort = mpg_strdup(m->mpifort);
+    size_t n = 0;
+    while (env->vars[n]) n++;
+    const char **v = mpg_xcalloc(n + x->n_ex + 1, sizeof *v);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        bool replaced = false;
+        for (size_t e = 0; e < x->n_ex && !replaced; e++) {
+            size_t len = strlen(x->ex[e].var);
+            const char *value = mpg_wrapper_path(w, x->ex[e].wrapper);
+            replaced = value && mpg_safe_for_shell_eval(value) && strncmp(env->vars[i], x->ex[e].var, len) == 0 &&
+                       env->vars[i][len] == '=';
+        }
+        if (!replaced) v[k++] = env->vars[i];
+    }
+    *from = k;
+    for (size_t e = 0; e < x->n_ex; e++) {
+        const char *value = mpg_wrapper_path(w, x->ex[e].wrapper);
+        if (value && mpg_safe_for_shell_eval(value)) v[k++] = mpg_printf("%s=%s", x->ex[e].var, value);
+    }
+    *vars = v;
+    env->vars = v;
+}
+
+static void free_exports(const char **vars, size_t from)
+{
+    for (size_t i = from; vars && vars[i]; i++) free((char *)vars[i]);
+    free(vars);
+}
+
+static struct mpg_report *check_env(const struct mpg_input *in, struct mpg_report *r, struct mpg_envsnap env,
+                                    struct mpg_strv problems);
+
+static struct mpg_report *check(const struct mpg_input *in, const struct exporting *x)
 {
     struct mpg_report *r = mpg_xcalloc(1, sizeof *r);
     struct mpg_envsnap env = {.vars = in && in->environ ? in->environ : (const char *const *)environ};
@@ -104,10 +174,23 @@ static struct mpg_report *check(const struct mpg_input *in)
     r->inspected = mpg_pyenv_discover(&env, in ? in->env_prefix : NULL, &r->env, &problems);
     mpg_module_discover(&env, r->env.kind != MPG_ENV_NONE ? r->env.prefix : NULL, in ? in->mpi_modules : NULL,
                         &r->module, &problems);
+    const char **vars = NULL;
+    size_t from = 0;
+    if (x) take_exports(&r->module, x, &env, &vars, &from);
     if (!r->inspected) {
         set_problems(r, &problems);
-        return r;
+    } else {
+        r = check_env(in, r, env, problems);
     }
+    free_exports(vars, from);
+    return r;
+}
+
+/* The rest of the pass, once the env and the module are known: extensions, loader, conda
+ * records, findings. */
+static struct mpg_report *check_env(const struct mpg_input *in, struct mpg_report *r, struct mpg_envsnap env,
+                                    struct mpg_strv problems)
+{
 
     struct mpg_ldcache cache;
     char err[512];

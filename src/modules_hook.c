@@ -21,20 +21,19 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "fsmemo.h"
+#include "mpi_module.h"
 #include "mpiguard.h"
 #include "policy.h"
 
-extern char **environ;
-
 /* The variables exported for the loaded MPI, and the wrapper each one names. */
 enum { N_EXPORTS = 4 };
-static const char *const export_vars[N_EXPORTS] = {"MPICC", "MPI4PY_BUILD_MPICC", "MPICXX", "MPIFC"};
+static const struct mpg_export exports[N_EXPORTS] = {
+    {"MPICC", "mpicc"}, {"MPI4PY_BUILD_MPICC", "mpicc"}, {"MPICXX", "mpicxx"}, {"MPIFC", "mpifort"}};
 
 /* The value for export i, or NULL: none found, or one that must not reach the shell. */
 static const char *export_value(const struct mpg_wrappers *w, size_t i)
 {
-    const char *v = i <= 1 ? w->mpicc : i == 2 ? w->mpicxx : w->mpifort;
+    const char *v = mpg_wrapper_path(w, exports[i].wrapper);
     return mpg_safe_for_shell_eval(v) ? v : NULL;
 }
 
@@ -57,35 +56,6 @@ static void put_tcl_word(FILE *out, const char *s)
         else
             fprintf(out, "\\%c", *p);
     }
-}
-
-/* environ with the exports replaced by the values about to be exported (the MPICC being
- * replaced must not be reported), NULL-terminated; the strings of `owned` are freed after. */
-static const char **env_with_exports(const struct mpg_wrappers *w, bool on, char **owned)
-{
-    size_t n = 0;
-    while (environ[n]) n++;
-    const char **vars = calloc(n + N_EXPORTS + 1, sizeof *vars);
-    if (!vars) return NULL;
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++) {
-        bool replaced = false;
-        for (size_t e = 0; on && e < N_EXPORTS; e++) {
-            size_t len = strlen(export_vars[e]);
-            if (export_value(w, e) && strncmp(environ[i], export_vars[e], len) == 0 && environ[i][len] == '=')
-                replaced = true;
-        }
-        if (!replaced) vars[k++] = environ[i];
-    }
-    for (size_t e = 0; on && e < N_EXPORTS; e++) {
-        if (!export_value(w, e)) continue;
-        size_t len = strlen(export_vars[e]) + strlen(export_value(w, e)) + 2;
-        owned[e] = malloc(len);
-        if (!owned[e]) continue;
-        snprintf(owned[e], len, "%s=%s", export_vars[e], export_value(w, e));
-        vars[k++] = owned[e];
-    }
-    return vars;
 }
 
 /* What the user sees, in the Lmod hooks' words: a broken policy, what could not be inspected
@@ -131,14 +101,9 @@ char *mpg_modules_hook_tcl(const char *module, const char *source, const char *p
     bool policy_broken = mpg_policy_load_effective(&pol, policy_file ? policy_file : MPIGUARD_POLICY_FILE,
                                                    NULL, perr, sizeof perr) < 0;
     struct mpg_wrappers w = {0};
-    /* The wrappers and the check in one pass over the file system (fsmemo.h): each is a
-     * discovery of the same module, and the second one cost ~75 system calls. */
-    bool began = mpg_fsmemo_begin();
-    bool exporting = pol.export_mpicc && mpg_find_wrappers(NULL, &w) == 0;
-    char *owned[N_EXPORTS] = {0};
-    const char **vars = env_with_exports(&w, exporting, owned);
-    struct mpg_report *r = vars ? mpg_check(&(struct mpg_input){.environ = vars}) : NULL;
-    if (began) mpg_fsmemo_end();
+    /* The wrappers and the check from one discovery of the module. */
+    struct mpg_report *r = pol.export_mpicc ? mpg_check_exporting(NULL, exports, N_EXPORTS, &w) : mpg_check(NULL);
+    bool exporting = w.mpicc != NULL;
     char *dict = NULL;
     size_t dict_len = 0;
     FILE *out = r ? open_memstream(&dict, &dict_len) : NULL;
@@ -174,7 +139,7 @@ char *mpg_modules_hook_tcl(const char *module, const char *source, const char *p
     fputs("\nexports {", out);
     for (size_t e = 0; exporting && e < N_EXPORTS; e++) {
         if (!export_value(&w, e)) continue;
-        fprintf(out, "%s%s ", e ? " " : "", export_vars[e]);
+        fprintf(out, "%s%s ", e ? " " : "", exports[e].var);
         put_tcl_word(out, export_value(&w, e));
     }
     fprintf(out, "}\nlogged %d\n", logged);
@@ -184,8 +149,6 @@ char *mpg_modules_hook_tcl(const char *module, const char *source, const char *p
     }
     mpg_report_free(r);
 done:
-    for (size_t e = 0; e < N_EXPORTS; e++) free(owned[e]);
-    free(vars);
     mpg_wrappers_clear(&w);
     mpg_policy_free(&pol);
     return dict;

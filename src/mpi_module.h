@@ -42,4 +42,23 @@ const char *const *mpg_known_mpi_module_names(void);
  * hooks' mpi_modules, as for the check). */
 int mpg_find_wrappers_named(const char *const *vars, const char *const *site_names, struct mpg_wrappers *w);
 
+/* A variable the module hooks export as soon as the check passes, and the wrapper it names. */
+struct mpg_export {
+    const char *var;     /* "MPICC", "MPI4PY_BUILD_MPICC", ... */
+    const char *wrapper; /* "mpicc", "mpicxx" or "mpifort" */
+};
+
+/* w's path for wrapper ("mpicc", "mpicxx", "mpifort"), or NULL. */
+const char *mpg_wrapper_path(const struct mpg_wrappers *w, const char *wrapper);
+
+/* mpg_check() for a module about to be loaded whose wrappers are exported right after (the Lmod
+ * hooks, `mpiguard module-hook`): w gets the wrappers of the module the check finds (all NULL
+ * when it has no mpicc, as mpg_find_wrappers() says), and the findings see each ex[i].var set
+ * to its wrapper, so an MPICC about to be replaced is not reported (a path that holds a control
+ * character is never exported: the findings see the user's value then). One discovery of the
+ * module serves both: asking mpg_find_wrappers_named() first made it twice. NULL when out of
+ * memory. */
+struct mpg_report *mpg_check_exporting(const struct mpg_input *in, const struct mpg_export *ex, size_t n_ex,
+                                       struct mpg_wrappers *w);
+
 #endif

@@ -1,7 +1,8 @@
 #!/bin/bash
 # MPICC & co. follow the loaded MPI after every kind of module command on Environment Modules,
 # with the Lmod hooks' rules and marker variables, and a user's own MPICC survives and comes
-# back. No env is active: nothing may be printed.
+# back. No env is active: nothing may be printed (but for another MPI's MPICC when the policy
+# does not export).
 . "$(dirname "$0")/lib.sh"
 
 M=$MPICH_HOME_DIR/bin
@@ -47,6 +48,18 @@ mod load hello;               expect_eq "$MPICC" "/home/me/bin/other" "user's la
 mod unload mpich;             expect_eq "$MPICC" "/home/me/bin/other" "user's later MPICC kept after unload"
 unset MPICC
 env | grep -q '^__MPIGUARD_' && fail "bookkeeping variables left: $(env | grep '^__MPIGUARD_')"
+
+# Another MPI's MPICC, about to be replaced by the module's: the check sees the value the load
+# exports, so there is nothing to report (it is reported when the policy does not export).
+export MPICC=/usr/bin/mpicc.openmpi
+mod load mpich;               expect_eq "$MPICC" "$M/mpicc" "another MPI's MPICC replaced on load"
+expect_nogrep MPICC_MISMATCH "$ERR" "... and not reported: the check saw the value about to be exported"
+mod unload mpich;             expect_eq "$MPICC" "/usr/bin/mpicc.openmpi" "... and back after unload"
+printf '[general]\nexport_mpicc = no\n' > "$POLICY"
+mod load mpich;               expect_grep MPICC_MISMATCH "$ERR" "... reported when the policy does not export"
+mod purge
+rm -f "$POLICY"
+unset MPICC
 
 # A user value full of shell syntax is saved and restored exactly, never evaluated.
 weird='/x y/mpicc;$(touch '"$T"'/pwned) `touch '"$T"'/pwned2` "q" '"'"'s'"'"' \ end {a} [b] $c'
