@@ -33,6 +33,20 @@ cpu_one() {
         sed -i '/^cputime_us=/d' "$T/err-$cfg"
     )
 }
+# The callgrind runs under libfaketime, when installed, with the clock stopped at one moment:
+# Lua 5.3 seeds its string hashes with the time, so without it repeat runs of one command
+# differ by 0.1-0.2% (more than some differences measured here). The moment is in 2099, so
+# every file the runs read is old enough for the listing cache to keep (dircache.c:
+# RACY_SECONDS), and the same for every run of this script. NO_FAKE_STAT: libfaketime would
+# also change the file times stat() returns, so the listing cache (which compares them with
+# the ones it recorded) would never hit: 1.57 M instead of 0.55 M instructions for a venv.
+faketime=(/usr/lib/*/faketime/libfaketime.so.1)
+fake=()
+if [ -f "${faketime[0]}" ]; then
+    fake=(env LD_PRELOAD="${faketime[0]}" FAKETIME="2099-01-01 00:00:00" NO_FAKE_STAT=1 TZ=UTC)
+else
+    echo "note: no libfaketime (apt-get install faketime): instruction counts vary by 0.1-0.2% from run to run" >&2
+fi
 # ir_one CONFIG ARGS...: instructions of one run, all processes
 ir_one() {
     local cfg=$1; shift
@@ -40,7 +54,7 @@ ir_one() {
     (
         . "$T/states/$cfg"
         [ -n "${COLD:-}" ] && rm -rf "$HOME/.cache/mpiguard"
-        LMOD_PACKAGE_PATH=${SITE[$cfg]} valgrind --tool=callgrind --trace-children=yes \
+        LMOD_PACKAGE_PATH=${SITE[$cfg]} "${fake[@]}" valgrind --tool=callgrind --trace-children=yes \
             --callgrind-out-file="$T/cg/cg.%p" "$LMOD_CMD" bash "$@" >/dev/null 2>&1
     )
     cat "$T"/cg/cg.* | awk '/^summary:/ {s += $2} END {printf "%d\n", s}'

@@ -80,6 +80,25 @@ expect_eq "$(grep -c '^mpiguard: module test-mpi unavailable: cannot load '"$tm"
 mod purge
 mv "$T/tm.lua" "$tm.lua"; mv "$T/tm.luac" "$tm.luac"
 
+# 1d. The hooks themselves (mpiguard_hooks_register) missing, or their source a FIFO with no
+# .luac: mpiguard_hooks.lua says so on each command, in one line, and `module` works.
+reg=$HOOKS_DIR/mpiguard_hooks_register
+mv "$reg.lua" "$T/reg.lua"; mv "$reg.luac" "$T/reg.luac"
+mod load mpich; rc=$?
+expect_eq "$rc" 0 "no hooks chunk: exit 0"
+expect_eq "$(grep -c . "$ERR")" 1 "no hooks chunk: one line"
+expect_grep "^mpiguard: not active: cannot load $reg.lua" "$ERR" "no hooks chunk: says what"
+expect_eq "${LOADEDMODULES:-}" "mpich/4.0.2" "no hooks chunk: module applied"
+mod purge
+mkfifo "$reg.lua"
+mod load hello; rc=$?
+expect_eq "$rc" 0 "hooks chunk a FIFO: exit 0, no hang"
+expect_grep "^mpiguard: not active: cannot load $reg.lua (it is a named pipe, not a file)" "$ERR" "hooks chunk a FIFO: says what"
+rm -f "$reg.lua"
+mv "$T/reg.lua" "$reg.lua"; mv "$T/reg.luac" "$reg.luac"
+mod load hello; expect_empty "$ERR" "hooks chunk back: silent again"
+mod purge
+
 # 2. A .so built for another Lua than the one that runs Lmod (LuaJIT has the 5.1 ABI).
 PIC=$BUILD/src/.libs/libmpgcore.a
 running=$("$LUA" -e 'io.write(_VERSION)')
