@@ -187,11 +187,10 @@ static struct mpg_report *check(const struct mpg_input *in, const struct exporti
 }
 
 /* The rest of the pass, once the env and the module are known: extensions, loader, conda
- * records, findings. */
+ * records, findings. problems (the lines so far) become r's. */
 static struct mpg_report *check_env(const struct mpg_input *in, struct mpg_report *r, struct mpg_envsnap env,
                                     struct mpg_strv problems)
 {
-
     struct mpg_ldcache cache;
     char err[512];
     const char *cache_path = in && in->ld_cache ? in->ld_cache : DEFAULT_LD_CACHE;
