@@ -130,7 +130,9 @@ env -i HOME="$T" PATH="$T/venv/bin:/usr/bin:/bin" VIRTUAL_ENV="$T/venv" LANG=C.U
 rc=$?
 # MPICC: the mpicc in the module's bin folder, named mpicc (Open MPI's wrappers read their own
 # name), whichever spelling of that folder (the packaged tree is reached through a symlink).
-mpicc=$(sed -n 's/^MPICC=\([^; ]*\);.*$/\1/p' "$T/lmod.out" | head -n 1)
+# Lmod's output evaluated as the `module` function does (the hooks write MPICC & co. as one
+# execute{} line, Lmod its own variables in another form: read the value, not the text).
+mpicc=$(env -i bash -c '. "$1" >/dev/null 2>&1; printf %s "${MPICC-}"' _ "$T/lmod.out")
 grep -q 'mpiguard: warn ABI_MISMATCH' "$T/lmod.err" && [ "${mpicc##*/}" = mpicc ] &&
     [ "$(dirname "${mpicc:-/nonexistent/x}")" -ef /usr/share/mpiguard/debian-mpi/mpich/bin ] && [ $rc = 0 ] &&
     ok "module load mpich through the packaged SitePackage.lua: finding on stderr, MPICC exported" ||
