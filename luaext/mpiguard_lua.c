@@ -383,8 +383,8 @@ static void check_options(lua_State *L, int opts)
     free(opt_names(L, opts, "mpi_modules"));
 }
 
-/* One pass over the file system for the wrappers and the check (fsmemo.h): the hooks asked for
- * both, and the second discovery of the same module cost ~75 system calls a `module load`. */
+/* One pass over the file system (fsmemo.h), one discovery of the module for the check and the
+ * wrappers it exports (check{export}: mpg_check_exporting). */
 static int l_check(lua_State *L)
 {
     int opts = 0;

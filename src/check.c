@@ -104,7 +104,6 @@ struct mpg_report *mpg_check(const struct mpg_input *in)
 struct mpg_report *mpg_check_exporting(const struct mpg_input *in, const struct mpg_export *ex, size_t n_ex,
                                        struct mpg_wrappers *w)
 {
-    memset(w, 0, sizeof *w);
     bool began = mpg_fsmemo_begin();
     struct exporting x = {ex, n_ex, w};
     struct mpg_report *r = check(in, &x);
@@ -112,26 +111,18 @@ struct mpg_report *mpg_check_exporting(const struct mpg_input *in, const struct 
     return r;
 }
 
-const char *mpg_wrapper_path(const struct mpg_wrappers *w, const char *wrapper)
-{
-    return strcmp(wrapper, "mpicc") == 0     ? w->mpicc
-           : strcmp(wrapper, "mpicxx") == 0  ? w->mpicxx
-           : strcmp(wrapper, "mpifort") == 0 ? w->mpifort
-                                              : NULL;
-}
-
 /* The module's wrappers into x->w, and env's variables with the exports set to them in *vars
  * (NULL-terminated; its strings from index `from` on are malloc'd), which env then reads. */
 static void take_exports(const struct mpg_module *m, const struct exporting *x, struct mpg_envsnap *env,
                          const char ***vars, size_t *from)
 {
-    struct mpg_wrappers *w = x->w;
-    if (!m->mpicc) return;
-    w->bin = mpg_dirname(m->mpicc);
-    w->from = mpg_strdup(m->home_var ? m->home_var : "PATH");
-    w->mpicc = mpg_strdup(m->mpicc);
-    w->mpicxx = mpg_strdup(m->mpicxx);
-    w->mpifort = mpg_strdup(m->mpifort);
+    if (mpg_wrappers_of_module(m, x->w) < 0) return;
+    /* each export's value, NULL when it is not exported (no such wrapper, or unsafe for the shell) */
+    const char **value = mpg_xcalloc(x->n_ex + 1, sizeof *value);
+    for (size_t e = 0; e < x->n_ex; e++) {
+        const char *p = mpg_wrapper_path(x->w, x->ex[e].wrapper);
+        value[e] = mpg_safe_for_shell_eval(p) ? p : NULL;
+    }
     size_t n = 0;
     while (env->vars[n]) n++;
     const char **v = mpg_xcalloc(n + x->n_ex + 1, sizeof *v);
@@ -140,17 +131,14 @@ static void take_exports(const struct mpg_module *m, const struct exporting *x, 
         bool replaced = false;
         for (size_t e = 0; e < x->n_ex && !replaced; e++) {
             size_t len = strlen(x->ex[e].var);
-            const char *value = mpg_wrapper_path(w, x->ex[e].wrapper);
-            replaced = value && mpg_safe_for_shell_eval(value) && strncmp(env->vars[i], x->ex[e].var, len) == 0 &&
-                       env->vars[i][len] == '=';
+            replaced = value[e] && strncmp(env->vars[i], x->ex[e].var, len) == 0 && env->vars[i][len] == '=';
         }
         if (!replaced) v[k++] = env->vars[i];
     }
     *from = k;
-    for (size_t e = 0; e < x->n_ex; e++) {
-        const char *value = mpg_wrapper_path(w, x->ex[e].wrapper);
-        if (value && mpg_safe_for_shell_eval(value)) v[k++] = mpg_printf("%s=%s", x->ex[e].var, value);
-    }
+    for (size_t e = 0; e < x->n_ex; e++)
+        if (value[e]) v[k++] = mpg_printf("%s=%s", x->ex[e].var, value[e]);
+    free(value);
     *vars = v;
     env->vars = v;
 }

@@ -48,6 +48,9 @@ struct mpg_export {
     const char *wrapper; /* "mpicc", "mpicxx" or "mpifort" */
 };
 
+/* The wrappers of module m, copied into w (malloc'd); -1 with w zeroed when m has no mpicc. */
+int mpg_wrappers_of_module(const struct mpg_module *m, struct mpg_wrappers *w);
+
 /* w's path for wrapper ("mpicc", "mpicxx", "mpifort"), or NULL. */
 const char *mpg_wrapper_path(const struct mpg_wrappers *w, const char *wrapper);
 

@@ -16,9 +16,10 @@ extern char **environ;
 
 static int find_wrappers(const char *const *vars, const char *const *site_names, struct mpg_wrappers *w);
 
-/* A discovery of its own, like mpg_check(): each path resolved once (the Lmod hooks ask for the
- * wrappers just before the check; outside a memo glibc's realpath() read every folder of every
- * path again: ~50 readlink calls for `load mpich`). */
+/* A discovery of its own, like mpg_check(): each path resolved once (outside a memo glibc's
+ * realpath() read every folder of every path again: ~50 readlink calls for `load mpich`). The
+ * hooks, which also run the check, take the wrappers from its discovery instead
+ * (mpg_check_exporting). */
 int mpg_find_wrappers_named(const char *const *vars, const char *const *site_names, struct mpg_wrappers *w)
 {
     bool began = mpg_fsmemo_begin();
@@ -30,7 +31,6 @@ int mpg_find_wrappers_named(const char *const *vars, const char *const *site_nam
 static int find_wrappers(const char *const *vars, const char *const *site_names, struct mpg_wrappers *w)
 {
     struct mpg_envsnap env = {vars ? vars : (const char *const *)environ};
-    memset(w, 0, sizeof *w);
     struct mpg_strv problems = {0};
     struct mpg_env pyenv;
     mpg_pyenv_discover(&env, NULL, &pyenv, &problems);
@@ -38,18 +38,29 @@ static int find_wrappers(const char *const *vars, const char *const *site_names,
     mpg_module_discover(&env, pyenv.kind != MPG_ENV_NONE ? pyenv.prefix : NULL, site_names, &m, &problems);
     mpg_strv_free(&problems);
     mpg_env_clear(&pyenv);
-    if (!m.mpicc) {
-        mpg_module_clear(&m);
-        return -1;
-    }
-    w->bin = mpg_dirname(m.mpicc);
-    w->from = m.home_var ? m.home_var : mpg_strdup("PATH");
-    w->mpicc = m.mpicc;
-    w->mpicxx = m.mpicxx;
-    w->mpifort = m.mpifort;
-    m.home_var = m.mpicc = m.mpicxx = m.mpifort = NULL; /* now w's */
+    int rc = mpg_wrappers_of_module(&m, w);
     mpg_module_clear(&m);
+    return rc;
+}
+
+int mpg_wrappers_of_module(const struct mpg_module *m, struct mpg_wrappers *w)
+{
+    memset(w, 0, sizeof *w);
+    if (!m->mpicc) return -1;
+    w->bin = mpg_dirname(m->mpicc);
+    w->from = mpg_strdup(m->home_var ? m->home_var : "PATH");
+    w->mpicc = mpg_strdup(m->mpicc);
+    w->mpicxx = mpg_strdup(m->mpicxx);
+    w->mpifort = mpg_strdup(m->mpifort);
     return 0;
+}
+
+const char *mpg_wrapper_path(const struct mpg_wrappers *w, const char *wrapper)
+{
+    return strcmp(wrapper, "mpicc") == 0     ? w->mpicc
+           : strcmp(wrapper, "mpicxx") == 0  ? w->mpicxx
+           : strcmp(wrapper, "mpifort") == 0 ? w->mpifort
+                                              : NULL;
 }
 
 int mpg_find_wrappers(const char *const *vars, struct mpg_wrappers *w)
