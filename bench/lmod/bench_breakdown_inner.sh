@@ -25,10 +25,11 @@ ir() {
         --callgrind-out-file="$T/cg/cg.%p" "$LMOD_CMD" bash "${cmd[@]}" >/dev/null 2>&1
     cat "$T"/cg/cg.* | awk '/^summary:/ {s += $2} END {printf "%d\n", s}'
 }
-for f in mpiguard_hooks mpiguard_hooks_register mpiguard_hooks_act; do cp "$HOOKS_DIR/$f.lua" "$T/orig/"; done
+files="mpiguard_hooks mpiguard_hooks_register mpiguard_hooks_exports mpiguard_hooks_act"
+for f in $files; do cp "$HOOKS_DIR/$f.lua" "$T/orig/"; done
 precompile() {
     local f
-    for f in mpiguard_hooks_register mpiguard_hooks_act; do
+    for f in ${files#mpiguard_hooks }; do
         "$LUA" "$SRC/site/precompile.lua" "$HOOKS_DIR/$f.lua" "$HOOKS_DIR/$f.luac"
     done
 }
@@ -40,7 +41,7 @@ x=$(ir "$T/site-empty"); printf '%-62s %12d %+12d\n' "(an empty finalize hook in
 # step LABEL [FILE SED]...: the hooks with each FILE edited by SED (which must change it)
 step() {
     local label=$1 f; shift
-    for f in mpiguard_hooks mpiguard_hooks_register mpiguard_hooks_act; do cp "$T/orig/$f.lua" "$HOOKS_DIR/"; done
+    for f in $files; do cp "$T/orig/$f.lua" "$HOOKS_DIR/"; done
     while [ $# -gt 0 ]; do
         sed -i "$2" "$HOOKS_DIR/$1.lua"
         if cmp -s "$HOOKS_DIR/$1.lua" "$T/orig/$1.lua"; then
@@ -52,13 +53,14 @@ step() {
     x=$(ir "$T/site")
     printf '%-62s %12d %+12d\n' "$label" "$x" $((x - off))
 }
-step "require(\"mpiguard_hooks\") (parsed, returns at once)" mpiguard_hooks '/^local s_config = {/i\do return {setup = function() end} end'
+step "require(\"mpiguard_hooks\") (parsed, returns at once)" mpiguard_hooks '/^local dir = /i\do return {setup = function() end} end'
 step "+ register the hooks (the finalize hook returns at once)" mpiguard_hooks_register '/^function M.finalize/a\   do return end'
-step "+ the finalize hook up to loading its work chunk" mpiguard_hooks_register 's/^   local a = act()$/   do return end/'
-step "+ the finalize hook up to its work chunk, loaded" mpiguard_hooks_act '/^function A.mpiChanged/a\   do return end'
+step "+ the finalize hook up to loading its work chunks" mpiguard_hooks_register 's/^   local e = actions("mpiguard_hooks_exports", what)$/   do return end/'
+step "+ the exports chunk loaded" mpiguard_hooks_register 's/^   local a = actions("mpiguard_hooks_act", what, e)$/   do return end/'
+step "+ the check's chunk loaded" mpiguard_hooks_act '/^function A.mpiChanged/a\   do return end'
 step "+ the binding loaded" mpiguard_hooks_act '/^   local lib, err = loadLib()/a\   do return end'
-step "+ policy, wrappers, check, report" mpiguard_hooks_act 's/^   syncExports(want, shownName)/   -- (exports left out)/'
-step "+ the exports worked out, not handed to Lmod" mpiguard_hooks_act '/^local function applyChanges(changes)/a\   do return end'
+step "+ policy, wrappers, check, report" mpiguard_hooks_act 's/^   E.sync(want, shownName)/   -- (exports left out)/'
+step "+ the exports worked out, not handed to Lmod" mpiguard_hooks_exports '/^local function applyChanges(changes)/a\   do return end'
 step "+ handed to Lmod: the whole hooks"
 # What one Lmod setenv costs from a finalize hook, with a short and a long value (the marker
 # holds the four exported paths).

@@ -101,8 +101,9 @@ mkdir -p "$HOME" "$T/base/modulefiles" "$T/site" "$T/hooks"
 # The hooks module in its own folder, as installed (a build tree's site/ also holds the
 # shipped SitePackage.lua, which would then shadow the test's in `module --config`).
 HOOKS_DIR=$T/hooks
-# With the files it loads from beside it (mpiguard_hooks_register/_act, .lua and .luac), their
-# times kept: a precompiled .luac is used only when it is not older than its source.
+# With the files it loads from beside it (mpiguard_hooks_register, _exports, _act, _testmpi,
+# .lua and .luac), their times kept: a precompiled .luac is used only when it is not older
+# than its source.
 cp -p "$(dirname "$HOOKS_SRC")"/mpiguard_hooks*.lua* "$HOOKS_DIR/"
 cp -r "$SRC/modulefiles/debian" "$T/base/modulefiles/"
 sh "$SRC/modulefiles/mkdebian.sh" "$T/base" 2>/dev/null

@@ -64,6 +64,39 @@ expect_eq "$(grep -c . "$ERR")" 1 ".luac cut short: nothing more said"
 mod purge
 mv "$T/act.lua" "$act.lua"; mv "$T/act.luac" "$act.luac"
 
+# 1b'. MPICC & co. (mpiguard_hooks_exports) are given back with no MPI left from that chunk
+# alone: purge with the check's chunk gone restores them, silently. With the exports chunk
+# gone: one line on an MPI load and on purge, nothing on a non-MPI command.
+ex=$HOOKS_DIR/mpiguard_hooks_exports
+[ -f "$ex.luac" ] || fail "no precompiled exports chunk in the build ($ex.luac)"
+mod load mpich
+expect_eq "${MPICC:-}" "$MPICH_HOME_DIR/bin/mpicc" "exports chunk: MPICC exported on load"
+mv "$act.lua" "$T/act.lua"; mv "$act.luac" "$T/act.luac"
+mod purge; rc=$?
+expect_eq "$rc" 0 "purge without the check's chunk: exit 0"
+expect_empty "$ERR" "purge without the check's chunk: silent (only the exports chunk is read)"
+expect_eq "${MPICC:-unset}" "unset" "purge without the check's chunk: MPICC given back (unset)"
+expect_eq "${__MPIGUARD_SET:-unset}" "unset" "purge without the check's chunk: bookkeeping gone"
+mv "$T/act.lua" "$act.lua"; mv "$T/act.luac" "$act.luac"
+mod load mpich
+mv "$ex.lua" "$T/ex.lua"; mv "$ex.luac" "$T/ex.luac"
+mod load hello; rc=$?
+expect_eq "$rc" 0 "no exports chunk, non-MPI load: exit 0"
+expect_empty "$ERR" "no exports chunk, non-MPI load: silent (the chunk is not read)"
+mod purge; rc=$?
+expect_eq "$rc" 0 "no exports chunk, purge: exit 0"
+expect_eq "$(grep -c . "$ERR")" 1 "no exports chunk, purge: one line"
+expect_grep "^mpiguard: MPICC & co. not given back: cannot load $ex.lua" "$ERR" "no exports chunk, purge: says what"
+expect_eq "${LOADEDMODULES:-}" "" "no exports chunk, purge: purged"
+mod load mpich; rc=$?
+expect_eq "$rc" 0 "no exports chunk, MPI load: exit 0"
+expect_eq "$(grep -c . "$ERR")" 1 "no exports chunk, MPI load: one line"
+expect_grep "^mpiguard: check skipped: cannot load $ex.lua" "$ERR" "no exports chunk, MPI load: says what"
+expect_eq "${LOADEDMODULES:-}" "mpich/4.0.2" "no exports chunk, MPI load: module applied"
+mv "$T/ex.lua" "$ex.lua"; mv "$T/ex.luac" "$ex.luac"
+mod purge
+unset MPICC __MPIGUARD_SET
+
 # 1c. `module test-mpi`'s chunk (mpiguard_hooks_testmpi) is read for that command only: missing,
 # it costs test-mpi one line and nothing else.
 tm=$HOOKS_DIR/mpiguard_hooks_testmpi

@@ -151,7 +151,7 @@ for t in "$SRC"/tests/lmod/test_*.sh; do
     esac
 done
 ok "tests/lmod against the installed package: $lpass passed, $lskip skipped"
-grep -q "luaext *= *\"/usr/lib/$arch/mpiguard/lua/5.3/mpiguard.so\"" /usr/share/lua/5.3/mpiguard_hooks.lua &&
+grep -q "luaext *= *\"/usr/lib/$arch/mpiguard/lua/5.3/mpiguard.so\"" /usr/share/lua/5.3/mpiguard_hooks_register.lua &&
     ok "the installed hooks load the installed binding" || bad "installed hooks name another binding"
 
 # ---- remove ------------------------------------------------------------------------------
