@@ -42,8 +42,8 @@ hard_error() { echo "ERROR $TNAME: $*" >&2; exit 99; }
 if [ -n "${MPG_INSTALLED:-}" ]; then
     HOOKS_SRC=$(ls "$MPG_INSTALLED"/share/lua/*/mpiguard_hooks.lua 2>/dev/null | head -n 1)
     [ -f "$HOOKS_SRC" ] || skip "no mpiguard_hooks.lua installed under $MPG_INSTALLED/share/lua"
-    # the binding the installed hooks load by default
-    LUAEXT=${MPG_LUAEXT:-$(sed -n 's/^ *luaext *= *"\(.*\)",.*/\1/p' "$HOOKS_SRC" | head -n 1)}
+    # the binding the installed hooks load by default (their settings' defaults)
+    LUAEXT=${MPG_LUAEXT:-$(sed -n 's/^ *luaext *= *"\(.*\)",.*/\1/p' "${HOOKS_SRC%.lua}_register.lua" | head -n 1)}
     MPIGUARD_CMD=$MPG_INSTALLED/bin/mpiguard
 else
     HOOKS_SRC=$BUILD/site/mpiguard_hooks.lua
