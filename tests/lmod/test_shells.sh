@@ -1,8 +1,8 @@
 #!/bin/bash
-# The exports reach every shell Lmod writes for. For sh (bash, zsh), csh (tcsh) and fish they
-# go out as one execute{} line of the shell's own commands, not one Lmod setenv each (each
-# costs Lmod ~0.1 M instructions); anything else (python here), and a value that would need
-# quoting, takes Lmod's setenv. Each shell evaluates Lmod's real output: load, swap, purge.
+# The exports reach every shell Lmod writes for. For sh (bash, zsh, ksh), csh (tcsh) and fish
+# they go out as one execute{} line of the shell's own commands, not one Lmod setenv each
+# (each costs Lmod ~0.1 M instructions); anything else (python here), and a value that would
+# need quoting, takes Lmod's setenv. Each shell evaluates Lmod's real output: load, swap, purge.
 . "$(dirname "$0")/lib.sh"
 
 M=$MPICH_HOME_DIR/bin
@@ -30,6 +30,7 @@ one_line() {
 }
 one_line bash "export"
 one_line zsh "export"
+one_line ksh "export"
 one_line csh "setenv"
 one_line fish "set -gx"
 
@@ -55,6 +56,11 @@ else
     fail "zsh is not installed (apt-get install zsh; tests/lmod/DEPS)"
 fi
 expect_eq "$(MPG_LMOD=$T/lmod MPG_SH=bash run_in bash --norc "$T/steps.sh")" "$want" "bash: load, swap, a blank in the path, purge"
+if command -v ksh >/dev/null; then
+    expect_eq "$(MPG_LMOD=$T/lmod MPG_SH=ksh run_in ksh "$T/steps.sh")" "$want" "ksh: load, swap, a blank in the path, purge"
+else
+    fail "ksh is not installed (apt-get install ksh; tests/lmod/DEPS)"
+fi
 if command -v tcsh >/dev/null; then
     cat > "$T/steps.csh" <<CSH
 foreach s ("load mpich" "load openmpi" "load spacempi" "purge")
