@@ -73,3 +73,12 @@ for v in x "$long"; do
     x=$(ir "$T/site-setenv")
     printf '%-62s %12d %+12d\n' "(a hook doing one setenv of ${#v} characters)" "$x" $((x - off))
 done
+# Lua's garbage collector stopped for the whole command (from SitePackage.lua), without and with
+# mpiguard: whether the hooks' cost is the collector's extra work on Lmod's heap.
+mkdir -p "$T/site-gc-off" "$T/site-gc-on"
+echo 'collectgarbage("stop")' > "$T/site-gc-off/SitePackage.lua"
+{ echo 'collectgarbage("stop")'; cat "$T/site/SitePackage.lua"; } > "$T/site-gc-on/SitePackage.lua"
+gcoff=$(ir "$T/site-gc-off")
+printf '%-62s %12d %+12d\n' "(the collector stopped, Lmod without mpiguard)" "$gcoff" $((gcoff - off))
+x=$(ir "$T/site-gc-on")
+printf '%-62s %12d %+12d\n' "(the collector stopped, with mpiguard: over the row above)" "$x" $((x - gcoff))
