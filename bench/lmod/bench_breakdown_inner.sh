@@ -82,31 +82,12 @@ gcoff=$(ir "$T/site-gc-off")
 printf '%-62s %12d %+12d\n' "(the collector stopped, Lmod without mpiguard)" "$gcoff" $((gcoff - off))
 x=$(ir "$T/site-gc-on")
 printf '%-62s %12d %+12d\n' "(the collector stopped, with mpiguard: over the row above)" "$x" $((x - gcoff))
-# A stand-in for a verdict cached from an earlier check, to see what the hooks would cost
-# without running the check at all: the check's chunk and the binding replaced by reading a
-# file of the four exports and N paths with the modification and change times recorded for
-# them, two lfs.attributes() calls a path (a real cache would also compare the env), then the
-# exports synced as usual. Rows for 0, 15 and 40 paths (a typical venv's check reads ~40).
-cat > "$T/verdict.lua" <<'LUA'
-local e, file = ...
-local attr = require("lfs").attributes
-return { mpiChanged = function(curFull)
-   local want, fresh = {}, true
-   for line in io.lines(file) do
-      local var, val = line:match("^([%w_]+)=(.*)$")
-      if (var) then
-         want[var] = val
-      else
-         local m, c, path = line:match("^(%d+) (%d+) (.*)$")
-         if (attr(path, "modification") ~= tonumber(m) or attr(path, "change") ~= tonumber(c)) then
-            fresh = false
-         end
-      end
-   end
-   if (fresh) then e.sync(want, curFull) end
-end }
-LUA
-"$LUA" "$SRC/site/precompile.lua" "$T/verdict.lua" "$T/verdict.luac"
+# A stand-in for a verdict cached from an earlier check (verdict_standin.lua), to see what the
+# hooks would cost without running the check at all: the check's chunk and the binding replaced
+# by reading a file of the four exports and N paths with the modification and change times
+# recorded for them, two lfs.attributes() calls a path (a real cache would also compare the
+# env), then the exports synced as usual. Rows for 0, 15 and 40 paths.
+"$LUA" "$SRC/site/precompile.lua" "$SRC/bench/lmod/verdict_standin.lua" "$T/verdict.luac"
 for n in 0 15 40; do
     {
         for v in MPICC:mpicc MPI4PY_BUILD_MPICC:mpicc MPICXX:mpicxx MPIFC:mpifort; do
