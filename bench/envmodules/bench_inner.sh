@@ -1,6 +1,7 @@
 #!/bin/bash
 # The body of bench_load.sh, run in the tests' clean environment (tests/envmodules/lib.sh).
 . "$MPG_TOP_SRCDIR/tests/envmodules/lib.sh"
+. "$MPG_TOP_SRCDIR/bench/common/callgrind.sh"
 N=${MPG_BENCH_N:-40}
 # The build tree's src/mpiguard is libtool's wrapper script (a shell that execs the real
 # program: ~100 ms more); measure the program a site installs, src/.libs/mpiguard, which
@@ -51,7 +52,7 @@ instr() {
     rm -f "$T"/cg.out.*
     MODULES_SITECONFIG=$site valgrind --tool=callgrind --trace-children=yes \
         --callgrind-out-file="$T/cg.out.%p" "$TCLSH" "$MODULECMD" bash "$@" >/dev/null 2>&1
-    cat "$T"/cg.out.* | sed -n 's/^summary: //p' | awk '{s += $1} END {print s}'
+    cg_sum "$T" cg.out.
 }
 instr_case() {
     local name=$1 off on; shift

@@ -3,6 +3,7 @@
 # its arguments are the module command.
 cmd=("$@") # the module command, as given to bench_breakdown.sh (lib.sh reuses $@)
 . "$MPG_TOP_SRCDIR/tests/lmod/lib.sh"
+. "$MPG_TOP_SRCDIR/bench/common/callgrind.sh"
 command -v valgrind >/dev/null || { echo "bench_breakdown: needs valgrind (apt-get install valgrind)" >&2; exit 2; }
 printf '[general]\nlog = no\n' > "$POLICY"
 mkdir -p "$T/site-off" "$T/site-empty" "$T/orig" "$T/cg"
@@ -23,7 +24,7 @@ ir() {
     rm -f "$T"/cg/cg.*
     LMOD_PACKAGE_PATH=$1 "${pre[@]}" valgrind --tool=callgrind --trace-children=yes \
         --callgrind-out-file="$T/cg/cg.%p" "$LMOD_CMD" bash "${cmd[@]}" >/dev/null 2>&1
-    cat "$T"/cg/cg.* | awk '/^summary:/ {s += $2} END {printf "%d\n", s}'
+    cg_sum "$T/cg" cg.
 }
 files="mpiguard_hooks mpiguard_hooks_register mpiguard_hooks_exports mpiguard_hooks_act"
 for f in $files; do cp "$HOOKS_DIR/$f.lua" "$T/orig/"; done

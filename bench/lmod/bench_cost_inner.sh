@@ -1,6 +1,7 @@
 #!/bin/bash
 # The body of bench_cost.sh, run in the tests' clean environment (tests/lmod/lib.sh).
 . "$MPG_TOP_SRCDIR/tests/lmod/lib.sh"
+. "$MPG_TOP_SRCDIR/bench/common/callgrind.sh"
 N=${MPG_BENCH_N:-20}
 # CPU time in microseconds (bash's `time` gives milliseconds: 1.8% steps on a 55 ms command)
 cc -O2 -o "$T/cputime" "$MPG_TOP_SRCDIR/bench/common/cputime.c" || { echo "bench_cost: cannot build cputime" >&2; exit 2; }
@@ -57,7 +58,7 @@ ir_one() {
         LMOD_PACKAGE_PATH=${SITE[$cfg]} "${fake[@]}" valgrind --tool=callgrind --trace-children=yes \
             --callgrind-out-file="$T/cg/cg.%p" "$LMOD_CMD" bash "$@" >/dev/null 2>&1
     )
-    cat "$T"/cg/cg.* | awk '/^summary:/ {s += $2} END {printf "%d\n", s}'
+    cg_sum "$T/cg" cg.
 }
 . "$MPG_TOP_SRCDIR/bench/common/stats.sh"
 # ratio_stats A B: "median [95% CI] (min-max)" of the per-run ratios B/A.

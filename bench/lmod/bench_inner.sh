@@ -1,6 +1,7 @@
 #!/bin/bash
 # The body of bench_load.sh, run in the tests' clean environment (tests/lmod/lib.sh).
 . "$MPG_TOP_SRCDIR/tests/lmod/lib.sh"
+. "$MPG_TOP_SRCDIR/bench/common/callgrind.sh"
 N=${MPG_BENCH_N:-40}
 mkdir -p "$T/site-off"
 : > "$T/site-off/SitePackage.lua"   # a site without mpiguard: an empty SitePackage
@@ -91,7 +92,7 @@ if command -v valgrind >/dev/null; then
         rm -f "$T"/cg.out.*
         LMOD_PACKAGE_PATH=$1 valgrind --tool=callgrind --trace-children=yes \
             --callgrind-out-file="$T/cg.out.%p" "${LMOD[@]}" bash load "$2" >/dev/null 2>&1
-        cat "$T"/cg.out.* | sed -n 's/^summary: //p' | awk '{s += $1} END {print s}'
+        cg_sum "$T" cg.out.
     }
     instr_case() { # NAME MODULE
         local off on
