@@ -2,11 +2,11 @@
 # --trace-children=yes --callgrind-out-file=DIR/PREFIX%p.
 #
 # cg_sum DIR PREFIX: the instructions of every process of one run (the sum of the "summary:"
-# lines of DIR/PREFIX*), once all of them are written. A process the command leaves running
-# is still being profiled when valgrind returns for the command: Lmod 9.2 does not wait for
-# the `stty size` it starts through io.popen, so its file is incomplete or not there yet, and
-# summed at once the total moved by up to ~1.3 M instructions from run to run. Waits until
-# every file has its summary and no file came for half a second (at most 30 s).
+# lines of DIR/PREFIX*), once all of them are written. Under valgrind, Lmod 9.2's `stty size`
+# probe and the two shells that start it were, in one run in five, still being written when
+# valgrind returned for Lmod (empty or cut files); summed at once, the total moved by up to
+# ~1.3 M instructions from run to run. Waits until every file has its summary and no file
+# came for half a second (at most 30 s).
 cg_sum() {
     local dir=$1 prefix=$2 i n last=""
     for ((i = 0; i < 60; i++)); do
