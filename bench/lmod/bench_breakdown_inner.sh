@@ -4,6 +4,7 @@
 cmd=("$@") # the module command, as given to bench_breakdown.sh (lib.sh reuses $@)
 . "$MPG_TOP_SRCDIR/tests/lmod/lib.sh"
 . "$MPG_TOP_SRCDIR/bench/common/callgrind.sh"
+. "$MPG_TOP_SRCDIR/bench/lmod/verdict_standin.sh"
 command -v valgrind >/dev/null || { echo "bench_breakdown: needs valgrind (apt-get install valgrind)" >&2; exit 2; }
 printf '[general]\nlog = no\n' > "$POLICY"
 mkdir -p "$T/site-off" "$T/site-empty" "$T/orig" "$T/cg"
@@ -90,14 +91,7 @@ printf '%-62s %12d %+12d\n' "(the collector stopped, with mpiguard: over the row
 # env), then the exports synced as usual. Rows for 0, 15 and 40 paths.
 "$LUA" "$SRC/site/precompile.lua" "$SRC/bench/lmod/verdict_standin.lua" "$T/verdict.luac"
 for n in 0 15 40; do
-    {
-        for v in MPICC:mpicc MPI4PY_BUILD_MPICC:mpicc MPICXX:mpicxx MPIFC:mpifort; do
-            echo "${v%%:*}=$MPICH_HOME_DIR/bin/${v#*:}"
-        done
-        find /usr/lib/*-linux-gnu -maxdepth 1 | head -n "$n" | while read -r p; do
-            echo "$(stat -L -c '%Y %Z' "$p") $p"
-        done
-    } > "$T/verdict-$n.txt"
+    standin_file "$n" "$T/verdict-$n.txt"
     step "(a stand-in for a cached verdict: no check, $n paths compared)" mpiguard_hooks_register \
-        "s|^   local a = actions(\"mpiguard_hooks_act\", what, e)\$|   local a = loadfile(\"$T/verdict.luac\")(e, \"$T/verdict-$n.txt\")|"
+        "$(standin_sed "$T/verdict.luac" "$T/verdict-$n.txt")"
 done

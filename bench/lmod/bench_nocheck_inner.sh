@@ -3,6 +3,7 @@
 # arguments are the module command.
 cmd=("$@") # the module command (lib.sh reuses $@)
 . "$MPG_TOP_SRCDIR/tests/lmod/lib.sh"
+. "$MPG_TOP_SRCDIR/bench/lmod/verdict_standin.sh"
 N=${MPG_BENCH_N:-200}
 cc -O2 -o "$T/cputime" "$MPG_TOP_SRCDIR/bench/common/cputime.c" || { echo "bench_nocheck: cannot build cputime" >&2; exit 2; }
 printf '[general]\nlog = no\n' > "$POLICY"
@@ -13,11 +14,9 @@ printf 'local hook = require("Hook")\nhook.register("finalize", function(kind) e
 # the check's chunk, with the exports the real check finds for this MPI.
 cp -p "$HOOKS_DIR"/mpiguard_hooks* "$T/hooks-standin/"
 "$LUA" "$SRC/site/precompile.lua" "$SRC/bench/lmod/verdict_standin.lua" "$T/verdict.luac"
-for v in MPICC:mpicc MPI4PY_BUILD_MPICC:mpicc MPICXX:mpicxx MPIFC:mpifort; do
-    echo "${v%%:*}=$MPICH_HOME_DIR/bin/${v#*:}"
-done > "$T/verdict.txt"
+standin_file 0 "$T/verdict.txt"
 reg=$T/hooks-standin/mpiguard_hooks_register.lua
-sed -i "s|^   local a = actions(\"mpiguard_hooks_act\", what, e)\$|   local a = loadfile(\"$T/verdict.luac\")(e, \"$T/verdict.txt\")|" "$reg"
+sed -i "$(standin_sed "$T/verdict.luac" "$T/verdict.txt")" "$reg"
 cmp -s "$reg" "$HOOKS_DIR/mpiguard_hooks_register.lua" && { echo "bench_nocheck: the stand-in's edit no longer applies to mpiguard_hooks_register.lua: update this script" >&2; exit 2; }
 "$LUA" "$SRC/site/precompile.lua" "$reg" "${reg}c"
 sed "s|$HOOKS_DIR|$T/hooks-standin|g" "$T/site/SitePackage.lua" > "$T/site-standin/SitePackage.lua"
@@ -27,9 +26,11 @@ CONFIGS=(off empty on standin)
 for cfg in on standin; do
     LMOD_PACKAGE_PATH=${SITE[$cfg]} "$LMOD_CMD" bash "${cmd[@]}" > "$T/out-$cfg" 2>&1
 done
-if ! grep -q "export MPICC=$MPICH_HOME_DIR/bin/mpicc" "$T/out-standin" || grep -q mpiguard "$T/out-standin"; then
-    echo "bench_nocheck: the stand-in did not export MPICC as the hooks do (or said something):" >&2
-    cat "$T/out-standin" >&2
+exports() { grep 'export MPICC=' "$1"; } # the hooks' one line of exports
+if [ -z "$(exports "$T/out-on")" ] || [ "$(exports "$T/out-on")" != "$(exports "$T/out-standin")" ] ||
+    grep -q mpiguard "$T/out-standin"; then
+    echo "bench_nocheck: the stand-in did not export what the hooks do (or said something):" >&2
+    diff "$T/out-on" "$T/out-standin" >&2
     exit 2
 fi
 for cfg in "${CONFIGS[@]}"; do : > "$T/t-$cfg"; done
