@@ -7,6 +7,7 @@
  *   mpiguard.check([opts]) -> result | nil, message
  *   mpiguard.policy([path]) -> policy, error-or-nil
  *   mpiguard.wrappers([opts]) -> {bin=, mpicc=, mpicxx=, mpifort=, from=} | nil, message
+ *   mpiguard.sync_exports{want, module, shell, set_by_module}   MPICC & co. (export_sync_lua.c)
  *   mpiguard.escape_for_display(s), mpiguard.quote_for_shell(s),
  *   mpiguard.safe_for_shell_eval(s)   the core's rules for values that leave mpiguard
  *
@@ -26,6 +27,7 @@
 #include <lauxlib.h>
 #include <lua.h>
 
+#include "binding.h"
 #include "envsnap.h"
 #include "fsmemo.h"
 #include "mpi_module.h"
@@ -328,6 +330,28 @@ static void push_report(lua_State *L, const struct mpg_report *r)
     lua_setfield(L, -2, "problems");
 }
 
+/* What the hooks read of a report (brief = true): the verdict, the findings' codes and
+ * severities, the problems. Building the rest costs an MPI load ~40 k instructions. */
+static void push_brief(lua_State *L, const struct mpg_report *r)
+{
+    lua_pushstring(L, mpg_severity_name(r->verdict));
+    lua_setfield(L, -2, "verdict");
+    lua_createtable(L, (int)r->n_findings, 0);
+    for (size_t i = 0; i < r->n_findings; i++) {
+        lua_createtable(L, 0, 2);
+        set_str(L, "code", r->findings[i].code);
+        set_str(L, "severity", mpg_severity_name(r->findings[i].severity));
+        lua_rawseti(L, -2, (int)i + 1);
+    }
+    lua_setfield(L, -2, "findings");
+    lua_createtable(L, (int)r->n_problems, 0);
+    for (size_t i = 0; i < r->n_problems; i++) {
+        lua_pushstring(L, r->problems[i]);
+        lua_rawseti(L, -2, (int)i + 1);
+    }
+    lua_setfield(L, -2, "problems");
+}
+
 /* The report as text (no colour, findings only); pushes "" when there is nothing. */
 static void push_text(lua_State *L, const struct mpg_report *r)
 {
@@ -355,12 +379,17 @@ static void push_text(lua_State *L, const struct mpg_report *r)
  *       export = {MPICC="mpicc", MPICXX="mpicxx", MPIFC="mpifort", ...}: when the site policy
  *       exports (export_mpicc), the loaded module's wrappers (as mpiguard.wrappers() finds
  *       them, in the same pass over the file system) for these variables, added to env for
- *       the check and returned as result.exports ({} when the policy does not export).
+ *       the check and returned as result.exports ({} when the policy does not export);
+ *       sync = {module, shell, set_by_module} (with export): result.sync, what
+ *       mpiguard.sync_exports() gives for want = result.exports (export_sync_lua.c);
+ *       brief = true: only what the hooks read (verdict, exempt, findings={{code, severity}},
+ *       problems, text, policy={error, export_mpicc, warn_fails}, logged, exports, sync).
  * result: {verdict, inspected, exempt, env={kind, prefix, name, flavor, python_version,
  *       system_site_packages}, module={loaded, name, version, home, home_var, mpicc, mpicxx,
  *       mpifort, mpiexec, libdir, mpi={path, soname, abi, impl, version, device}},
  *       findings={{code, severity, message, fix, package, path}, ...}, problems={...},
- *       text, policy={...as mpiguard.policy()}, logged, exports={VAR=value} (with export)}
+ *       text, policy={...as mpiguard.policy()}, logged, exports={VAR=value} (with export),
+ *       sync (with sync)}
  * Findings and verdict are after the site policy (ignored findings are gone; severities may be
  * "block"). An exempt user or env prefix gives exempt=true and no findings. */
 static int check(lua_State *L, int opts);
@@ -373,7 +402,7 @@ static void check_options(lua_State *L, int opts)
     static const char *const strings[] = {"env_prefix", "policy_file", "log_module"};
     for (size_t i = 0; i < sizeof strings / sizeof *strings; i++)
         (void)opt_string(L, opts, strings[i]);
-    static const char *const tables[] = {"env", "export"};
+    static const char *const tables[] = {"env", "export", "sync"};
     for (size_t i = 0; i < sizeof tables / sizeof *tables; i++) {
         lua_getfield(L, opts, tables[i]);
         bool bad = !lua_isnil(L, -1) && !lua_istable(L, -1);
@@ -468,12 +497,28 @@ static int check(lua_State *L, int opts)
     }
     mpg_policy_apply(&pol, r);
 
+    bool brief = false;
+    if (opts) {
+        lua_getfield(L, opts, "brief");
+        brief = lua_toboolean(L, -1);
+        lua_pop(L, 1);
+    }
     lua_createtable(L, 0, 12);
-    push_report(L, r);
+    if (brief) push_brief(L, r);
+    else push_report(L, r);
     set_bool(L, "exempt", exempt);
     push_text(L, r);
     lua_setfield(L, -2, "text");
-    push_policy(L, &pol, prc < 0 ? perr : NULL);
+    if (brief) {
+        lua_createtable(L, 0, 3);
+        char *shown = prc < 0 ? mpg_escape_for_display(perr) : NULL;
+        set_str(L, "error", shown);
+        free(shown);
+        set_bool(L, "export_mpicc", pol.export_mpicc);
+        set_bool(L, "warn_fails", pol.warn_fails);
+    } else {
+        push_policy(L, &pol, prc < 0 ? perr : NULL);
+    }
     lua_setfield(L, -2, "policy");
     int logged = 0;
     if (log_module && pol.log && r->n_findings) {
@@ -492,6 +537,16 @@ static int check(lua_State *L, int opts)
             lua_setfield(L, -2, ex[e].var);
         }
         lua_setfield(L, -2, "exports");
+        lua_getfield(L, opts, "sync");
+        if (lua_istable(L, -1)) {
+            const char *want[MPG_EXPORT_VARS] = {0};
+            for (int i = 0; i < MPG_EXPORT_VARS; i++)
+                for (int e = 0; e < n_ex; e++)
+                    if (strcmp(ex[e].var, mpg_export_var[i]) == 0) want[i] = mpg_wrapper_path(&w, ex[e].wrapper);
+            mpg_lua_push_sync(L, lua_gettop(L), want);
+            lua_setfield(L, -3, "sync");
+        }
+        lua_pop(L, 1);
     }
 
     mpg_wrappers_clear(&w);
@@ -568,6 +623,7 @@ static const luaL_Reg mpiguard_funcs[] = {
     {"escape_for_display", l_escape_for_display},
     {"quote_for_shell", l_quote_for_shell},
     {"safe_for_shell_eval", l_safe_for_shell_eval},
+    {"sync_exports", mpg_lua_sync_exports},
     {"policy", l_policy},
     {"wrappers", l_wrappers},
     {NULL, NULL},

@@ -64,38 +64,34 @@ expect_eq "$(grep -c . "$ERR")" 1 ".luac cut short: nothing more said"
 mod purge
 mv "$T/act.lua" "$act.lua"; mv "$T/act.luac" "$act.luac"
 
-# 1b'. MPICC & co. (mpiguard_hooks_exports) are given back with no MPI left from that chunk
-# alone: purge with the check's chunk gone restores them, silently. With the exports chunk
-# gone: one line on an MPI load and on purge, nothing on a non-MPI command.
-ex=$HOOKS_DIR/mpiguard_hooks_exports
-[ -f "$ex.luac" ] || fail "no precompiled exports chunk in the build ($ex.luac)"
+# 1b'. MPICC & co. are given back with no MPI left by the same chunk and the binding (what to
+# set is worked out in C): with the chunk gone, or the binding, purge says so in one line and
+# purges; a non-MPI command says nothing.
 mod load mpich
-expect_eq "${MPICC:-}" "$MPICH_HOME_DIR/bin/mpicc" "exports chunk: MPICC exported on load"
+expect_eq "${MPICC:-}" "$MPICH_HOME_DIR/bin/mpicc" "MPICC exported on load"
 mv "$act.lua" "$T/act.lua"; mv "$act.luac" "$T/act.luac"
-mod purge; rc=$?
-expect_eq "$rc" 0 "purge without the check's chunk: exit 0"
-expect_empty "$ERR" "purge without the check's chunk: silent (only the exports chunk is read)"
-expect_eq "${MPICC:-unset}" "unset" "purge without the check's chunk: MPICC given back (unset)"
-expect_eq "${__MPIGUARD_SET:-unset}" "unset" "purge without the check's chunk: bookkeeping gone"
-mv "$T/act.lua" "$act.lua"; mv "$T/act.luac" "$act.luac"
-mod load mpich
-mv "$ex.lua" "$T/ex.lua"; mv "$ex.luac" "$T/ex.luac"
 mod load hello; rc=$?
-expect_eq "$rc" 0 "no exports chunk, non-MPI load: exit 0"
-expect_empty "$ERR" "no exports chunk, non-MPI load: silent (the chunk is not read)"
+expect_eq "$rc" 0 "no hooks body, MPI loaded, non-MPI load: exit 0"
+expect_empty "$ERR" "no hooks body, MPI loaded, non-MPI load: silent (the chunk is not read)"
 mod purge; rc=$?
-expect_eq "$rc" 0 "no exports chunk, purge: exit 0"
-expect_eq "$(grep -c . "$ERR")" 1 "no exports chunk, purge: one line"
-expect_grep "^mpiguard: MPICC & co. not given back: cannot load $ex.lua" "$ERR" "no exports chunk, purge: says what"
-expect_eq "${LOADEDMODULES:-}" "" "no exports chunk, purge: purged"
-mod load mpich; rc=$?
-expect_eq "$rc" 0 "no exports chunk, MPI load: exit 0"
-expect_eq "$(grep -c . "$ERR")" 1 "no exports chunk, MPI load: one line"
-expect_grep "^mpiguard: check skipped: cannot load $ex.lua" "$ERR" "no exports chunk, MPI load: says what"
-expect_eq "${LOADEDMODULES:-}" "mpich/4.0.2" "no exports chunk, MPI load: module applied"
-mv "$T/ex.lua" "$ex.lua"; mv "$T/ex.luac" "$ex.luac"
+expect_eq "$rc" 0 "no hooks body, purge: exit 0"
+expect_eq "$(grep -c . "$ERR")" 1 "no hooks body, purge: one line"
+expect_grep "^mpiguard: MPICC & co. not given back: cannot load $act.lua" "$ERR" "no hooks body, purge: says what"
+expect_eq "${LOADEDMODULES:-}" "" "no hooks body, purge: purged"
+mv "$T/act.lua" "$act.lua"; mv "$T/act.luac" "$act.luac"
+unset MPICC MPI4PY_BUILD_MPICC MPICXX MPIFC __MPIGUARD_SET
+mod load mpich
+expect_eq "${MPICC:-}" "$MPICH_HOME_DIR/bin/mpicc" "MPICC exported on load (again)"
+site_package_with "$T/nowhere/mpiguard.so"
+mod purge; rc=$?
+expect_eq "$rc" 0 "no binding, purge: exit 0"
+expect_eq "$(grep -c . "$ERR")" 1 "no binding, purge: one line"
+expect_grep "^mpiguard: MPICC & co. not given back: cannot load $T/nowhere/mpiguard.so" "$ERR" "no binding, purge: says what"
+expect_eq "${LOADEDMODULES:-}" "" "no binding, purge: purged"
+site_package
 mod purge
-unset MPICC __MPIGUARD_SET
+expect_eq "${MPICC:-unset}" "unset" "binding back: MPICC given back at the next purge"
+expect_eq "${__MPIGUARD_SET:-unset}" "unset" "binding back: bookkeeping gone"
 
 # 1c. `module test-mpi`'s chunk (mpiguard_hooks_testmpi) is read for that command only: missing,
 # it costs test-mpi one line and nothing else.
@@ -144,7 +140,7 @@ for v in 5.1 5.3 5.4; do
     [ -f "$PIC" ] || { fail "no $PIC to build a Lua $v binding"; continue; }
     mkdir -p "$T/lua$v"
     if ! gcc -std=c11 -D_GNU_SOURCE -shared -fPIC -fvisibility=hidden -I/usr/include/lua$v \
-        -I"$SRC/src" -I"$SRC/luaext" "$SRC"/luaext/mpiguard_lua.c \
+        -I"$SRC/src" -I"$SRC/luaext" "$SRC"/luaext/mpiguard_lua.c "$SRC"/luaext/export_sync_lua.c \
         -Wl,--whole-archive "$PIC" -Wl,--no-whole-archive $(pkg-config --libs jansson 2>/dev/null) \
         -o "$T/lua$v/mpiguard.so" 2>"$T/cc.log"; then
         fail "cannot build the binding for Lua $v: $(head -5 "$T/cc.log")"
