@@ -34,6 +34,7 @@
 #include "mpiguard.h"
 #include "policy.h"
 #include "pyenv.h"
+#include "util.h"
 
 #ifndef PACKAGE_VERSION
 #define PACKAGE_VERSION "0.0.0"
@@ -330,44 +331,28 @@ static void push_report(lua_State *L, const struct mpg_report *r)
     lua_setfield(L, -2, "problems");
 }
 
-/* What the hooks read of a report (brief = true): the verdict, the findings' codes and
- * severities, the problems. Building the rest costs an MPI load ~40 k instructions. */
-static void push_brief(lua_State *L, const struct mpg_report *r)
+/* The report as text (no colour, findings only), malloc'd; "" when there is nothing. */
+static char *report_text(const struct mpg_report *r)
 {
-    lua_pushstring(L, mpg_severity_name(r->verdict));
-    lua_setfield(L, -2, "verdict");
-    lua_createtable(L, (int)r->n_findings, 0);
-    for (size_t i = 0; i < r->n_findings; i++) {
-        lua_createtable(L, 0, 2);
-        set_str(L, "code", r->findings[i].code);
-        set_str(L, "severity", mpg_severity_name(r->findings[i].severity));
-        lua_rawseti(L, -2, (int)i + 1);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    if (f) {
+        mpg_report_text(r, f, false, false);
+        if (fclose(f) != 0) {
+            free(buf);
+            buf = NULL;
+        }
     }
-    lua_setfield(L, -2, "findings");
-    lua_createtable(L, (int)r->n_problems, 0);
-    for (size_t i = 0; i < r->n_problems; i++) {
-        lua_pushstring(L, r->problems[i]);
-        lua_rawseti(L, -2, (int)i + 1);
-    }
-    lua_setfield(L, -2, "problems");
+    return buf ? buf : mpg_strdup("");
 }
 
 /* The report as text (no colour, findings only); pushes "" when there is nothing. */
 static void push_text(lua_State *L, const struct mpg_report *r)
 {
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    if (!f) {
-        lua_pushliteral(L, "");
-        return;
-    }
-    mpg_report_text(r, f, false, false);
-    if (fclose(f) == 0 && buf)
-        lua_pushlstring(L, buf, len);
-    else
-        lua_pushliteral(L, "");
-    free(buf);
+    char *text = report_text(r);
+    lua_pushstring(L, text);
+    free(text);
 }
 
 /* mpiguard.check([opts]) -> result | nil, message
@@ -382,8 +367,9 @@ static void push_text(lua_State *L, const struct mpg_report *r)
  *       the check and returned as result.exports ({} when the policy does not export);
  *       sync = {module, shell, set_by_module} (with export): result.sync, what
  *       mpiguard.sync_exports() gives for want = result.exports (export_sync_lua.c);
- *       brief = true: only what the hooks read (verdict, exempt, findings={{code, severity}},
- *       problems, text, policy={error, export_mpicc, warn_fails}, logged, exports, sync).
+ *       brief = true: what the hooks need instead of the report: {verdict, exempt, message,
+ *       error | warning, logged, exports, sync} (hook_message.c; the module named as log_module
+ *       gives it, escaped).
  * result: {verdict, inspected, exempt, env={kind, prefix, name, flavor, python_version,
  *       system_site_packages}, module={loaded, name, version, home, home_var, mpicc, mpicxx,
  *       mpifort, mpiexec, libdir, mpi={path, soname, abi, impl, version, device}},
@@ -504,22 +490,21 @@ static int check(lua_State *L, int opts)
         lua_pop(L, 1);
     }
     lua_createtable(L, 0, 12);
-    if (brief) push_brief(L, r);
-    else push_report(L, r);
     set_bool(L, "exempt", exempt);
-    push_text(L, r);
-    lua_setfield(L, -2, "text");
     if (brief) {
-        lua_createtable(L, 0, 3);
-        char *shown = prc < 0 ? mpg_escape_for_display(perr) : NULL;
-        set_str(L, "error", shown);
-        free(shown);
-        set_bool(L, "export_mpicc", pol.export_mpicc);
-        set_bool(L, "warn_fails", pol.warn_fails);
+        lua_pushstring(L, mpg_severity_name(r->verdict));
+        lua_setfield(L, -2, "verdict");
+        char *text = report_text(r), *err = prc < 0 ? mpg_escape_for_display(perr) : NULL,
+             *shown = mpg_escape_for_display(log_module ? log_module : "");
+        mpg_lua_set_hook_message(L, r, text, err, pol.warn_fails, shown);
+        free(text), free(err), free(shown);
     } else {
+        push_report(L, r);
+        push_text(L, r);
+        lua_setfield(L, -2, "text");
         push_policy(L, &pol, prc < 0 ? perr : NULL);
+        lua_setfield(L, -2, "policy");
     }
-    lua_setfield(L, -2, "policy");
     int logged = 0;
     if (log_module && pol.log && r->n_findings) {
         struct mpg_log_entry who = {.source = "lmod", .user = current_user(&user), .module = log_module};

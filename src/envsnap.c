@@ -11,8 +11,9 @@
 static const char *raw_get(const struct mpg_envsnap *env, const char *name)
 {
     size_t n = strlen(name);
+    /* the first letter told apart inline: a check makes ~40 lookups in a hundred variables */
     for (const char *const *v = env->vars; v && *v; v++)
-        if (strncmp(*v, name, n) == 0 && (*v)[n] == '=') return *v + n + 1;
+        if ((*v)[0] == name[0] && strncmp(*v, name, n) == 0 && (*v)[n] == '=') return *v + n + 1;
     return NULL;
 }
 

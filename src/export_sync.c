@@ -18,12 +18,35 @@ static const char *const saved_name[MPG_EXPORT_VARS] = {
 static const char *const old_name[MPG_EXPORT_VARS] = {
     MARKER "_MPICC", MARKER "_MPI4PY_BUILD_MPICC", MARKER "_MPICXX", MARKER "_MPIFC"};
 
-static const char *env_value(const char *const *env, const char *name)
+/* The values of the variables this file reads, from one pass over the environment (it holds
+ * a hundred variables or more; a scan per name cost an MPI load ~35 k instructions). */
+struct vars {
+    const char *cur[MPG_EXPORT_VARS], *saved[MPG_EXPORT_VARS], *old[MPG_EXPORT_VARS], *marker;
+};
+
+static const char *value_of(const char *entry, const char *name)
 {
     size_t n = strlen(name);
-    for (; env && *env; env++)
-        if (strncmp(*env, name, n) == 0 && (*env)[n] == '=') return *env + n + 1;
-    return NULL;
+    return strncmp(entry, name, n) == 0 && entry[n] == '=' ? entry + n + 1 : NULL;
+}
+
+static void read_vars(const char *const *env, struct vars *v)
+{
+    memset(v, 0, sizeof *v);
+    for (; env && *env; env++) {
+        const char *e = *env, *x;
+        if (e[0] == 'M' && e[1] == 'P' && e[2] == 'I') {
+            for (int i = 0; i < MPG_EXPORT_VARS; i++)
+                if (!v->cur[i] && (x = value_of(e, mpg_export_var[i]))) v->cur[i] = x;
+        } else if (strncmp(e, MARKER, sizeof MARKER - 1) == 0) {
+            if (!v->marker && (x = value_of(e, MARKER))) v->marker = x;
+            for (int i = 0; i < MPG_EXPORT_VARS; i++)
+                if (!v->old[i] && (x = value_of(e, old_name[i]))) v->old[i] = x;
+        } else if (strncmp(e, "__MPIGUARD_USER_", 16) == 0) {
+            for (int i = 0; i < MPG_EXPORT_VARS; i++)
+                if (!v->saved[i] && (x = value_of(e, saved_name[i]))) v->saved[i] = x;
+        }
+    }
 }
 
 static bool same(const char *a, const char *b)
@@ -38,9 +61,9 @@ static bool word_char(char c)
 
 /* ours[i]: the value mpiguard set for mpg_export_var[i] by the marker (owned), else by the
  * marker of earlier mpiguard (__MPIGUARD_SET_<VAR>, owned copy), else NULL. */
-static void read_marker(const char *const *env, char *ours[MPG_EXPORT_VARS])
+static void read_marker(const struct vars *vars, char *ours[MPG_EXPORT_VARS])
 {
-    const char *m = env_value(env, MARKER);
+    const char *m = vars->marker;
     while (m && *m) {
         const char *end = strchr(m, ':'), *eq = memchr(m, '=', end ? (size_t)(end - m) : strlen(m));
         if (!end) end = m + strlen(m);
@@ -65,7 +88,7 @@ static void read_marker(const char *const *env, char *ours[MPG_EXPORT_VARS])
         m = *end ? end + 1 : end;
     }
     for (int i = 0; i < MPG_EXPORT_VARS; i++)
-        if (!ours[i]) ours[i] = mpg_strdup(env_value(env, old_name[i]));
+        if (!ours[i]) ours[i] = mpg_strdup(vars->old[i]);
 }
 
 static void out(struct mpg_export_plan *p, const char *var, const char *value)
@@ -106,14 +129,16 @@ void mpg_export_plan_make(struct mpg_export_plan *p, const char *const *env,
                           mpg_set_by_module_fn set_by_module, void *ctx)
 {
     memset(p, 0, sizeof *p);
+    struct vars vars;
+    read_vars(env, &vars);
     char *ours[MPG_EXPORT_VARS] = {0};
-    read_marker(env, ours);
+    read_marker(&vars, ours);
     const char *set[MPG_EXPORT_VARS] = {0};
     if (!module) module = "";
 
     for (int i = 0; i < MPG_EXPORT_VARS; i++) {
         const char *var = mpg_export_var[i], *savedv = saved_name[i];
-        const char *cur = env_value(env, var), *saved = env_value(env, savedv);
+        const char *cur = vars.cur[i], *saved = vars.saved[i];
         const char *target = want ? want[i] : NULL;
         if (target && !mpg_safe_for_shell_eval(target)) {
             notice(p, mpg_printf("mpiguard: %s not exported for %s: the path of its wrapper holds a "
@@ -152,9 +177,9 @@ void mpg_export_plan_make(struct mpg_export_plan *p, const char *const *env,
         }
     }
     for (int i = 0; i < MPG_EXPORT_VARS; i++)
-        if (env_value(env, old_name[i])) out(p, old_name[i], NULL);
+        if (vars.old[i]) out(p, old_name[i], NULL);
     char *value = marker_value(set);
-    const char *now = env_value(env, MARKER);
+    const char *now = vars.marker;
     if (!*value) {
         if (now) out(p, MARKER, NULL);
     } else if (!same(value, now)) {
