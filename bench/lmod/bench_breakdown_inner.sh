@@ -27,7 +27,7 @@ ir() {
         --callgrind-out-file="$T/cg/cg.%p" "$LMOD_CMD" bash "${cmd[@]}" >/dev/null 2>&1
     cg_sum "$T/cg" cg.
 }
-files="mpiguard_hooks mpiguard_hooks_register mpiguard_hooks_exports mpiguard_hooks_act"
+files="mpiguard_hooks mpiguard_hooks_register mpiguard_hooks_act"
 for f in $files; do cp "$HOOKS_DIR/$f.lua" "$T/orig/"; done
 precompile() {
     local f
@@ -57,12 +57,10 @@ step() {
 }
 step "require(\"mpiguard_hooks\") (parsed, returns at once)" mpiguard_hooks '/^local dir = /i\do return {setup = function() end} end'
 step "+ register the hooks (the finalize hook returns at once)" mpiguard_hooks_register '/^function M.finalize/a\   do return end'
-step "+ the finalize hook up to loading its work chunks" mpiguard_hooks_register 's/^   local e = actions("mpiguard_hooks_exports", what)$/   do return end/'
-step "+ the exports chunk loaded" mpiguard_hooks_register 's/^   local a = actions("mpiguard_hooks_act", what, e)$/   do return end/'
-step "+ the check's chunk loaded" mpiguard_hooks_act '/^function A.mpiChanged/a\   do return end'
+step "+ the finalize hook up to loading its work chunk" mpiguard_hooks_register 's/^   local a = actions("mpiguard_hooks_act", .*$/   do return end/'
+step "+ the work chunk loaded" mpiguard_hooks_register 's/^   if (curFull) then a.mpiChanged(curFull) else a.noMPI() end$/   do return end/'
 step "+ the binding loaded" mpiguard_hooks_act '/^   local lib, err = loadLib()/a\   do return end'
-step "+ policy, wrappers, check, report" mpiguard_hooks_act 's/^   E.sync(want, shownName)/   -- (exports left out)/'
-step "+ the exports worked out, not handed to Lmod" mpiguard_hooks_exports '/^local function applyChanges(changes)/a\   do return end'
+step "+ check, report, the exports worked out, not handed to Lmod" mpiguard_hooks_act 's/^   applySync(sync)$/   -- (not handed to Lmod)/'
 step "+ handed to Lmod: the whole hooks"
 # What one Lmod setenv costs from a finalize hook, with a short and a long value (the marker
 # holds the four exported paths).

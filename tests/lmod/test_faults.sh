@@ -140,7 +140,7 @@ for v in 5.1 5.3 5.4; do
     [ -f "$PIC" ] || { fail "no $PIC to build a Lua $v binding"; continue; }
     mkdir -p "$T/lua$v"
     if ! gcc -std=c11 -D_GNU_SOURCE -shared -fPIC -fvisibility=hidden -I/usr/include/lua$v \
-        -I"$SRC/src" -I"$SRC/luaext" "$SRC"/luaext/mpiguard_lua.c "$SRC"/luaext/export_sync_lua.c \
+        -I"$SRC/src" -I"$SRC/luaext" "$SRC"/luaext/mpiguard_lua.c "$SRC"/luaext/export_sync_lua.c "$SRC"/luaext/hook_message.c \
         -Wl,--whole-archive "$PIC" -Wl,--no-whole-archive $(pkg-config --libs jansson 2>/dev/null) \
         -o "$T/lua$v/mpiguard.so" 2>"$T/cc.log"; then
         fail "cannot build the binding for Lua $v: $(head -5 "$T/cc.log")"
