@@ -3,33 +3,31 @@
 # arguments are the module command.
 cmd=("$@") # the module command (lib.sh reuses $@)
 . "$MPG_TOP_SRCDIR/tests/lmod/lib.sh"
-. "$MPG_TOP_SRCDIR/bench/lmod/verdict_standin.sh"
+. "$MPG_TOP_SRCDIR/bench/lmod/nocheck.sh"
 N=${MPG_BENCH_N:-200}
 cc -O2 -o "$T/cputime" "$MPG_TOP_SRCDIR/bench/common/cputime.c" || { echo "bench_nocheck: cannot build cputime" >&2; exit 2; }
 printf '[general]\nlog = no\n' > "$POLICY"
 mkdir -p "$T/site-off" "$T/site-empty" "$T/site-standin" "$T/hooks-standin"
 : > "$T/site-off/SitePackage.lua"
 printf 'local hook = require("Hook")\nhook.register("finalize", function(kind) end)\n' > "$T/site-empty/SitePackage.lua"
-# The stand-in: a copy of the hooks whose finalize hook loads verdict_standin.lua in place of
-# the check's chunk, with the exports the real check finds for this MPI.
+# The stand-in: a copy of the hooks with no check (nocheck.sh): the exports from the binding's
+# wrappers() alone.
 cp -p "$HOOKS_DIR"/mpiguard_hooks* "$T/hooks-standin/"
-"$LUA" "$SRC/site/precompile.lua" "$SRC/bench/lmod/verdict_standin.lua" "$T/verdict.luac"
-standin_file 0 "$T/verdict.txt"
-reg=$T/hooks-standin/mpiguard_hooks_register.lua
-sed -i "$(standin_sed "$T/verdict.luac" "$T/verdict.txt")" "$reg"
-cmp -s "$reg" "$HOOKS_DIR/mpiguard_hooks_register.lua" && { echo "bench_nocheck: the stand-in's edit no longer applies to mpiguard_hooks_register.lua: update this script" >&2; exit 2; }
-"$LUA" "$SRC/site/precompile.lua" "$reg" "${reg}c"
+act=$T/hooks-standin/mpiguard_hooks_act.lua
+sed -i "$NOCHECK_SED" "$act"
+cmp -s "$act" "$HOOKS_DIR/mpiguard_hooks_act.lua" && { echo "bench_nocheck: the no-check edit no longer applies to mpiguard_hooks_act.lua: update nocheck.sh" >&2; exit 2; }
+"$LUA" "$SRC/site/precompile.lua" "$act" "${act}c"
 sed "s|$HOOKS_DIR|$T/hooks-standin|g" "$T/site/SitePackage.lua" > "$T/site-standin/SitePackage.lua"
 declare -A SITE=([off]=$T/site-off [empty]=$T/site-empty [on]=$T/site [standin]=$T/site-standin)
 CONFIGS=(off empty on standin)
-# The stand-in must do what the hooks do with the exports, or it measures nothing.
+# With no check the hooks must export what they do with it, or it measures nothing.
 for cfg in on standin; do
     LMOD_PACKAGE_PATH=${SITE[$cfg]} "$LMOD_CMD" bash "${cmd[@]}" > "$T/out-$cfg" 2>&1
 done
 exports() { grep 'export MPICC=' "$1"; } # the hooks' one line of exports
 if [ -z "$(exports "$T/out-on")" ] || [ "$(exports "$T/out-on")" != "$(exports "$T/out-standin")" ] ||
     grep -q mpiguard "$T/out-standin"; then
-    echo "bench_nocheck: the stand-in did not export what the hooks do (or said something):" >&2
+    echo "bench_nocheck: with no check the hooks did not export what they do with it (or said something):" >&2
     diff "$T/out-on" "$T/out-standin" >&2
     exit 2
 fi
@@ -43,11 +41,11 @@ done
 . "$MPG_TOP_SRCDIR/bench/common/stats.sh"
 ratio() { paste "$T/t-$1" "$T/t-$2" | awk '{print $2 / $1}' | median_ci "%.3f [%.3f-%.3f] (%.2f-%.2f)"; }
 echo "Lmod $("$LMOD_CMD" --version 2>&1 | grep -o 'Version [0-9.]*'), \`${cmd[*]}\`, N=$N alternated runs a config"
-printf 'CPU ms medians: off %.2f, empty %.2f, on %.2f, stand-in %.2f\n' \
+printf 'CPU ms medians: off %.2f, empty %.2f, on %.2f, no check %.2f\n' \
     "$(median < "$T/t-off" | awk '{print $1 / 1000}')" "$(median < "$T/t-empty" | awk '{print $1 / 1000}')" \
     "$(median < "$T/t-on" | awk '{print $1 / 1000}')" "$(median < "$T/t-standin" | awk '{print $1 / 1000}')"
 echo "CPU ratios, median of the per-run ratios [95% CI] (min-max):"
 echo "  empty hook / off:    $(ratio off empty)"
 echo "  mpiguard / off:      $(ratio off on)"
-echo "  stand-in / off:      $(ratio off standin)   (no check: what the rest of the hooks costs)"
-echo "  stand-in / mpiguard: $(ratio on standin)"
+echo "  no check / off:      $(ratio off standin)   (what the rest of the hooks costs)"
+echo "  no check / mpiguard: $(ratio on standin)"
