@@ -19,16 +19,23 @@ join -a1 -a2 -e0 -o 0,1.2,2.2 "$T/sys/off.n" "$T/sys/on.n" |
          $1 == "total" {printf "%d\t  %-16s %6d -> %6d  %+5d\n", 1e9, "syscalls, all", $2, $3, d; next}
          d != 0 {printf "%d\t  %-16s %6d -> %6d  %+5d\n", a, $1, $2, $3, d}' | sort -rn | cut -f2-
 if command -v perf >/dev/null && perf stat -e task-clock true >/dev/null 2>&1; then
-    for cfg in off on; do
-        LMOD_PACKAGE_PATH=${SITE[$cfg]} perf stat -r "$MPG_BENCH_N" -x, -e task-clock,page-faults \
-            -o "$T/sys/perf-$cfg" "$LMOD_CMD" bash "${cmd[@]}" >/dev/null 2>&1
+    # off and on alternated, one run each a round (N rounds in a row of one side would compare
+    # two different stretches of a shared machine)
+    . "$MPG_TOP_SRCDIR/bench/common/stats.sh"
+    : > "$T/sys/perf-off"; : > "$T/sys/perf-on"
+    for ((i = 0; i < MPG_BENCH_N; i++)); do
+        for cfg in off on; do
+            LMOD_PACKAGE_PATH=${SITE[$cfg]} perf stat -x, -e task-clock,page-faults -o "$T/sys/p" \
+                "$LMOD_CMD" bash "${cmd[@]}" >/dev/null 2>&1
+            awk -F, '$3 == "task-clock" {t = $1} $3 == "page-faults" {p = $1} END {print t, p}' \
+                "$T/sys/p" >> "$T/sys/perf-$cfg"
+        done
     done
-    for ev in task-clock page-faults; do
-        a=$(awk -F, -v e="$ev" '$3 == e {print $1}' "$T/sys/perf-off")
-        b=$(awk -F, -v e="$ev" '$3 == e {print $1}' "$T/sys/perf-on")
-        awk -v e="$ev" -v a="$a" -v b="$b" -v n="$MPG_BENCH_N" \
-            'BEGIN {printf "  %-16s %9.2f -> %9.2f  x%.3f (perf stat -r %d, means)\n", e, a, b, a ? b / a : 0, n}'
-    done
+    col() { awk -v c="$2" '{print $c}' "$T/sys/perf-$1"; }
+    printf '  %-16s %9.2f -> %9.2f  median of the per-run ratios %s (perf stat, %d alternated runs)\n' \
+        task-clock "$(col off 1 | median)" "$(col on 1 | median)" \
+        "$(paste "$T/sys/perf-off" "$T/sys/perf-on" | awk '{print $3 / $1}' | median_ci "%.3f [%.3f-%.3f]")" "$MPG_BENCH_N"
+    printf '  %-16s %9s -> %9s  (medians)\n' page-faults "$(col off 2 | median)" "$(col on 2 | median)"
 else
     echo "  (no usable perf: task-clock and page faults left out; apt-get install linux-perf)"
 fi
