@@ -8,7 +8,6 @@
 #include "util.h"
 
 const char *const mpg_export_var[MPG_EXPORT_VARS] = {"MPICC", "MPI4PY_BUILD_MPICC", "MPICXX", "MPIFC"};
-const char *const mpg_export_wrapper[MPG_EXPORT_VARS] = {"mpicc", "mpicc", "mpicxx", "mpifort"};
 
 #define MARKER "__MPIGUARD_SET"
 /* Per variable: the user's own value mpiguard replaced, and earlier mpiguard's marker. */

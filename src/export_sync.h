@@ -14,9 +14,9 @@
 
 #define MPG_EXPORT_VARS 4
 
-/* The exported variables, in the order they are handled, and the wrapper each takes. */
+/* The exported variables, in the order they are handled (the wrapper each takes is the
+ * caller's: the hooks' check{export}). */
 extern const char *const mpg_export_var[MPG_EXPORT_VARS];
-extern const char *const mpg_export_wrapper[MPG_EXPORT_VARS];
 
 /* Whether cur, the value of var in the user's environment, was set by a modulefile in this
  * command (Spack's MPI packages export MPICC themselves: theirs, not the user's own). */
