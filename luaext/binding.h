@@ -8,8 +8,10 @@
 #include "mpiguard.h"
 
 /* Pushes the table of mpiguard.sync_exports() (export_sync_lua.c) for want, with module, shell
- * and set_by_module read from the table at index opts. */
-void mpg_lua_push_sync(lua_State *L, int opts, const char *const want[MPG_EXPORT_VARS]);
+ * and set_by_module read from the table at index opts (module: default_module when it has
+ * none, may be NULL). */
+void mpg_lua_push_sync(lua_State *L, int opts, const char *const want[MPG_EXPORT_VARS],
+                       const char *default_module);
 /* mpiguard.sync_exports{want, module, shell, set_by_module} */
 int mpg_lua_sync_exports(lua_State *L);
 

@@ -6,7 +6,7 @@
  *         cmd), notices = {"mpiguard: ...", ...} (when there are)}
  *
  * and the same table as check{export = ..., sync = {module, shell, set_by_module}}.sync, for
- * want = the exports the check found. With cmd, the changes are already made in this
+ * want = the exports the check found (module: the check's log_module, escaped, by default). With cmd, the changes are already made in this
  * process's environment (as Lmod's own setenv would make them): the hooks hand cmd to Lmod's
  * execute{}. Without it (another shell, or a value that would need quoting) the hooks make
  * the changes through Lmod's setenv and unsetenv. */
@@ -44,10 +44,12 @@ static void apply_here(const struct mpg_export_plan *p)
     }
 }
 
-void mpg_lua_push_sync(lua_State *L, int opts, const char *const want[MPG_EXPORT_VARS])
+void mpg_lua_push_sync(lua_State *L, int opts, const char *const want[MPG_EXPORT_VARS],
+                       const char *default_module)
 {
     lua_getfield(L, opts, "module");
-    const char *module = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "";
+    const char *module = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1)
+                                                         : default_module ? default_module : "";
     lua_getfield(L, opts, "shell");
     const char *shell = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
     lua_getfield(L, opts, "set_by_module");
@@ -104,6 +106,6 @@ int mpg_lua_sync_exports(lua_State *L)
         want[i] = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
         lua_pop(L, 1); /* the string stays alive in opts.want */
     }
-    mpg_lua_push_sync(L, 1, want);
+    mpg_lua_push_sync(L, 1, want, NULL);
     return 1;
 }

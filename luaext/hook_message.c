@@ -26,13 +26,14 @@ void mpg_lua_set_hook_message(lua_State *L, const struct mpg_report *r, const ch
     if (policy_err)
         fprintf(f, "mpiguard: ignoring the site policy: %s (built-in defaults apply)\n", policy_err);
     /* what could not be inspected, unless the findings' text already says it */
-    const char *sep = "mpiguard: could not inspect everything (results may be incomplete): ";
+    bool listed = false;
     for (size_t i = 0; i < r->n_problems; i++) {
         if (strstr(text, r->problems[i])) continue;
-        fprintf(f, "%s%s", sep, r->problems[i]);
-        sep = "; ";
+        fprintf(f, "%s%s", listed ? "; " : "mpiguard: could not inspect everything (results may "
+                                           "be incomplete): ", r->problems[i]);
+        listed = true;
     }
-    if (sep[0] == ';') fputc('\n', f);
+    if (listed) fputc('\n', f);
     /* the findings go out raw (Lmod would re-wrap them to the terminal width and break the fix
      * commands), then one line with the stable codes and their actions (sites grep them) */
     fputs(text, f);

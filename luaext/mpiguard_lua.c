@@ -365,7 +365,8 @@ static void push_text(lua_State *L, const struct mpg_report *r)
  *       exports (export_mpicc), the loaded module's wrappers (as mpiguard.wrappers() finds
  *       them, in the same pass over the file system) for these variables, added to env for
  *       the check and returned as result.exports ({} when the policy does not export);
- *       sync = {module, shell, set_by_module} (with export): result.sync, what
+ *       sync = {module, shell, set_by_module} (with export; module defaults to log_module,
+ *       escaped): result.sync, what
  *       mpiguard.sync_exports() gives for want = result.exports (export_sync_lua.c);
  *       brief = true: what the hooks need instead of the report: {verdict, exempt, message,
  *       error | warning, logged, exports, sync} (hook_message.c; the module named as log_module
@@ -489,15 +490,16 @@ static int check(lua_State *L, int opts)
         brief = lua_toboolean(L, -1);
         lua_pop(L, 1);
     }
+    /* the module as the user sees it named (a file name a user may choose: escaped) */
+    char *shown = mpg_escape_for_display(log_module ? log_module : "");
     lua_createtable(L, 0, 12);
     set_bool(L, "exempt", exempt);
     if (brief) {
         lua_pushstring(L, mpg_severity_name(r->verdict));
         lua_setfield(L, -2, "verdict");
-        char *text = report_text(r), *err = prc < 0 ? mpg_escape_for_display(perr) : NULL,
-             *shown = mpg_escape_for_display(log_module ? log_module : "");
+        char *text = report_text(r), *err = prc < 0 ? mpg_escape_for_display(perr) : NULL;
         mpg_lua_set_hook_message(L, r, text, err, pol.warn_fails, shown);
-        free(text), free(err), free(shown);
+        free(text), free(err);
     } else {
         push_report(L, r);
         push_text(L, r);
@@ -528,12 +530,13 @@ static int check(lua_State *L, int opts)
             for (int i = 0; i < MPG_EXPORT_VARS; i++)
                 for (int e = 0; e < n_ex; e++)
                     if (strcmp(ex[e].var, mpg_export_var[i]) == 0) want[i] = mpg_wrapper_path(&w, ex[e].wrapper);
-            mpg_lua_push_sync(L, lua_gettop(L), want);
+            mpg_lua_push_sync(L, lua_gettop(L), want, shown);
             lua_setfield(L, -3, "sync");
         }
         lua_pop(L, 1);
     }
 
+    free(shown);
     mpg_wrappers_clear(&w);
     mpg_report_free(r);
     mpg_policy_free(&pol);

@@ -82,6 +82,15 @@ mod unload mpich;             expect_eq "$MPICC" "$weird" "shell-syntax MPICC re
 [ -e "$T/pwned" ] || [ -e "$T/pwned2" ] && fail "a user value was evaluated by the shell"
 unset MPICC
 
+# A user value with a newline is replaced, not kept, and the one line says for which module.
+export MPICXX=$'/x\nrm -rf y'
+mod load mpich
+expect_eq "$MPICXX" "$M/mpicxx" "MPICXX with a newline replaced"
+expect_grep "your MPICXX held a control character (a newline?): replaced by mpich/4.0.2's" "$ERR" \
+    "MPICXX with a newline: the line names the module"
+mod unload mpich;             expect_eq "${MPICXX:-unset}" "unset" "MPICXX with a newline: not given back"
+unset MPICXX
+
 # Policy: export off.
 printf '[general]\nexport_mpicc = no\n' > "$POLICY"
 mod load mpich;               expect_eq "$(state)" "$none_state" "export_mpicc = no"
