@@ -76,11 +76,11 @@ struct mpg_dircache *mpg_dircache_new(const struct mpg_envsnap *env)
     const char *xdg = mpg_env_nonempty(env, "XDG_CACHE_HOME"), *home = mpg_env_nonempty(env, "HOME");
     char *dir = NULL, *make = NULL;
     if (xdg && xdg[0] == '/') {
-        dir = mpg_printf("%s/mpiguard", xdg);
+        dir = mpg_concat(xdg, "/mpiguard", NULL);
         make = mpg_strdup(xdg); /* created if its parent exists, as the XDG spec asks */
     } else if (home && home[0] == '/' && mpg_is_dir(home)) {
-        dir = mpg_printf("%s/.cache/mpiguard", home);
-        make = mpg_printf("%s/.cache", home); /* never HOME itself */
+        dir = mpg_concat(home, "/.cache/mpiguard", NULL);
+        make = mpg_concat(home, "/.cache", NULL); /* never HOME itself */
     }
     if (!dir || strlen(dir) + sizeof FILE_NAME + 32 >= MPG_MAX_PATH) {
         free(dir);

@@ -399,7 +399,7 @@ char *mpg_installer_name(const char *text)
 
 static char *read_installer(const char *site, const char *meta)
 {
-    char *p = mpg_printf("%s/%s/INSTALLER", site, meta);
+    char *p = mpg_concat(site, "/", meta, "/INSTALLER", NULL);
     char *text = mpg_read_file(p, 256, NULL);
     free(p);
     char *name = text ? mpg_installer_name(text) : NULL;

@@ -91,7 +91,7 @@ static char *env_label(const struct mpg_env *e)
 
 static char *module_label(const struct mpg_module *m)
 {
-    if (m->name && m->version) return mpg_printf("%s/%s", m->name, m->version);
+    if (m->name && m->version) return mpg_concat(m->name, "/", m->version, NULL);
     if (m->name) return mpg_strdup(m->name);
     return mpg_strdup("MPI");
 }
@@ -101,7 +101,7 @@ static char *mpi_label(const struct mpg_mpi *mpi)
     const char *impl = mpi->impl ? mpi->impl : mpi->abi == MPG_ABI_OPENMPI ? "Open MPI"
                                                : mpi->abi == MPG_ABI_MPICH ? "an MPICH-ABI MPI"
                                                : mpi->abi == MPG_ABI_STANDARD ? "a standard-ABI MPI" : "an unknown MPI";
-    return mpi->version ? mpg_printf("%s %s", impl, mpi->version) : mpg_strdup(impl);
+    return mpi->version ? mpg_concat(impl, " ", mpi->version, NULL) : mpg_strdup(impl);
 }
 
 static const char *abi_words(enum mpg_abi a)

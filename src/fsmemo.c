@@ -1,11 +1,13 @@
-/* fsmemo.c: see fsmemo.h. Two string-keyed tables (open addressing, FNV-1a), freed at the end
- * of the check: the components of real folders (what each is, or resolves to, or why not), and
- * folders the loader searches. */
+/* fsmemo.c: see fsmemo.h. Three string-keyed tables (open addressing), freed at the end of the
+ * check: the components of real folders (what each is, or resolves to, or why not), the paths
+ * asked about (their answer, so a path asked again costs one lookup), and folders the loader
+ * searches. */
 #include "fsmemo.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,86 +21,202 @@
 
 enum dir_state { DIR_ASKED_ONCE, DIR_LISTED, DIR_UNLISTED };
 
+/* An entry of a table, its key stored after it; entries live in the check's arena and never
+ * move, so a pointer to one stays valid until the end of the check. */
 struct slot {
-    char *key;
-    uint64_t h;           /* hash(key) */
-    char *real;           /* paths table, a symlink: what it resolves to (NULL: not a link) */
-    uint64_t real_h;      /* hash(real) */
-    int err;              /* paths table: lstat(), readlink() or the resolution failed */
-    int links;            /* paths table: symlinks its resolution follows */
-    unsigned type;        /* paths table: S_IFMT of what it is, or resolves to */
-    signed char xok;      /* paths table, not a link: access(X_OK) 1 yes, -1 no, 0 not asked */
-    enum dir_state state; /* folder table */
-    struct mpg_strv names; /* folder table, DIR_LISTED: sorted */
+    char *real;              /* paths: a symlink's resolution (NULL: not a link); asked: the real path */
+    struct mpg_strv *names;  /* dirs, DIR_LISTED: sorted */
+    uint32_t h;              /* hash(key) */
+    uint32_t real_h;         /* paths: hash(real) */
+    int16_t err;             /* paths, asked: lstat(), readlink() or the resolution failed */
+    uint16_t type;           /* paths, asked: S_IFMT of what it is, or resolves to */
+    int8_t links;            /* paths: symlinks its resolution follows (at most MAX_SYMLINKS) */
+    int8_t xok;              /* paths (not a link) and asked: access(X_OK) 1 yes, -1 no, 0 not asked */
+    uint8_t state;           /* dirs: enum dir_state */
+    char key[];
 };
 
 struct table {
-    struct slot *s;
+    struct slot **s; /* open addressing: a slot per bucket, NULL when empty */
     size_t cap, n;
 };
 
+/* The check's strings and entries, freed together at its end (each was a malloc() and a free()
+ * of its own, a fifth of a check's instructions). */
+struct arena_block {
+    struct arena_block *next;
+    size_t used, cap;
+    _Alignas(max_align_t) char data[];
+};
+
+#define ARENA_BLOCK 16384
+
 struct fsmemo {
-    struct table paths, dirs;
+    struct table paths, asked, dirs;
+    struct arena_block *arena;
     void *spare; /* mpg_fsmemo_keep_buffer() */
     size_t spare_size;
 };
 
 static _Thread_local struct fsmemo *g_memo;
 
-#define HASH_START 1469598103934665603ull
+/* Hashes eight bytes at a time (a byte at a time, a path's bytes cost more than the lookups
+ * they served). The paths table hashes a real path component by component, so a path's hash
+ * grows as the walk adds names to it: the hash of "/usr/lib" is component_hash(the hash of
+ * "/usr", "lib"). */
+#define HASH_ROOT 0x84222325u
+#define HASH_MUL 0x9E3779B97F4A7C15ull
+#define ONES 0x0101010101010101ull
+#define HIGHS 0x8080808080808080ull
 
-static uint64_t hash_more(uint64_t h, const char *s, size_t n)
+static uint64_t mix(uint64_t h, uint64_t w)
 {
-    for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
+    h = (h ^ w) * HASH_MUL;
+    return h ^ (h >> 29);
+}
+
+/* Up to 8 bytes from s (the first in the low bits, zeros past end), reading only the string
+ * [lo, end): end is one past its NUL. */
+static uint64_t load8(const char *s, const char *lo, const char *end)
+{
+    uint64_t w = 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    if (end - s >= 8) {
+        memcpy(&w, s, 8);
+        return w;
+    }
+    if (end - lo >= 8) { /* the last 8 bytes of the string, shifted */
+        memcpy(&w, end - 8, 8);
+        return w >> (8 * (8 - (end - s)));
+    }
+#endif
+    for (size_t i = 0; s + i < end && i < 8; i++) w |= (uint64_t)(unsigned char)s[i] << (8 * i);
+    (void)lo;
+    return w;
+}
+
+/* h extended by the component at s (up to the next '/' or the end), its length in *len. */
+static uint32_t component_hash(uint32_t dir_h, const char *s, const char *lo, const char *end, size_t *len)
+{
+    uint64_t h = dir_h;
+    size_t n = 0;
+    for (;;) {
+        uint64_t w = load8(s + n, lo, end), x = w ^ (ONES * '/');
+        uint64_t stop = ((w - ONES) & ~w & HIGHS) | ((x - ONES) & ~x & HIGHS); /* a NUL or '/' */
+        if (!stop) {
+            h = mix(h, w);
+            n += 8;
+            continue;
+        }
+        unsigned k = (unsigned)__builtin_ctzll(stop) / 8; /* the first is exact */
+        if (k) h = mix(h, w & ((1ull << (8 * k)) - 1));
+        n += k;
+        break;
+    }
+    *len = n;
+    return (uint32_t)mix(h, n);
+}
+
+/* A real path's hash, as the walk builds it (its components; "/" is HASH_ROOT). */
+static uint32_t hash_path(const char *s)
+{
+    const char *lo = s, *end = s + strlen(s) + 1;
+    uint32_t h = HASH_ROOT;
+    for (size_t n; *s; s += n) {
+        while (*s == '/') s++;
+        if (*s) h = component_hash(h, s, lo, end, &n);
+        else n = 0;
+    }
     return h;
 }
 
-static uint64_t hash(const char *s)
+/* Any other key's hash (paths asked, folders). */
+static uint32_t hash_key(const char *s)
 {
-    return hash_more(HASH_START, s, strlen(s));
+    size_t n = strlen(s), i = 0;
+    const char *end = s + n + 1;
+    uint64_t h = HASH_ROOT;
+    for (; i + 8 <= n; i += 8) h = mix(h, load8(s + i, s, end));
+    if (i < n) h = mix(h, load8(s + i, s, end) & ((1ull << (8 * (n - i))) - 1));
+    return (uint32_t)mix(h, n);
 }
 
-/* The slot of key (whose hash is h), added when add is true and it is missing. */
-static struct slot *find_h(struct table *t, const char *key, uint64_t h, bool add)
+static void *arena_alloc(size_t size)
 {
-    if (add && (t->n + 1) * 2 > t->cap) {
-        size_t cap = t->cap ? t->cap * 2 : 128; /* a check asks about ~60 paths: grown at most once */
-        struct table bigger = {mpg_xcalloc(cap, sizeof *t->s), cap, 0};
+    size = (size + 7) & ~(size_t)7;
+    struct arena_block *a = g_memo->arena;
+    if (!a || a->cap - a->used < size) {
+        size_t cap = size > ARENA_BLOCK / 4 ? size : ARENA_BLOCK;
+        a = mpg_xmalloc(sizeof *a + cap);
+        a->used = 0;
+        a->cap = cap;
+        a->next = g_memo->arena;
+        if (cap != ARENA_BLOCK && g_memo->arena) { /* a big one: behind the block in use */
+            a->next = g_memo->arena->next;
+            g_memo->arena->next = a;
+        } else {
+            g_memo->arena = a;
+        }
+    }
+    void *p = a->data + a->used;
+    a->used += size;
+    return p;
+}
+
+static char *arena_strdup(const char *s, size_t n)
+{
+    char *p = arena_alloc(n + 1);
+    memcpy(p, s, n);
+    p[n] = '\0';
+    return p;
+}
+
+/* The entry of key (whose hash is h), or NULL. */
+static struct slot *lookup(const struct table *t, const char *key, uint32_t h)
+{
+    if (!t->cap) return NULL;
+    for (size_t i = h & (t->cap - 1); t->s[i]; i = (i + 1) & (t->cap - 1))
+        if (t->s[i]->h == h && strcmp(t->s[i]->key, key) == 0) return t->s[i];
+    return NULL;
+}
+
+/* A new entry for key, which is not in t. */
+static struct slot *insert(struct table *t, const char *key, uint32_t h)
+{
+    if ((t->n + 1) * 2 > t->cap) {
+        size_t cap = t->cap ? t->cap * 2 : 64; /* a check asks about ~60 paths */
+        struct table bigger = {mpg_xcalloc(cap, sizeof *t->s), cap, t->n};
         for (size_t i = 0; i < t->cap; i++)
-            if (t->s[i].key) {
-                size_t j = t->s[i].h & (bigger.cap - 1);
-                while (bigger.s[j].key) j = (j + 1) & (bigger.cap - 1);
+            if (t->s[i]) {
+                size_t j = t->s[i]->h & (bigger.cap - 1);
+                while (bigger.s[j]) j = (j + 1) & (bigger.cap - 1);
                 bigger.s[j] = t->s[i];
-                bigger.n++;
             }
         free(t->s);
         *t = bigger;
     }
-    if (!t->cap) return NULL;
     size_t i = h & (t->cap - 1);
-    while (t->s[i].key) {
-        if (t->s[i].h == h && strcmp(t->s[i].key, key) == 0) return &t->s[i];
-        i = (i + 1) & (t->cap - 1);
-    }
-    if (!add) return NULL;
-    t->s[i].key = mpg_strdup(key);
-    t->s[i].h = h;
+    while (t->s[i]) i = (i + 1) & (t->cap - 1);
+    size_t n = strlen(key);
+    struct slot *k = arena_alloc(sizeof *k + n + 1);
+    memset(k, 0, sizeof *k);
+    memcpy(k->key, key, n + 1);
+    k->h = h;
+    t->s[i] = k;
     t->n++;
-    return &t->s[i];
+    return k;
 }
 
-static struct slot *find(struct table *t, const char *key, bool add)
+static struct slot *find_h(struct table *t, const char *key, uint32_t h, bool add)
 {
-    return find_h(t, key, hash(key), add);
+    struct slot *k = lookup(t, key, h);
+    return k || !add ? k : insert(t, key, h);
 }
 
 static void table_free(struct table *t)
 {
-    for (size_t i = 0; i < t->cap; i++) {
-        free(t->s[i].key);
-        free(t->s[i].real);
-        mpg_strv_free(&t->s[i].names);
-    }
+    for (size_t i = 0; i < t->cap; i++)
+        if (t->s[i] && t->s[i]->names) mpg_strv_free(t->s[i]->names);
     free(t->s);
 }
 
@@ -113,7 +231,12 @@ void mpg_fsmemo_end(void)
 {
     if (!g_memo) return;
     table_free(&g_memo->paths);
+    table_free(&g_memo->asked);
     table_free(&g_memo->dirs);
+    for (struct arena_block *a = g_memo->arena, *next; a; a = next) {
+        next = a->next;
+        free(a);
+    }
     free(g_memo->spare);
     free(g_memo);
     g_memo = NULL;
@@ -200,14 +323,15 @@ static void path_pop(struct path *p) /* to the parent folder; "/" stays "/" */
 static int walk(const char *path, struct path *cur, unsigned *type, int *links)
 {
     if (path[0] == '/') path_set(cur, "/", 1);
-    uint64_t h = hash(cur->s); /* of cur, extended as names are added */
+    uint32_t h = path[0] == '/' ? HASH_ROOT : hash_path(cur->s); /* of cur, extended as names are added */
+    const char *end = path + strlen(path) + 1;
     unsigned t = S_IFDIR;
     for (const char *s = path; *s;) {
         while (*s == '/') s++;
-        const char *e = s;
-        while (*e && *e != '/') e++;
-        size_t n = (size_t)(e - s);
-        if (n == 0) break;
+        if (!*s) break;
+        size_t n;
+        uint32_t name_h = component_hash(h, s, path, end, &n);
+        const char *e = s + n;
         bool more = *e != '\0'; /* a slash or more components follow */
         if (n == 1 && s[0] == '.') {
             s = e;
@@ -215,16 +339,15 @@ static int walk(const char *path, struct path *cur, unsigned *type, int *links)
         }
         if (n == 2 && s[0] == '.' && s[1] == '.') {
             path_pop(cur);
-            h = hash(cur->s);
+            h = hash_path(cur->s);
             t = S_IFDIR;
             s = e;
             continue;
         }
         size_t parent_len = cur->len;
-        uint64_t parent_h = h;
         path_push(cur, s, n);
-        h = hash_more(parent_len == 1 ? parent_h : hash_more(parent_h, "/", 1), s, n);
-        struct slot *k = find_h(&g_memo->paths, cur->s, h, false);
+        h = name_h;
+        struct slot *k = lookup(&g_memo->paths, cur->s, h);
         if (k) {
             *links += k->links;
             if (*links > MAX_SYMLINKS) return ELOOP;
@@ -232,11 +355,11 @@ static int walk(const char *path, struct path *cur, unsigned *type, int *links)
             struct stat st;
             if (lstat(cur->s, &st) != 0) {
                 int err = errno;
-                find_h(&g_memo->paths, cur->s, h, true)->err = err;
+                insert(&g_memo->paths, cur->s, h)->err = (int16_t)err;
                 return err;
             }
             if (!S_ISLNK(st.st_mode)) {
-                k = find_h(&g_memo->paths, cur->s, h, true);
+                k = insert(&g_memo->paths, cur->s, h);
                 k->type = st.st_mode & S_IFMT;
             } else {
                 if (++*links > MAX_SYMLINKS) return ELOOP;
@@ -259,8 +382,9 @@ static int walk(const char *path, struct path *cur, unsigned *type, int *links)
                     return err;
                 }
                 k = find_h(&g_memo->paths, cur->s, h, true);
-                k->real = sub.s; /* malloc'ed: sub started empty */
-                k->real_h = hash(sub.s);
+                k->real = arena_strdup(sub.s, sub.len);
+                k->real_h = hash_path(sub.s);
+                path_free(&sub);
                 k->links = *links - before;
                 k->type = sub_type;
             }
@@ -278,53 +402,55 @@ static int walk(const char *path, struct path *cur, unsigned *type, int *links)
     return 0;
 }
 
-/* An absolute path resolved into cur (which starts as buf, PATH_MAX bytes; path_free() it):
- * 0 and *type, or an errno. */
-static int resolve(const char *path, char *buf, struct path *cur, unsigned *type)
+/* The answer for an absolute path: asked before in this check, or resolved now and kept (a
+ * check asks about a third of its paths more than once: the python, the MPI's wrappers). The
+ * slot is valid until the next path is asked about. */
+static struct slot *answer(const char *path)
 {
-    *cur = (struct path){buf, 0, PATH_MAX, false};
-    *type = 0;
+    uint32_t h = hash_key(path);
+    struct slot *a = lookup(&g_memo->asked, path, h);
+    if (a) return a;
+    char buf[PATH_MAX];
+    struct path cur = {buf, 0, PATH_MAX, false};
+    unsigned type = 0;
     int links = 0;
-    return walk(path, cur, type, &links);
+    int err = walk(path, &cur, &type, &links);
+    a = insert(&g_memo->asked, path, h);
+    a->err = (int16_t)err;
+    if (!err) {
+        a->type = (uint16_t)type;
+        a->real = arena_strdup(cur.s, cur.len);
+    }
+    path_free(&cur);
+    return a;
 }
 
 char *mpg_fsmemo_realpath(const char *path)
 {
     if (!g_memo || path[0] != '/') return realpath(path, NULL);
-    char buf[PATH_MAX];
-    struct path cur;
-    unsigned type;
-    int err = resolve(path, buf, &cur, &type);
-    char *real = err ? NULL : cur.heap ? cur.s : mpg_strdup(cur.s);
-    if (err) path_free(&cur);
-    errno = err;
-    return real;
+    const struct slot *a = answer(path);
+    errno = a->err;
+    return a->err ? NULL : mpg_strdup(a->real);
 }
 
 unsigned mpg_fsmemo_type(const char *path)
 {
-    char buf[PATH_MAX];
-    struct path cur;
-    unsigned type;
-    int err = resolve(path, buf, &cur, &type);
-    path_free(&cur);
-    if (err) errno = err;
-    return err ? 0 : type;
+    const struct slot *a = answer(path);
+    if (a->err) errno = a->err;
+    return a->err ? 0 : a->type;
 }
 
 bool mpg_fsmemo_executable(const char *path)
 {
-    char buf[PATH_MAX];
-    struct path cur;
-    unsigned type;
-    bool yes = false;
-    if (resolve(path, buf, &cur, &type) == 0 && type == S_IFREG) {
-        struct slot *k = find(&g_memo->paths, cur.s, false); /* the real file's own entry */
-        if (k && !k->xok) k->xok = access(cur.s, X_OK) == 0 ? 1 : -1;
-        yes = k ? k->xok > 0 : access(cur.s, X_OK) == 0;
+    struct slot *a = answer(path);
+    if (a->err || a->type != S_IFREG) return false;
+    if (!a->xok) {
+        /* the real file's own entry, shared by every path that leads to it */
+        struct slot *k = lookup(&g_memo->paths, a->real, hash_path(a->real));
+        if (k && !k->xok) k->xok = access(a->real, X_OK) == 0 ? 1 : -1;
+        a->xok = k ? k->xok : access(a->real, X_OK) == 0 ? 1 : -1;
     }
-    path_free(&cur);
-    return yes;
+    return a->xok > 0;
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -335,9 +461,10 @@ static int cmp_str(const void *a, const void *b)
 bool mpg_fsmemo_may_exist(const char *dir, const char *name)
 {
     if (!g_memo) return true;
-    struct slot *d = find(&g_memo->dirs, dir, false);
+    uint32_t h = hash_key(dir);
+    struct slot *d = lookup(&g_memo->dirs, dir, h);
     if (!d) {
-        d = find(&g_memo->dirs, dir, true);
+        d = insert(&g_memo->dirs, dir, h);
         d->state = DIR_ASKED_ONCE;
         return true;
     }
@@ -348,22 +475,25 @@ bool mpg_fsmemo_may_exist(const char *dir, const char *name)
         DIR *dp = opendir(dir);
         if (!dp) return true;
         struct dirent *de;
+        struct mpg_strv names = {0};
         bool complete = true;
         while ((de = readdir(dp)))
-            if (d->names.n == MAX_LISTED) {
+            if (names.n == MAX_LISTED) {
                 complete = false;
                 break;
             } else {
-                mpg_strv_add(&d->names, de->d_name);
+                mpg_strv_add(&names, de->d_name);
             }
         closedir(dp);
         if (!complete) {
-            mpg_strv_free(&d->names);
+            mpg_strv_free(&names);
             return true;
         }
-        qsort(d->names.v, d->names.n, sizeof *d->names.v, cmp_str);
+        qsort(names.v, names.n, sizeof *names.v, cmp_str);
+        d->names = arena_alloc(sizeof *d->names);
+        *d->names = names;
         d->state = DIR_LISTED;
     }
     if (d->state != DIR_LISTED) return true;
-    return bsearch(&name, d->names.v, d->names.n, sizeof *d->names.v, cmp_str) != NULL;
+    return bsearch(&name, d->names->v, d->names->n, sizeof *d->names->v, cmp_str) != NULL;
 }

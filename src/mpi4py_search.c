@@ -85,7 +85,8 @@ char *mpg_mpi4py_plain_extension(const char *pkgdir, const char *pyver) { return
 
 static char *variant_file(const char *pkgdir, const char *abi, const char *pyver)
 {
-    char *prefix = mpg_printf("MPI.%s.", abi);
+    if (!abi) return NULL;
+    char *prefix = mpg_concat("MPI.", abi, ".", NULL);
     char *f = extension_file(pkgdir, prefix, pyver);
     free(prefix);
     return f;
@@ -232,7 +233,7 @@ static char *pjoin(const char *dir, const char *name)
 {
     if (!dir[0]) return mpg_strdup(name);
     if (name[0] == '/') return mpg_strdup(name);
-    return mpg_str_ends(dir, "/") ? mpg_printf("%s%s", dir, name) : mpg_printf("%s/%s", dir, name);
+    return mpg_concat(dir, mpg_str_ends(dir, "/") ? "" : "/", name, NULL);
 }
 
 static bool is_dir_at(const char *p, const char *cwd)

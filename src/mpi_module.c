@@ -328,7 +328,7 @@ static char *which_outside(const struct mpg_envsnap *env, const char *name, cons
 static char *wrapper(const struct mpg_envsnap *env, const char *prefix, const char *env_prefix, const char *name)
 {
     if (prefix) {
-        char *cand = mpg_printf("%s/bin/%s", prefix, name);
+        char *cand = mpg_concat(prefix, "/bin/", name, NULL);
         if (mpg_is_executable(cand)) return cand;
         free(cand);
     }
@@ -411,7 +411,7 @@ void mpg_module_discover(const struct mpg_envsnap *env, const char *env_prefix, 
     const char *fam = fam_var_name ? mpg_env_nonempty(env, fam_var_name) : NULL;
     if (fam) {
         m->name = mpg_strdup(fam);
-        char *vv = mpg_printf("%s_VERSION", fam_var_name);
+        char *vv = mpg_concat(fam_var_name, "_VERSION", NULL);
         m->version = mpg_strdup(mpg_env_nonempty(env, vv));
         free(vv);
         m->found_by = mpg_strdup(fam_var_name);

@@ -217,7 +217,7 @@ static void add_user_site(struct mpg_strv *sv, const struct mpg_envsnap *env, co
     char *ub = mpg_pyenv_user_base(env);
     if (!ub) return;
     if (pyver) {
-        add_dir(sv, mpg_printf("%s/lib/python%s/site-packages", ub, pyver));
+        add_dir(sv, mpg_concat(ub, "/lib/python", pyver, "/site-packages", NULL));
     } else {
         /* No interpreter to ask: every user site that exists. */
         char *lib = mpg_path_join(ub, "lib");
@@ -225,7 +225,7 @@ static void add_user_site(struct mpg_strv *sv, const struct mpg_envsnap *env, co
         struct dirent *de;
         while (d && (de = readdir(d))) {
             char *v = version_from_name(de->d_name);
-            if (v) add_dir(sv, mpg_printf("%s/python%s/site-packages", lib, v));
+            if (v) add_dir(sv, mpg_concat(lib, "/python", v, "/site-packages", NULL));
             free(v);
         }
         if (d) closedir(d);
@@ -239,11 +239,11 @@ static void add_prefix_sites(struct mpg_strv *sv, const char *prefix, const char
 {
     if (!pyver) return;
     if (system) {
-        add_dir(sv, mpg_printf("%s/local/lib/python%s/dist-packages", prefix, pyver));
-        add_dir(sv, mpg_printf("%s/lib/python3/dist-packages", prefix));
-        add_dir(sv, mpg_printf("%s/lib/python%s/dist-packages", prefix, pyver));
+        add_dir(sv, mpg_concat(prefix, "/local/lib/python", pyver, "/dist-packages", NULL));
+        add_dir(sv, mpg_concat(prefix, "/lib/python3/dist-packages", NULL));
+        add_dir(sv, mpg_concat(prefix, "/lib/python", pyver, "/dist-packages", NULL));
     }
-    add_dir(sv, mpg_printf("%s/lib/python%s/site-packages", prefix, pyver));
+    add_dir(sv, mpg_concat(prefix, "/lib/python", pyver, "/site-packages", NULL));
 }
 
 static void add_pythonpath(struct mpg_strv *sv, const struct mpg_envsnap *env)

@@ -141,6 +141,25 @@ char *mpg_path_join(const char *dir, const char *name)
     return p;
 }
 
+char *mpg_concat(const char *first, ...)
+{
+    va_list ap;
+    size_t n = 0;
+    va_start(ap, first);
+    for (const char *s = first; s; s = va_arg(ap, const char *)) n += strlen(s);
+    va_end(ap);
+    char *out = mpg_xmalloc(n + 1), *at = out;
+    va_start(ap, first);
+    for (const char *s = first; s; s = va_arg(ap, const char *)) {
+        size_t m = strlen(s);
+        memcpy(at, s, m);
+        at += m;
+    }
+    va_end(ap);
+    *at = '\0';
+    return out;
+}
+
 char *mpg_dirname(const char *path)
 {
     const char *slash = strrchr(path, '/');
