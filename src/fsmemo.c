@@ -320,10 +320,10 @@ static void path_pop(struct path *p) /* to the parent folder; "/" stays "/" */
  * is the real folder and the name, so every path through it shares the answer). *links counts
  * the symlinks followed, as glibc counts them for the whole resolution (ELOOP past 40); each
  * component remembers how many its own resolution takes. Returns 0 or an errno. */
-static int walk(const char *path, struct path *cur, unsigned *type, int *links)
+static int walk(const char *path, struct path *cur, uint32_t *cur_h, unsigned *type, int *links)
 {
     if (path[0] == '/') path_set(cur, "/", 1);
-    uint32_t h = path[0] == '/' ? HASH_ROOT : hash_path(cur->s); /* of cur, extended as names are added */
+    uint32_t h = path[0] == '/' ? HASH_ROOT : *cur_h; /* of cur, extended as names are added */
     const char *end = path + strlen(path) + 1;
     unsigned t = S_IFDIR;
     for (const char *s = path; *s;) {
@@ -345,6 +345,7 @@ static int walk(const char *path, struct path *cur, unsigned *type, int *links)
             continue;
         }
         size_t parent_len = cur->len;
+        uint32_t parent_h = h;
         path_push(cur, s, n);
         h = name_h;
         struct slot *k = lookup(&g_memo->paths, cur->s, h);
@@ -369,10 +370,11 @@ static int walk(const char *path, struct path *cur, unsigned *type, int *links)
                 int err = tn < 0 ? errno : 0;
                 struct path sub = {0};
                 unsigned sub_type = 0;
+                uint32_t sub_h = parent_h;
                 if (!err) {
                     target[tn] = '\0';
                     path_set(&sub, cur->s, parent_len); /* a relative target starts in the folder */
-                    err = walk(target, &sub, &sub_type, links);
+                    err = walk(target, &sub, &sub_h, &sub_type, links);
                 }
                 free(target);
                 if (err) {
@@ -383,7 +385,7 @@ static int walk(const char *path, struct path *cur, unsigned *type, int *links)
                 }
                 k = find_h(&g_memo->paths, cur->s, h, true);
                 k->real = arena_strdup(sub.s, sub.len);
-                k->real_h = hash_path(sub.s);
+                k->real_h = sub_h;
                 path_free(&sub);
                 k->links = *links - before;
                 k->type = sub_type;
@@ -399,12 +401,32 @@ static int walk(const char *path, struct path *cur, unsigned *type, int *links)
         s = e;
     }
     *type = t;
+    *cur_h = h;
     return 0;
 }
 
-/* The answer for an absolute path: asked before in this check, or resolved now and kept (a
- * check asks about a third of its paths more than once: the python, the MPI's wrappers). The
- * slot is valid until the next path is asked about. */
+/* A new entry of the asked table for path: resolved from the folder's answer when it has one,
+ * else from the root; cur holds the real path (its hash cur_h) when err is 0. */
+static struct slot *keep_answer(const char *path, uint32_t h, int err, const struct path *cur, uint32_t cur_h,
+                                unsigned type, int links)
+{
+    struct slot *a = insert(&g_memo->asked, path, h);
+    a->err = (int16_t)err;
+    if (!err) {
+        a->type = (uint16_t)type;
+        a->real = arena_strdup(cur->s, cur->len);
+        a->real_h = cur_h;
+        a->links = (int8_t)links;
+    }
+    return a;
+}
+
+/* The answer for an absolute path: asked before in this check, or resolved now and kept. A
+ * check asks about a third of its paths more than once (the python, the MPI's wrappers) and
+ * about many paths in the same folder (bin/mpicc, bin/mpicxx, ...): the folder is answered
+ * once, kept as a path of its own, and each name in it resolved from its real path. As
+ * realpath() does: the folder's error is the path's, and a folder that is not one is ENOTDIR.
+ * The entry stays valid until the end of the check. */
 static struct slot *answer(const char *path)
 {
     uint32_t h = hash_key(path);
@@ -413,14 +435,34 @@ static struct slot *answer(const char *path)
     char buf[PATH_MAX];
     struct path cur = {buf, 0, PATH_MAX, false};
     unsigned type = 0;
-    int links = 0;
-    int err = walk(path, &cur, &type, &links);
-    a = insert(&g_memo->asked, path, h);
-    a->err = (int16_t)err;
-    if (!err) {
-        a->type = (uint16_t)type;
-        a->real = arena_strdup(cur.s, cur.len);
+    int links = 0, err;
+    uint32_t cur_h = HASH_ROOT;
+    const char *slash = strrchr(path, '/'), *name = slash ? slash + 1 : path;
+    size_t dlen = slash ? (size_t)(slash - path) : 0;
+    if (dlen > 0 && dlen < PATH_MAX && *name && strcmp(name, ".") != 0 && strcmp(name, "..") != 0) {
+        char dir[PATH_MAX];
+        memcpy(dir, path, dlen);
+        dir[dlen] = '\0';
+        uint32_t dh = hash_key(dir);
+        struct slot *d = lookup(&g_memo->asked, dir, dh);
+        if (!d) {
+            err = walk(dir, &cur, &cur_h, &type, &links);
+            d = keep_answer(dir, dh, err, &cur, cur_h, type, links);
+        }
+        if (d->err) {
+            err = d->err;
+        } else if (d->type != S_IFDIR) {
+            err = ENOTDIR;
+        } else {
+            path_set(&cur, d->real, strlen(d->real));
+            cur_h = d->real_h;
+            links = d->links;
+            err = walk(name, &cur, &cur_h, &type, &links);
+        }
+    } else {
+        err = walk(path, &cur, &cur_h, &type, &links);
     }
+    a = keep_answer(path, h, err, &cur, cur_h, type, links);
     path_free(&cur);
     return a;
 }
@@ -446,7 +488,7 @@ bool mpg_fsmemo_executable(const char *path)
     if (a->err || a->type != S_IFREG) return false;
     if (!a->xok) {
         /* the real file's own entry, shared by every path that leads to it */
-        struct slot *k = lookup(&g_memo->paths, a->real, hash_path(a->real));
+        struct slot *k = lookup(&g_memo->paths, a->real, a->real_h);
         if (k && !k->xok) k->xok = access(a->real, X_OK) == 0 ? 1 : -1;
         a->xok = k ? k->xok : access(a->real, X_OK) == 0 ? 1 : -1;
     }

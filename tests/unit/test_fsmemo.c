@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "fsmemo.h"
@@ -87,7 +88,22 @@ Test(fsmemo, realpath_answers_as_glibc_does)
         snprintf(target, sizeof target, "e%d", i + 1);
         link_at(i == 14 ? "c0" : target, root, name);
     }
+    /* g0 -> ... -> g29 -> real/lib (a folder), and in it h0 -> ... -> h14 -> libmpi.so.40.1.0:
+     * g0/h0 follows 45 links, g0/h10 35; a folder's links count for the names in it. */
+    char *reallib = joinp(root, "real/lib");
+    for (int i = 0; i < 30; i++) {
+        snprintf(name, sizeof name, "g%d", i);
+        snprintf(target, sizeof target, "g%d", i + 1);
+        link_at(i == 29 ? reallib : target, root, name);
+    }
+    for (int i = 0; i < 15; i++) {
+        snprintf(name, sizeof name, "h%d", i);
+        snprintf(target, sizeof target, "h%d", i + 1);
+        link_at(i == 14 ? "libmpi.so.40.1.0" : target, reallib, name);
+    }
+    free(reallib);
     const char *const paths[] = {
+        "g0/h10", "g0/h0", "g0/libmpi.so", "real/lib/h0",
         "real/lib/libmpi.so.40.1.0", "real/lib/libmpi.so.40", "real/lib/libmpi.so", "lib/libmpi.so",
         "abs/lib/libmpi.so.40", "abs/lib/sub/up", "lib/sub/up", "lib/sub/../libmpi.so", "lib/./libmpi.so",
         "lib//libmpi.so", "lib/", "lib/.", "lib/..", "dot/dot/lib", "slash/tmp", "real/lib/dangling",
@@ -114,6 +130,38 @@ Test(fsmemo, outside_a_check_nothing_is_remembered)
     cr_expect_null(mpg_realpath(f), "no memo outside a check: the file is gone");
     free(r1);
     free(f);
+}
+
+/* What a check learned through one path answers every other path to the same file: a name
+ * reached through a symlinked folder is the real folder's name, and a path asked again is
+ * answered from memory (here the file is removed in between, so only the memo can answer). */
+Test(fsmemo, answers_are_shared_by_every_path_to_a_file)
+{
+    char *root = scratch(), *lib = joinp(root, "real/lib"), *f = joinp(root, "real/lib/libmpi.so.12");
+    mkdirs(lib);
+    write_file(f, "x");
+    cr_assert(chmod(f, 0755) == 0);
+    link_at("real/lib", root, "lnk");
+    char *via = joinp(root, "lnk/libmpi.so.12");
+    mpg_fsmemo_begin();
+    char *r1 = mpg_realpath(via);
+    cr_assert(r1 && strcmp(r1, f) == 0, "through the link: %s", r1);
+    cr_assert(mpg_is_executable(via));
+    cr_assert(unlink(f) == 0);
+    char *r2 = mpg_realpath(f);
+    cr_expect(r2 && strcmp(r2, f) == 0, "the real path, never asked, is known from the walk through the link: %s", r2);
+    char *r3 = mpg_realpath(via);
+    cr_expect(r3 && strcmp(r3, f) == 0, "asked again: from memory");
+    cr_expect(mpg_is_file(f) && mpg_is_executable(f), "asked by its real path once it is gone: its type and "
+                                                      "access(X_OK) as learned through the link");
+    mpg_fsmemo_end();
+    cr_expect_null(mpg_realpath(f), "after the check: gone");
+    free(r1);
+    free(r2);
+    free(r3);
+    free(via);
+    free(f);
+    free(lib);
 }
 
 Test(fsmemo, a_folder_searched_again_is_listed_once)
