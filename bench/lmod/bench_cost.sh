@@ -7,6 +7,8 @@
 # statistics: narrow it with a bigger N; a 2% target needs N in the hundreds on a shared
 # machine) and min-max, and the instruction ratio from callgrind (every
 # process, --trace-children). A benchmark, not a test: nothing passes or fails.
+# MPG_BENCH_IR_RUNS=K: the instruction counts are the mean of K runs (default 1; single runs
+# carry +-0.03% of address-layout noise). N=0: instructions only.
 # Needs a build tree (make) and the packages in tests/lmod/DEPS. Same set-up as the tests.
 export MPG_TOP_SRCDIR=${MPG_TOP_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 export MPG_TOP_BUILDDIR=${MPG_TOP_BUILDDIR:-$MPG_TOP_SRCDIR}

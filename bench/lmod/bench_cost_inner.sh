@@ -3,6 +3,7 @@
 . "$MPG_TOP_SRCDIR/tests/lmod/lib.sh"
 . "$MPG_TOP_SRCDIR/bench/common/callgrind.sh"
 N=${MPG_BENCH_N:-20}
+IR_RUNS=${MPG_BENCH_IR_RUNS:-1}
 # CPU time in microseconds (bash's `time` gives milliseconds: 1.8% steps on a 55 ms command)
 cc -O2 -o "$T/cputime" "$MPG_TOP_SRCDIR/bench/common/cputime.c" || { echo "bench_cost: cannot build cputime" >&2; exit 2; }
 mkdir -p "$T/site-off" "$T/site-empty" "$T/states"
@@ -48,17 +49,22 @@ if [ -f "${faketime[0]}" ]; then
 else
     echo "note: no libfaketime (apt-get install faketime): instruction counts vary by 0.1-0.2% from run to run" >&2
 fi
-# ir_one CONFIG ARGS...: instructions of one run, all processes
+# ir_one CONFIG ARGS...: instructions of a run, all processes; the mean of IR_RUNS runs (the
+# addresses are randomized, and Lua's string hashes and table orders follow them: single runs
+# of one build differ by +-30-50 k, 0.03% of a command)
 ir_one() {
-    local cfg=$1; shift
-    rm -rf "$T/cg"; mkdir -p "$T/cg"
-    (
-        . "$T/states/$cfg"
-        [ -n "${COLD:-}" ] && rm -rf "$HOME/.cache/mpiguard"
-        LMOD_PACKAGE_PATH=${SITE[$cfg]} "${fake[@]}" valgrind --tool=callgrind --trace-children=yes \
-            --callgrind-out-file="$T/cg/cg.%p" "$LMOD_CMD" bash "$@" >/dev/null 2>&1
-    )
-    cg_sum "$T/cg" cg.
+    local cfg=$1 sum=0 k; shift
+    for ((k = 0; k < IR_RUNS; k++)); do
+        rm -rf "$T/cg"; mkdir -p "$T/cg"
+        (
+            . "$T/states/$cfg"
+            [ -n "${COLD:-}" ] && rm -rf "$HOME/.cache/mpiguard"
+            LMOD_PACKAGE_PATH=${SITE[$cfg]} "${fake[@]}" valgrind --tool=callgrind --trace-children=yes \
+                --callgrind-out-file="$T/cg/cg.%p" "$LMOD_CMD" bash "$@" >/dev/null 2>&1
+        )
+        sum=$((sum + $(cg_sum "$T/cg" cg.)))
+    done
+    echo $((sum / IR_RUNS))
 }
 . "$MPG_TOP_SRCDIR/bench/common/stats.sh"
 # ratio_stats A B: "median [95% CI] (min-max)" of the per-run ratios B/A.
@@ -70,7 +76,8 @@ case_() {
     for cfg in "${CONFIGS[@]}"; do
         state "$cfg" $pre
         cpu_one "$cfg" "$@" >/dev/null    # warm up (and fill the listing cache)
-        : > "$T/t-$cfg"
+        [ "$N" -gt 0 ] || echo 1 > "$T/t-$cfg" # N=0: instructions only
+        [ "$N" -gt 0 ] && : > "$T/t-$cfg"
     done
     for ((i = 0; i < N; i++)); do
         for cfg in "${CONFIGS[@]}"; do cpu_one "$cfg" "$@" >> "$T/t-$cfg"; done
@@ -89,7 +96,8 @@ case_() {
         "$(awk -v a="$ir_empty" -v b="$ir_on" 'BEGIN {print b / a}')" "$lines"
 }
 
-echo "Lmod $("$LMOD_CMD" --version 2>&1 | grep -o 'Version [0-9.]*'), N=$N alternated runs a config; CPU ms medians"
+echo "Lmod $("$LMOD_CMD" --version 2>&1 | grep -o 'Version [0-9.]*'), N=$N alternated runs a config; CPU ms medians;" \
+    "instructions: the mean of $IR_RUNS callgrind run(s) a config"
 printf '%-40s %7s %7s %7s  %-34s %-34s  %6s %6s  %s\n' "command, env" off empty on "on/off [95% CI] (min-max)" \
     "on/empty [95% CI] (min-max)" "Ir on/off" "on/empty" "stderr lines"
 case_ "load hello (non-MPI), no env" "" load hello
