@@ -122,6 +122,115 @@ int mpg_conda_parse_record(const char *json, size_t len, struct mpg_conda_mpi *o
     return 0;
 }
 
+/* ---- what a record said, remembered in the listing cache -------------------------------------
+ * Reading a record loads libjansson (~50 k instructions and a dozen system calls in Lmod) and
+ * parses it, on every MPI load in the env; the fields it gave are remembered with the record's
+ * device, inode and mtime (dircache.h), as one line: "c1" and the five strings, each "!" (none)
+ * or "=" and its bytes with '%', '/', blanks and control bytes as %XX, then "1" or "0" for
+ * external. A value that does not decode exactly so is not used: the record is read. */
+#define RECORD_MEMO_KIND "conda-record 1"
+#define MAX_RECORD_MEMO 4096
+
+static char *memo_field(const char *v)
+{
+    if (!v) return mpg_strdup("!");
+    char *out = mpg_xmalloc(3 * strlen(v) + 2), *o = out;
+    *o++ = '=';
+    for (const unsigned char *c = (const unsigned char *)v; *c; c++)
+        if (*c <= ' ' || *c == '%' || *c == '/' || *c == 0x7f) {
+            static const char hex[] = "0123456789ABCDEF";
+            *o++ = '%';
+            *o++ = hex[*c >> 4];
+            *o++ = hex[*c & 15];
+        } else {
+            *o++ = (char)*c;
+        }
+    *o = '\0';
+    return out;
+}
+
+char *mpg_conda_record_memo(const struct mpg_conda_mpi *m)
+{
+    char *f[] = {memo_field(m->name), memo_field(m->version), memo_field(m->build), memo_field(m->channel),
+                 memo_field(m->libmpi)};
+    char *line = mpg_concat("c1 ", f[0], " ", f[1], " ", f[2], " ", f[3], " ", f[4], m->external ? " 1" : " 0", NULL);
+    for (size_t i = 0; i < sizeof f / sizeof *f; i++) free(f[i]);
+    return line;
+}
+
+static int hexval(char c)
+{
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* One field of a memo (n bytes at s) into *out (NULL for "!"); false when malformed. */
+static bool memo_unfield(const char *s, size_t n, char **out)
+{
+    *out = NULL;
+    if (n == 1 && s[0] == '!') return true;
+    if (n == 0 || s[0] != '=') return false;
+    char *v = mpg_xmalloc(n), *o = v;
+    for (size_t i = 1; i < n; i++) {
+        if (s[i] != '%') {
+            *o++ = s[i];
+            continue;
+        }
+        int hi = i + 2 < n ? hexval(s[i + 1]) : -1, lo = i + 2 < n ? hexval(s[i + 2]) : -1;
+        if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
+            free(v);
+            return false;
+        }
+        *o++ = (char)(hi * 16 + lo);
+        i += 2;
+    }
+    *o = '\0';
+    *out = v;
+    return true;
+}
+
+bool mpg_conda_record_from_memo(const char *line, struct mpg_conda_mpi *m)
+{
+    memset(m, 0, sizeof *m);
+    char **fields[] = {&m->name, &m->version, &m->build, &m->channel, &m->libmpi};
+    if (strncmp(line, "c1 ", 3) != 0) return false;
+    const char *s = line + 3;
+    for (size_t i = 0; i < sizeof fields / sizeof *fields; i++) {
+        const char *e = strchr(s, ' ');
+        if (!e || !memo_unfield(s, (size_t)(e - s), fields[i])) {
+            mpg_conda_mpi_clear(m);
+            return false;
+        }
+        s = e + 1;
+    }
+    if (!m->name || (strcmp(s, "0") != 0 && strcmp(s, "1") != 0)) {
+        mpg_conda_mpi_clear(m);
+        return false;
+    }
+    m->external = s[0] == '1';
+    return true;
+}
+
+/* The record at path: from the cache while the file is unchanged, else read and parsed (and
+ * remembered). Returns 0; -1 with err filled (malformed); -2 with errno (unreadable). */
+static int read_record(const char *path, struct mpg_dircache *cache, struct mpg_conda_mpi *rec, char *err,
+                       size_t errlen)
+{
+    char *memo = NULL;
+    bool hit = mpg_dircache_memo_get(cache, path, RECORD_MEMO_KIND, &memo) && mpg_conda_record_from_memo(memo, rec);
+    free(memo);
+    if (hit) return 0;
+    size_t len = 0;
+    char *text = mpg_read_file(path, MAX_RECORD, &len);
+    if (!text) return -2;
+    int rc = mpg_conda_parse_record(text, len, rec, err, errlen);
+    free(text);
+    if (rc != 0) return rc;
+    char *line = mpg_conda_record_memo(rec);
+    if (strlen(line) <= MAX_RECORD_MEMO) mpg_dircache_memo_put(cache, path, RECORD_MEMO_KIND, line);
+    free(line);
+    return 0;
+}
+
 /* The records worth knowing about: MPI packages, python and mpi4py. An env has thousands of
  * records and a cold listing asks about each: decided on the first letter, then by comparing
  * names in place (no copy); the name's end is looked for only when a wanted name starts it. */
@@ -175,13 +284,12 @@ void mpg_conda_scan(const char *prefix, struct mpg_dircache *cache, struct mpg_c
         }
         free(name);
         char *path = mpg_path_join(meta, fname);
-        size_t len = 0;
-        char *text = mpg_read_file(path, MAX_RECORD, &len);
         struct mpg_conda_mpi rec;
         char err[256];
-        if (!text) {
+        int rc = read_record(path, cache, &rec, err, sizeof err);
+        if (rc == -2) {
             mpg_strv_push(problems, mpg_printf("cannot read %s: %s", path, strerror(errno)));
-        } else if (mpg_conda_parse_record(text, len, &rec, err, sizeof err) != 0) {
+        } else if (rc != 0) {
             mpg_strv_push(problems, mpg_printf("%s: %s; record skipped", path, err));
         } else {
             if (out->n_mpi == cap) {
@@ -190,7 +298,6 @@ void mpg_conda_scan(const char *prefix, struct mpg_dircache *cache, struct mpg_c
             }
             out->mpi[out->n_mpi++] = rec;
         }
-        free(text);
         free(path);
     }
     mpg_strv_free(&files);

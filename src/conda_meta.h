@@ -5,6 +5,7 @@
 #ifndef MPG_CONDA_META_H
 #define MPG_CONDA_META_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "dircache.h"
@@ -25,6 +26,11 @@ void mpg_conda_scan_free(struct mpg_conda_scan *s);
 /* Parses one PrefixRecord (JSON text). Returns 0, or -1 with err filled. */
 int mpg_conda_parse_record(const char *json, size_t len, struct mpg_conda_mpi *out, char *err, size_t errlen);
 void mpg_conda_mpi_clear(struct mpg_conda_mpi *m);
+
+/* A record's fields as one line for the listing cache (malloc'd; no '/', tab or newline), and
+ * back: false (m cleared) for any line that is not exactly such a line. */
+char *mpg_conda_record_memo(const struct mpg_conda_mpi *m);
+bool mpg_conda_record_from_memo(const char *line, struct mpg_conda_mpi *m);
 
 /* Package name of a conda-meta file name "<name>-<version>-<build>.json", malloc'd, or NULL. */
 char *mpg_conda_record_name(const char *filename);

@@ -36,7 +36,8 @@ seed() { # target files...
 seed fuzz_elf /usr/lib/x86_64-linux-gnu/libmpich.so.12 /usr/lib/python3/dist-packages/mpi4py/dl.cpython-311-x86_64-linux-gnu.so
 seed fuzz_ldcache /etc/ld.so.cache
 printf '{"name":"mpich","version":"4.0.2","build":"external_0","files":[],"track_features":"mpich_external"}' > "$out/seed.json"
-seed fuzz_conda "$out/seed.json"
+printf 'c1 =mpich =4.0.2%%20rc%%251 =h_100 =https:%%2F%%2Fconda.anaconda.org%%2Fconda-forge =lib%%2Flibmpi.so.12 0' > "$out/seed.memo"
+seed fuzz_conda "$out/seed.json" "$out/seed.memo"
 printf 'home = /usr/bin\ninclude-system-site-packages = true\nversion = 3.11.2\n' > "$out/pyvenv.cfg"
 seed fuzz_pyvenv "$out/pyvenv.cfg"
 printf 'mpich\ngcc/12.2.0:mpich/4.0.2:OpenMPI/4.1.5-GCC-12.3.0:mpi/openmpi-x86_64:cray-mpich-abi/8.1.28' > "$out/modules.txt"

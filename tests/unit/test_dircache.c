@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "conda_meta.h"
 #include "dircache.h"
 #include "helpers.h"
 #include "util.h"
@@ -262,3 +263,91 @@ static void same_packages_three_ways(int extra_folders)
 
 Test(dircache, same_packages_with_and_without_it_small_folder) { same_packages_three_ways(0); }
 Test(dircache, same_packages_with_and_without_it_big_folder) { same_packages_three_ways(300); }
+
+/* A conda record is read (and libjansson loaded) once: what it said is remembered with the
+ * record's device, inode and mtime, every field as it was, '/', '%' and blanks included; a
+ * changed record is read again, and a remembered line that does not decode is not used. */
+static struct mpg_conda_scan scan_with(const char *file, const char *prefix)
+{
+    struct mpg_dircache *c = mpg_dircache_new_at(file);
+    struct mpg_conda_scan out;
+    struct mpg_strv problems = {0};
+    mpg_conda_scan(prefix, c, &out, &problems);
+    cr_expect_eq(problems.n, 0, "%s", problems.n ? problems.v[0] : "");
+    mpg_strv_free(&problems);
+    mpg_dircache_free(c);
+    return out;
+}
+
+static const struct mpg_conda_mpi *record_named(const struct mpg_conda_scan *s, const char *name)
+{
+    for (size_t i = 0; i < s->n_mpi; i++)
+        if (strcmp(s->mpi[i].name, name) == 0) return &s->mpi[i];
+    cr_assert_fail("no %s record", name);
+    return NULL;
+}
+
+static void edit_cache(const char *file, const char *from, const char *to)
+{
+    size_t len = 0;
+    char *text = mpg_read_file(file, 1 << 20, &len);
+    cr_assert(text);
+    char *at = strstr(text, from);
+    cr_assert(at, "no %s in %s", from, text);
+    *at = '\0';
+    char *edited = fmt("%s%s%s", text, to, at + strlen(from));
+    write_file(file, edited);
+    free(edited);
+    free(text);
+}
+
+Test(dircache, conda_records_are_read_once_while_unchanged)
+{
+    char *prefix = make_conda(scratch(), "c"), *file = joinp(prefix, "../cache/listings");
+    char *rec = joinp(prefix, "conda-meta/mpich-4.0.2-h_100.json");
+    write_file(rec, "{\"name\": \"mpich\", \"version\": \"4.0.2 rc%1\", \"build\": \"h_100\","
+                    " \"channel\": \"https://conda.anaconda.org/conda-forge\", \"files\": [\"lib/libmpi.so.12\"]}");
+    char *ext = joinp(prefix, "conda-meta/openmpi-4.1.6-external_0.json");
+    write_file(ext, "{\"name\": \"openmpi\", \"version\": \"4.1.6\", \"build\": \"external_0\", \"files\": []}");
+    char *meta = joinp(prefix, "conda-meta");
+    age(rec, 60), age(ext, 60), age(meta, 60);
+
+    struct mpg_conda_scan first = scan_with(file, prefix);
+    cr_assert_eq(first.n_mpi, 2);
+    struct stat st;
+    cr_assert(stat(rec, &st) == 0);
+    write_file(rec, "{\"name\": \"mpich\", \"version\": \"9\", \"build\": \"b\", \"files\": []}");
+    struct timespec t[2] = {st.st_mtim, st.st_mtim};
+    cr_assert(utimensat(AT_FDCWD, rec, t, 0) == 0); /* same inode and mtime: only the cache remembers 4.0.2 */
+    struct mpg_conda_scan cached = scan_with(file, prefix);
+    cr_assert_eq(cached.n_mpi, 2);
+    for (size_t i = 0; i < 2; i++) {
+        const struct mpg_conda_mpi *a = &first.mpi[i], *b = record_named(&cached, a->name);
+        cr_expect_str_eq(b->name, a->name);
+        cr_expect_str_eq(b->version, a->version);
+        cr_expect_str_eq(b->build, a->build);
+        cr_expect(a->channel ? b->channel && strcmp(a->channel, b->channel) == 0 : !b->channel, "channel %s", b->channel);
+        cr_expect(a->libmpi ? b->libmpi && strcmp(a->libmpi, b->libmpi) == 0 : !b->libmpi, "libmpi %s", b->libmpi);
+        cr_expect_eq(b->external, a->external);
+    }
+    cr_expect_str_eq(record_named(&cached, "mpich")->version, "4.0.2 rc%1");
+    cr_expect_str_eq(record_named(&cached, "mpich")->libmpi, "lib/libmpi.so.12");
+    cr_expect_null(record_named(&cached, "openmpi")->channel);
+    cr_expect(record_named(&cached, "openmpi")->external);
+
+    /* the remembered line is what is used: edited validly, the edit shows; malformed, the record is read */
+    edit_cache(file, "=4.0.2%20rc%251 ", "=4.0.3 ");
+    struct mpg_conda_scan edited = scan_with(file, prefix);
+    cr_expect_str_eq(record_named(&edited, "mpich")->version, "4.0.3");
+    edit_cache(file, "=4.0.3 ", "=4.0.3%G0 ");
+    struct mpg_conda_scan malformed = scan_with(file, prefix);
+    cr_expect_str_eq(record_named(&malformed, "mpich")->version, "9", "a line that does not decode: the record is read");
+
+    age(rec, 30); /* a real change moves the mtime */
+    struct mpg_conda_scan changed = scan_with(file, prefix);
+    cr_expect_str_eq(record_named(&changed, "mpich")->version, "9");
+    cr_expect_null(record_named(&changed, "mpich")->libmpi);
+    mpg_conda_scan_free(&first), mpg_conda_scan_free(&cached), mpg_conda_scan_free(&edited);
+    mpg_conda_scan_free(&malformed), mpg_conda_scan_free(&changed);
+    free(prefix), free(file), free(rec), free(ext), free(meta);
+}
