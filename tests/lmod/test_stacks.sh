@@ -89,5 +89,13 @@ export MODULEPATH=$T/ebmods
 mod load OpenMPI/4.1.4-GCC-12.2.0
 expect_eq "${MPI4PY_BUILD_MPICC-unset}" "$EB/bin/mpicc" "EasyBuild OpenMPI recognised, wrappers from EBROOTOPENMPI"
 expect_empty "$ERR" "healthy under EasyBuild's OpenMPI"
+# A non-MPI command while an MPI known only by its name is loaded: the hooks find it again (the
+# loaded modules are listed when LOADEDMODULES names one that may be an MPI) and keep its exports.
+export MODULEPATH=$T/ebmods:$T/base/modulefiles/debian
+mod load hello
+expect_eq "${MPI4PY_BUILD_MPICC-unset}" "$EB/bin/mpicc" "a later non-MPI load keeps the name-only MPI's exports"
+expect_empty "$ERR" "and says nothing"
+mod unload OpenMPI
+expect_eq "${MPI4PY_BUILD_MPICC-unset}" "unset" "unloading the name-only MPI gives the exports back"
 mod purge
 finish

@@ -398,6 +398,22 @@ Test(modnames, hooks_know_the_same_mpi_names_as_the_core)
         q = close + 1;
     }
     cr_expect_null(known[n], "the core lists more names than the hooks (%s)", known[n]);
+    /* the hooks rule a module out when its name holds none of s_knownHint: each known name holds one */
+    char *h = strstr(text, "s_knownHint = {");
+    cr_assert(h, "no s_knownHint table in the hooks");
+    char *hend = strchr(h, '}');
+    for (size_t k = 0; known[k]; k++) {
+        bool hinted = false;
+        for (char *q = strchr(h, '"'); q && q < hend && !hinted; q = strchr(q, '"')) {
+            char *close = strchr(q + 1, '"');
+            cr_assert(close);
+            char *hint = mpg_strndup(q + 1, (size_t)(close - q - 1));
+            hinted = strstr(known[k], hint) != NULL;
+            free(hint);
+            q = close + 1;
+        }
+        cr_expect(hinted, "%s holds none of the hooks' s_knownHint: they would never see it", known[k]);
+    }
     free(text);
 }
 
