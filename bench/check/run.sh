@@ -61,7 +61,7 @@ mk_conda() { # prefix records site-packages-folders
 }
 mk_conda "$work/conda0" 0 0
 mk_conda "$work/conda5k" 5000 3000
-find "$work" -type d -exec touch -d '1 minute ago' {} +
+find "$work" \( -type d -o -type f \) -exec touch -d '1 minute ago' {} +
 
 shapes=(none venv-ok venv-nocache venv-bad venv-ldlp30 conda0 conda5k-warm conda5k-cold)
 declare -A what=(

@@ -105,7 +105,7 @@ case_ "load mpich, no env" "" load mpich
 case_ "swap mpich -> openmpi, no env" "load mpich" swap mpich openmpi
 case_ "purge (mpich loaded), no env" "load mpich" purge
 make_venv "$T/venv"
-find "$T/venv" -type d -exec touch -d '1 minute ago' {} +
+find "$T/venv" \( -type d -o -type f \) -exec touch -d '1 minute ago' {} +
 (
     activate_venv "$T/venv"
     case_ "load openmpi, healthy venv" "" load openmpi
@@ -113,7 +113,7 @@ find "$T/venv" -type d -exec touch -d '1 minute ago' {} +
 )
 make_conda_bundled "$T/big" 0
 bash "$MPG_TOP_SRCDIR/bench/common/conda_records.sh" "$T/big" 5000
-find "$T/big" -type d -exec touch -d '1 minute ago' {} +
+find "$T/big" \( -type d -o -type f \) -exec touch -d '1 minute ago' {} +
 (
     activate_conda "$T/big"
     printf '[actions]\ndefault = ignore\n[general]\nlog = no\n' > "$POLICY"

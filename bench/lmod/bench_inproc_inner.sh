@@ -4,7 +4,7 @@
 make_venv "$T/venv"; make_conda_bundled "$T/big" 0
 bash "$MPG_TOP_SRCDIR/bench/common/conda_records.sh" "$T/big" 5000  # realistic names
 # aged as in real life: mpiguard does not cache a folder changed in the last 2 seconds
-find "$T/venv" "$T/big" -type d -exec touch -d '1 minute ago' {} +
+find "$T/venv" "$T/big" \( -type d -o -type f \) -exec touch -d '1 minute ago' {} +
 cat > $T/b.lua <<LUA
 local t0 = os.clock()
 local m = assert(package.loadlib("$LUAEXT", "luaopen_mpiguard"))()

@@ -4,7 +4,7 @@
 N=${MPG_BENCH_N:-320}
 make_conda_bundled "$T/conda" 5000
 activate_conda "$T/conda"
-find "$T/conda" -type d -exec touch -d '1 minute ago' {} +
+find "$T/conda" \( -type d -o -type f \) -exec touch -d '1 minute ago' {} +
 rm -rf "$HOME/.cache"
 mkdir -p "$T/runs"
 t0=$(date +%s.%N)
