@@ -174,28 +174,49 @@ static struct mpg_report *check(const struct mpg_input *in, const struct exporti
     return r;
 }
 
+/* What the loader needs only to find a library: the python's RPATH/RUNPATH, class and machine,
+ * and ld.so.cache (mpg_loader_deferred: read on the first resolution). */
+struct loader_files {
+    const char *python, *cache_path;
+    bool cache_named; /* the caller named the cache: a failure to read it is a problem line */
+    struct mpg_strv *problems;
+    struct mpg_ldcache cache;
+    bool have_cache;
+    char *rpath, *runpath, *dir;
+};
+
+static void read_loader_files(struct mpg_loader *ld, void *ctx)
+{
+    struct loader_files *f = ctx;
+    char err[512];
+    f->have_cache = mpg_ldcache_load(f->cache_path, &f->cache, err, sizeof err) == 0;
+    if (!f->have_cache && f->cache_named) mpg_strv_push(f->problems, mpg_strdup(err));
+    ld->cache = f->have_cache ? &f->cache : NULL;
+    python_facts(f->python, ld, &f->rpath, &f->runpath, &f->dir);
+    ld->exe_rpath = f->rpath;
+    ld->exe_runpath = f->runpath;
+    ld->exe_dir = f->dir;
+}
+
 /* The rest of the pass, once the env and the module are known: extensions, loader, conda
  * records, findings. problems (the lines so far) become r's. */
 static struct mpg_report *check_env(const struct mpg_input *in, struct mpg_report *r, struct mpg_envsnap env,
                                     struct mpg_strv problems)
 {
-    struct mpg_ldcache cache;
     char err[512];
-    const char *cache_path = in && in->ld_cache ? in->ld_cache : DEFAULT_LD_CACHE;
-    bool have_cache = mpg_ldcache_load(cache_path, &cache, err, sizeof err) == 0;
-    if (!have_cache && in && in->ld_cache) mpg_strv_push(&problems, mpg_strdup(err));
-
     char *python = mpg_pyenv_python(&r->env, &env);
+    struct loader_files files = {
+        .python = python,
+        .cache_path = in && in->ld_cache ? in->ld_cache : DEFAULT_LD_CACHE,
+        .cache_named = in && in->ld_cache,
+        .problems = &problems,
+    };
     struct mpg_loader ld = {
         .ld_library_path = mpg_env_get(&env, "LD_LIBRARY_PATH"),
-        .cache = have_cache ? &cache : NULL,
         .cwd = mpg_env_nonempty(&env, "PWD"),
     };
-    char *exe_rpath, *exe_runpath, *exe_dir;
-    python_facts(python, &ld, &exe_rpath, &exe_runpath, &exe_dir);
-    ld.exe_rpath = exe_rpath;
-    ld.exe_runpath = exe_runpath;
-    ld.exe_dir = exe_dir;
+    struct mpg_loader_deferred deferred = {false, read_loader_files, &files, &ld};
+    ld.deferred = &deferred;
 
     struct mpg_dircache *dc = mpg_dircache_new(&env);
     struct mpg_ext_scan ext;
@@ -227,10 +248,10 @@ static struct mpg_report *check_env(const struct mpg_input *in, struct mpg_repor
     mpg_dircache_free(dc);
     mpg_ext_scan_free(&ext);
     free(python);
-    free(exe_rpath);
-    free(exe_runpath);
-    free(exe_dir);
-    if (have_cache) mpg_ldcache_free(&cache);
+    free(files.rpath);
+    free(files.runpath);
+    free(files.dir);
+    if (files.have_cache) mpg_ldcache_free(&files.cache);
     mpg_conda_scan_free(&conda);
     set_problems(r, &problems);
     return r;

@@ -1,8 +1,9 @@
 /* fsmemo.h: what one check has learned about the file system, so it asks each question once:
  * the real path of each path resolved (each component of a folder looked at once, whatever path
- * led there: /usr, /usr/lib, ... are not read again for every file below them),
- * and the names in a folder the loader is asked to search again and again (LD_LIBRARY_PATH
- * entries, RPATHs). Active between mpg_fsmemo_begin() and mpg_fsmemo_end(), in this thread
+ * led there: /usr, /usr/lib, ... are not read again for every file below them; a path asked
+ * again, or another path in the same folder, costs a lookup), and the names in a folder the
+ * loader is asked to search again and again (LD_LIBRARY_PATH entries, RPATHs). What it keeps
+ * lives in one arena, freed at the end of the check. Active between mpg_fsmemo_begin() and mpg_fsmemo_end(), in this thread
  * only (mpg_check() brackets itself); outside, every question goes to the file system.
  * Within one check the answers are those the file system gave at the first question: the same
  * race a check always had with a folder changed while it runs, never an older answer. */

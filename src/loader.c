@@ -253,6 +253,10 @@ struct mpg_resolved mpg_loader_resolve_chain(const struct mpg_loader *ld, const 
                                              size_t n_chain, const char *needed)
 {
     struct mpg_resolved r = {0};
+    if (ld->deferred && !ld->deferred->done) {
+        ld->deferred->done = true;
+        ld->deferred->fill(ld->deferred->ld, ld->deferred->ctx);
+    }
     const struct mpg_elf *req = n_chain ? chain[0].elf : NULL;
     bool is64 = ld->is64;
     uint16_t machine = ld->machine;

@@ -21,6 +21,17 @@
 #include "elf_read.h"
 #include "ldcache.h"
 
+struct mpg_loader;
+
+/* Fields of a loader filled on its first resolution: reading the interpreter's ELF and
+ * ld.so.cache is left until a library has to be found (a check of no env resolves nothing). */
+struct mpg_loader_deferred {
+    bool done;
+    void (*fill)(struct mpg_loader *ld, void *ctx);
+    void *ctx;
+    struct mpg_loader *ld; /* the loader it fills */
+};
+
 struct mpg_loader {
     const char *ld_library_path; /* after the module load; NULL when unset */
     const char *exe_rpath;       /* the python executable's DT_RPATH (NULL: none) */
@@ -31,6 +42,7 @@ struct mpg_loader {
     bool is64;                   /* the interpreter's ELF class and machine */
     uint16_t machine;
     const char *cwd;             /* the directory empty and relative entries mean; NULL: skip them */
+    struct mpg_loader_deferred *deferred; /* NULL: every field is set */
 };
 
 /* One object of a load chain: the requester first, then the object that loaded it, ... */

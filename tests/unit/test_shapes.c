@@ -538,3 +538,38 @@ Test(shapes, env_python3_behind_a_system_python_is_found)
     cr_expect_str_eq(r->env.prefix, a);
     mpg_report_free(r);
 }
+
+/* The loader's own files (the python's ELF, ld.so.cache) are read only when a library has to be
+ * found: a named cache that cannot be read is said for a venv whose mpi4py needs its libmpi, and
+ * not for a check with no extension to resolve, which never opens it. */
+static bool says(const struct mpg_report *r, const char *what)
+{
+    for (size_t i = 0; i < r->n_problems; i++)
+        if (strstr(r->problems[i], what)) return true;
+    return false;
+}
+
+Test(shapes, loader_files_are_read_only_to_find_a_library)
+{
+    char *root = scratch(), *bad = joinp(root, "no-such-ld.so.cache");
+    struct envb e;
+    envb_init(&e);
+    load_module(&e, "mpich-debian");
+    struct mpg_input in = {.environ = (const char *const *)e.v, .ld_cache = bad};
+    struct mpg_report *r = mpg_check(&in);
+    cr_assert(r && r->inspected);
+    cr_expect_eq(r->n_packages, 0);
+    cr_expect_not(says(r, "no-such-ld.so.cache"), "nothing to resolve: the cache is not read");
+    mpg_report_free(r);
+
+    char *prefix = make_venv(root, "v", false), *site = site_dir(prefix);
+    put_mpi4py(site, "ext_mpich.so", "pip", "/usr/bin/mpicc.mpich");
+    activate_venv(&e, prefix);
+    in.environ = (const char *const *)e.v;
+    r = mpg_check(&in);
+    cr_assert(r);
+    cr_expect_eq(r->n_packages, 1);
+    cr_expect(says(r, "no-such-ld.so.cache"), "mpi4py's libmpi to find: the named cache is read, and its failure said");
+    mpg_report_free(r);
+    free(bad);
+}
