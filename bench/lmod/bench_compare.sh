@@ -14,7 +14,8 @@ command -v valgrind >/dev/null || { echo "bench_compare: needs valgrind (apt-get
 for ((i = 0; i < k; i++)); do # MPG_BENCH_N: the set-up's number (the first prints a header)
     MPG_BENCH_N=$i bash "$MPG_TOP_SRCDIR/bench/lmod/bench_compare_inner.sh" "$(cd "$base" && pwd)"
 done | awk -F'\t' '
-    NF == 5 {if (!($1 in n)) order[++rows] = $1; n[$1]++; for (c = 2; c <= 5; c++) s[$1, c] += $c; next}
+    NF == 5 {if (!($1 in n)) order[++rows] = $1; n[$1]++; for (c = 2; c <= 5; c++) s[$1, c] += $c
+             printf "  set-up %d: %-52s %12.4f %12.4f %12.4f %12.4f\n", n[$1], $1, $2, $3, $4, $5; next}
     {print}
     END {
         printf "mean of %d set-ups       %-40s %12s %12s %12s %12s\n", n[order[1]], "command, env", "before on/off", "now on/off", "before on/empty", "now on/empty"
