@@ -531,11 +531,13 @@ bool mpg_fsmemo_may_exist(const char *dir, const char *name)
             mpg_strv_free(&names);
             return true;
         }
-        qsort(names.v, names.n, sizeof *names.v, cmp_str);
+        /* no names at all (the folder was removed while it was read): nothing is in it; names.v
+         * is NULL then, which qsort() and bsearch() must not be given */
+        if (names.n) qsort(names.v, names.n, sizeof *names.v, cmp_str);
         d->names = arena_alloc(sizeof *d->names);
         *d->names = names;
         d->state = DIR_LISTED;
     }
     if (d->state != DIR_LISTED) return true;
-    return bsearch(&name, d->names->v, d->names->n, sizeof *d->names->v, cmp_str) != NULL;
+    return d->names->n && bsearch(&name, d->names->v, d->names->n, sizeof *d->names->v, cmp_str) != NULL;
 }

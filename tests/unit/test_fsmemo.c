@@ -3,6 +3,7 @@
  * listed once and only names absent from it are skipped. */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -195,4 +196,23 @@ Test(fsmemo, a_folder_searched_again_is_listed_once)
     free(present);
     free(lib);
     free(big);
+}
+
+/* A folder removed while the check lists it gives no names at all, not even "." and "..":
+ * nothing is in it (opendir() of /proc/self/fd/N, an open folder since removed, lists so). */
+Test(fsmemo, a_folder_removed_while_listed_holds_nothing)
+{
+    char *d = joinp(scratch(), "gone");
+    mkdirs(d);
+    int fd = open(d, O_RDONLY | O_DIRECTORY);
+    cr_assert(fd >= 0);
+    cr_assert(rmdir(d) == 0);
+    char *via = fmt("/proc/self/fd/%d", fd);
+    mpg_fsmemo_begin();
+    cr_expect(mpg_fsmemo_may_exist(via, "libmpi.so.12"), "first question: open it and see");
+    cr_expect_not(mpg_fsmemo_may_exist(via, "libmpi.so.12"), "listed: nothing in it");
+    mpg_fsmemo_end();
+    close(fd);
+    free(via);
+    free(d);
 }
