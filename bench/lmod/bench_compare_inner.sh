@@ -52,23 +52,5 @@ row() { # NAME PRE ARGS...: a tab-separated row: name, before on/off, now on/off
         'BEGIN {printf "%s\t%.6f\t%.6f\t%.6f\t%.6f\n", n, b / o, w / o, b / e, w / e}'
 }
 [ "$MPG_BENCH_N" = 0 ] && echo "Lmod $LMOD_VERSION on $LUA_NAME; before: $before; now: $MPG_TOP_BUILDDIR"
-row "load hello (non-MPI), no env" "" load hello
-row "load mpich, no env" "" load mpich
-row "swap mpich -> openmpi, no env" "load mpich" swap mpich openmpi
-row "purge (mpich loaded), no env" "load mpich" purge
-make_venv "$T/venv"
-find "$T/venv" \( -type d -o -type f \) -exec touch -d '1 minute ago' {} +
-(
-    activate_venv "$T/venv"
-    row "load openmpi, healthy venv" "" load openmpi
-    row "load mpich, mismatched venv (finding)" "" load mpich
-)
-make_conda_bundled "$T/big" 0
-bash "$MPG_TOP_SRCDIR/bench/common/conda_records.sh" "$T/big" 5000
-find "$T/big" \( -type d -o -type f \) -exec touch -d '1 minute ago' {} +
-(
-    activate_conda "$T/big"
-    printf '[actions]\ndefault = ignore\n[general]\nlog = no\n' > "$POLICY"
-    row "load mpich, 5,000-record conda, warm" "" load mpich
-    COLD=1 row "load mpich, 5,000-record conda, cold" "" load mpich
-)
+. "$MPG_TOP_SRCDIR/bench/lmod/shapes.sh"
+each_shape row

@@ -100,24 +100,6 @@ echo "Lmod $("$LMOD_CMD" --version 2>&1 | grep -o 'Version [0-9.]*'), N=$N alter
     "instructions: the mean of $IR_RUNS callgrind run(s) a config"
 printf '%-40s %7s %7s %7s  %-34s %-34s  %6s %6s  %s\n' "command, env" off empty on "on/off [95% CI] (min-max)" \
     "on/empty [95% CI] (min-max)" "Ir on/off" "on/empty" "stderr lines"
-case_ "load hello (non-MPI), no env" "" load hello
-case_ "load mpich, no env" "" load mpich
-case_ "swap mpich -> openmpi, no env" "load mpich" swap mpich openmpi
-case_ "purge (mpich loaded), no env" "load mpich" purge
-make_venv "$T/venv"
-find "$T/venv" \( -type d -o -type f \) -exec touch -d '1 minute ago' {} +
-(
-    activate_venv "$T/venv"
-    case_ "load openmpi, healthy venv" "" load openmpi
-    case_ "load mpich, mismatched venv (finding)" "" load mpich
-)
-make_conda_bundled "$T/big" 0
-bash "$MPG_TOP_SRCDIR/bench/common/conda_records.sh" "$T/big" 5000
-find "$T/big" \( -type d -o -type f \) -exec touch -d '1 minute ago' {} +
-(
-    activate_conda "$T/big"
-    printf '[actions]\ndefault = ignore\n[general]\nlog = no\n' > "$POLICY"
-    case_ "load mpich, 5,000-record conda, warm" "" load mpich
-    COLD=1 case_ "load mpich, 5,000-record conda, cold" "" load mpich
-)
+. "$MPG_TOP_SRCDIR/bench/lmod/shapes.sh"
+each_shape case_
 echo "on/off: mpiguard against the same Lmod without it; on/empty: against an empty finalize hook."

@@ -22,6 +22,17 @@ static void link_at(const char *target, const char *root, const char *name)
     free(p);
 }
 
+/* dir/<p>0 -> dir/<p>1 -> ... -> dir/<p>(n-1) -> last: a chain of n symlinks. */
+static void link_chain(const char *dir, char p, int n, const char *last)
+{
+    char name[32], target[32];
+    for (int i = 0; i < n; i++) {
+        snprintf(name, sizeof name, "%c%d", p, i);
+        snprintf(target, sizeof target, "%c%d", p, i + 1);
+        link_at(i == n - 1 ? last : target, dir, name);
+    }
+}
+
 /* Every path in paths (relative to root) as glibc and as the memo answer it, twice. */
 static void same_as_glibc(const char *root, const char *const *paths)
 {
@@ -78,30 +89,13 @@ Test(fsmemo, realpath_answers_as_glibc_does)
     link_at(deep_abs, root, "deeplink");
     /* c0 -> c1 -> ... -> c30 (a file): 30 links, within the limit of 40. e0 -> ... -> e14 -> c0:
      * 45, too many. Asked first, e0 meets c0 already 15 links deep: that ELOOP is not c0's. */
-    char name[32], target[32];
-    for (int i = 0; i < 30; i++) {
-        snprintf(name, sizeof name, "c%d", i);
-        snprintf(target, sizeof target, "c%d", i + 1);
-        link_at(i == 29 ? f : target, root, name);
-    }
-    for (int i = 0; i < 15; i++) {
-        snprintf(name, sizeof name, "e%d", i);
-        snprintf(target, sizeof target, "e%d", i + 1);
-        link_at(i == 14 ? "c0" : target, root, name);
-    }
+    link_chain(root, 'c', 30, f);
+    link_chain(root, 'e', 15, "c0");
     /* g0 -> ... -> g29 -> real/lib (a folder), and in it h0 -> ... -> h14 -> libmpi.so.40.1.0:
      * g0/h0 follows 45 links, g0/h10 35; a folder's links count for the names in it. */
     char *reallib = joinp(root, "real/lib");
-    for (int i = 0; i < 30; i++) {
-        snprintf(name, sizeof name, "g%d", i);
-        snprintf(target, sizeof target, "g%d", i + 1);
-        link_at(i == 29 ? reallib : target, root, name);
-    }
-    for (int i = 0; i < 15; i++) {
-        snprintf(name, sizeof name, "h%d", i);
-        snprintf(target, sizeof target, "h%d", i + 1);
-        link_at(i == 14 ? "libmpi.so.40.1.0" : target, reallib, name);
-    }
+    link_chain(root, 'g', 30, reallib);
+    link_chain(reallib, 'h', 15, "libmpi.so.40.1.0");
     free(reallib);
     const char *const paths[] = {
         "g0/h10", "g0/h0", "g0/libmpi.so", "real/lib/h0",
