@@ -127,6 +127,25 @@ rm -f "$reg.lua"
 mv "$T/reg.lua" "$reg.lua"; mv "$T/reg.luac" "$reg.luac"
 mod load hello; expect_empty "$ERR" "hooks chunk back: silent again"
 mod purge
+# Its .luac is used only when not older than its .lua (the .luac itself checks, then hands
+# back to mpiguard_hooks.lua's fallback), and a .luac that does not load is passed over.
+cp -p "$reg.lua" "$T/reg.lua"; cp -p "$reg.luac" "$T/reg.luac"
+{ echo 'io.stderr:write("edited register\n")'; cat "$T/reg.lua"; } > "$reg.lua"
+touch -d '1 minute ago' "$reg.luac"
+mod load mpich
+expect_eq "$(cat "$ERR")" "edited register" "hooks chunk's source newer than its .luac: the source used, once"
+expect_eq "${MPICC:-}" "$MPICH_HOME_DIR/bin/mpicc" "hooks chunk from its source: the hooks work"
+mod purge
+touch "$reg.luac"
+mod load hello; expect_empty "$ERR" "hooks chunk's .luac as new as its source: the .luac used"
+head -c 100 "$T/reg.luac" > "$reg.luac"
+mod load mpich
+expect_eq "$(cat "$ERR")" "edited register" "hooks chunk's .luac cut short: the source used, nothing more said"
+mod purge
+rm -f "$reg.luac"
+mod load hello; expect_eq "$(cat "$ERR")" "edited register" "no .luac of the hooks chunk: the source used"
+mv "$T/reg.lua" "$reg.lua"; mv "$T/reg.luac" "$reg.luac"
+mod purge
 
 # 2. A .so built for another Lua than the one that runs Lmod (LuaJIT has the 5.1 ABI).
 PIC=$BUILD/src/.libs/libmpgcore.a
