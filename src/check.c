@@ -137,7 +137,7 @@ static void take_exports(const struct mpg_module *m, const struct exporting *x, 
     }
     *from = k;
     for (size_t e = 0; e < x->n_ex; e++)
-        if (value[e]) v[k++] = mpg_printf("%s=%s", x->ex[e].var, value[e]);
+        if (value[e]) v[k++] = mpg_concat(x->ex[e].var, "=", value[e], NULL);
     free(value);
     *vars = v;
     env->vars = v;

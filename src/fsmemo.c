@@ -365,8 +365,15 @@ static int walk(const char *path, struct path *cur, uint32_t *cur_h, unsigned *t
             } else {
                 if (++*links > MAX_SYMLINKS) return ELOOP;
                 int before = *links - 1;
-                char *target = mpg_xmalloc(PATH_MAX);
-                ssize_t tn = readlink(cur->s, target, PATH_MAX - 1);
+                /* Most targets are short ("python3.11", "/usr/bin/mpicc.mpich"): read onto the
+                 * stack, and onto the heap only a long one. A heap buffer a link touched a fresh
+                 * page for each, and a page fault costs more than the rest of the link here. */
+                char short_target[256], *target = short_target;
+                ssize_t tn = readlink(cur->s, target, sizeof short_target - 1);
+                if (tn == (ssize_t)sizeof short_target - 1) {
+                    target = mpg_xmalloc(PATH_MAX);
+                    tn = readlink(cur->s, target, PATH_MAX - 1);
+                }
                 int err = tn < 0 ? errno : 0;
                 struct path sub = {0};
                 unsigned sub_type = 0;
@@ -376,7 +383,7 @@ static int walk(const char *path, struct path *cur, uint32_t *cur_h, unsigned *t
                     path_set(&sub, cur->s, parent_len); /* a relative target starts in the folder */
                     err = walk(target, &sub, &sub_h, &sub_type, links);
                 }
-                free(target);
+                if (target != short_target) free(target);
                 if (err) {
                     /* ELOOP may come from the links followed before this one: not this name's own */
                     if (err != ELOOP) find_h(&g_memo->paths, cur->s, h, true)->err = err;
