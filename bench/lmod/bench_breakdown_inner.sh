@@ -57,13 +57,8 @@ step() {
     x=$(ir "$T/site")
     printf '%-62s %12d %+12d\n' "$label" "$x" $((x - off))
 }
-step "require(\"mpiguard_hooks\") (parsed, returns at once)" mpiguard_hooks '/^local dir = /i\do return {setup = function() end} end'
-step "+ register the hooks (the finalize hook returns at once)" mpiguard_hooks_register '/^function M.finalize/a\   do return end'
-step "+ the finalize hook up to loading its work chunk" mpiguard_hooks_register 's/^   local a = actions("mpiguard_hooks_act", .*$/   do return end/'
-step "+ the work chunk loaded" mpiguard_hooks_register 's/^   if (curFull) then a.mpiChanged(curFull) else a.noMPI() end$/   do return end/'
-step "+ the binding loaded" mpiguard_hooks_act '/^   local lib, err = loadLib()/a\   do return end'
-step "+ check, report, the exports worked out, not handed to Lmod" mpiguard_hooks_act 's/^   applySync(sync)$/   -- (not handed to Lmod)/'
-step "+ handed to Lmod: the whole hooks"
+. "$MPG_TOP_SRCDIR/bench/lmod/steps.sh"
+each_step step
 # What one Lmod setenv costs from a finalize hook, with a short and a long value (the marker
 # holds the four exported paths).
 long=$(printf 'MPICC=%s/bin/mpicc:MPI4PY_BUILD_MPICC=%s/bin/mpicc:MPICXX=%s/bin/mpicxx:MPIFC=%s/bin/mpifort' \
