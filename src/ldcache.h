@@ -4,19 +4,24 @@
 #ifndef MPG_LDCACHE_H
 #define MPG_LDCACHE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 struct mpg_ldcache {
-    unsigned char *data; /* owned copy of the file */
+    unsigned char *data; /* the file: an owned copy, or mapped */
     size_t size;
+    bool mapped;         /* data is the file mapped (munmap), not a copy (free) */
     size_t entries;      /* offset of the first new-format entry */
     uint32_t nlibs;
     size_t strings_base; /* string offsets are relative to this */
 };
 
-/* Loads path. Returns 0, or -1 with err filled; a missing cache is not an error for callers
- * (the loader carries on without one), they just skip the step. */
+/* Loads path: maps it, as ld.so does, when only root may write it (ldconfig renames a new
+ * cache into place, so a mapping is never cut short); else reads a copy (a file another user
+ * could cut short under the mapping would kill the process with SIGBUS). Returns 0, or -1 with
+ * err filled; a missing cache is not an error for callers (the loader carries on without one),
+ * they just skip the step. */
 int mpg_ldcache_load(const char *path, struct mpg_ldcache *c, char *err, size_t errlen);
 /* Parses a buffer the cache takes ownership of (free()d by mpg_ldcache_free). */
 int mpg_ldcache_parse(unsigned char *buf, size_t size, struct mpg_ldcache *c, char *err, size_t errlen);

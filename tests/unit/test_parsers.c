@@ -2,8 +2,10 @@
  * ELF objects, /etc/ld.so.cache, conda-meta records. */
 #include <criterion/criterion.h>
 #include <elf.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "conda_meta.h"
@@ -216,6 +218,34 @@ Test(ldcache, every_name_in_the_real_cache_is_found_as_ldconfig_lists_it)
     cr_expect_null(mpg_ldcache_lookup(&c, "zzzz.so", EM_X86_64, 1));
     cr_expect_null(mpg_ldcache_lookup(&c, "AAAA.so", EM_X86_64, 1));
     mpg_ldcache_free(&c);
+}
+
+/* The cache is mapped only when only root may write it (no one else can cut it short under the
+ * mapping); else it is read. Both answer alike. */
+Test(ldcache, mapped_only_when_only_root_may_write_it)
+{
+    size_t len = 0;
+    char *data = mpg_read_file("/etc/ld.so.cache", (size_t)64 << 20, &len);
+    cr_assert(data);
+    char *root = scratch(), *f = joinp(root, "ld.so.cache");
+    FILE *out = fopen(f, "wb");
+    cr_assert(out && fwrite(data, 1, len, out) == len && fclose(out) == 0);
+    const struct { mode_t mode; bool mapped; } cases[] = {
+        {0644, geteuid() == 0}, {0444, geteuid() == 0}, {0664, false}, {0646, false},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        cr_assert_eq(chmod(f, cases[i].mode), 0);
+        struct mpg_ldcache c;
+        char err[256];
+        cr_assert_eq(mpg_ldcache_load(f, &c, err, sizeof err), 0, "%s", err);
+        cr_expect_eq(c.mapped, cases[i].mapped, "mode %o: mapped %d", (unsigned)cases[i].mode, c.mapped);
+        const char *p = mpg_ldcache_lookup(&c, "libmpich.so.12", EM_X86_64, 1);
+        cr_expect(p && strstr(p, "libmpich.so.12"), "mode %o: %s", (unsigned)cases[i].mode, p);
+        mpg_ldcache_free(&c);
+    }
+    free(f);
+    free(root);
+    free(data);
 }
 
 Test(ldcache, damaged_caches_are_refused_or_read_safely)
