@@ -27,6 +27,7 @@ done
 if [ -n "$base" ] && [ "$(sed -n 's/^LUA_RUNTIME = //p' "$base/Makefile")" != "$lua" ]; then
     echo "cold.sh: $base was built for another Lua than $build" >&2; exit 2
 fi
+. "$top/bench/common/stats.sh"
 work=$(mktemp -d "${TMPDIR:-/tmp}/mpg-bench-cold-XXXXXX")
 trap 'rm -rf "$work"' EXIT
 sh "$top/modulefiles/mkdebian.sh" "$work" >/dev/null
@@ -69,7 +70,6 @@ run() { # SHAPE COMMAND...
 }
 mkdir -p "$work/home"
 echo "$(basename "$lua"), N=$n processes a shape and build${base:+, alternated with $base}: CPU us, medians (os.clock)"
-med() { sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
 for shape in none venv; do
     for s in "${sides[@]}"; do run "$shape" "$lua" "$work/$s-c3.lua" >/dev/null; done # fills the listing cache
     for s in "${sides[@]}"; do : > "$work/t-$s"; done
@@ -77,11 +77,11 @@ for shape in none venv; do
         for s in "${sides[@]}"; do run "$shape" "$lua" "$work/$s-c3.lua" >> "$work/t-$s"; done
     done
     for s in "${sides[@]}"; do
-        col() { awk -v c="$1" '{print $c}' "$work/t-$s" | med; }
+        col() { awk -v c="$1" '{print $c}' "$work/t-$s" | median; }
         printf '  %-5s %-4s load the binding %s, first check %s, second %s, third %s\n' "$shape" "$s" "$(col 1)" "$(col 2)" "$(col 3)" "$(col 4)"
     done
     if [ -n "$base" ]; then
-        ratio() { paste "$work/t-base" "$work/t-this" | awk -v c="$1" '{print $(c + 4) / $c}' | med; }
+        ratio() { paste "$work/t-base" "$work/t-this" | awk -v c="$1" '{print $(c + 4) / $c}' | median; }
         printf '  %-5s this/base, median of the per-pair ratios: binding %.3f, first check %.3f, second %.3f, third %.3f\n' \
             "$shape" "$(ratio 1)" "$(ratio 2)" "$(ratio 3)" "$(ratio 4)"
     fi

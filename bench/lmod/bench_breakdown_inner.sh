@@ -5,6 +5,7 @@ cmd=("$@") # the module command, as given to bench_breakdown.sh (lib.sh reuses $
 . "$MPG_TOP_SRCDIR/tests/lmod/lib.sh"
 . "$MPG_TOP_SRCDIR/bench/common/callgrind.sh"
 . "$MPG_TOP_SRCDIR/bench/lmod/nocheck.sh"
+. "$MPG_TOP_SRCDIR/bench/lmod/steps.sh"
 command -v valgrind >/dev/null || { echo "bench_breakdown: needs valgrind (apt-get install valgrind)" >&2; exit 2; }
 printf '[general]\nlog = no\n' > "$POLICY"
 mkdir -p "$T/site-off" "$T/site-empty" "$T/orig" "$T/cg"
@@ -31,12 +32,6 @@ ir() {
 }
 files="mpiguard_hooks mpiguard_hooks_register mpiguard_hooks_act"
 for f in $files; do cp "$HOOKS_DIR/$f.lua" "$T/orig/"; done
-precompile() {
-    local f
-    for f in ${files#mpiguard_hooks }; do
-        "$LUA" "$SRC/site/precompile.lua" "$HOOKS_DIR/$f.lua" "$HOOKS_DIR/$f.luac"
-    done
-}
 off=$(ir "$T/site-off")
 echo "Lmod $("$LMOD_CMD" --version 2>&1 | grep -o 'Version [0-9.]*'), \`${cmd[*]}\`; instructions, all processes"
 printf '%-62s %12s %12s\n' "hooks stopped after" "Ir" "over off"
@@ -46,18 +41,10 @@ x=$(ir "$T/site-empty"); printf '%-62s %12d %+12d\n' "(an empty finalize hook in
 step() {
     local label=$1 f; shift
     for f in $files; do cp "$T/orig/$f.lua" "$HOOKS_DIR/"; done
-    while [ $# -gt 0 ]; do
-        sed -i "$2" "$HOOKS_DIR/$1.lua"
-        if cmp -s "$HOOKS_DIR/$1.lua" "$T/orig/$1.lua"; then
-            echo "bench_breakdown: '$2' no longer applies to $1.lua: update this script" >&2; exit 2
-        fi
-        shift 2
-    done
-    precompile
+    edit_hooks "$HOOKS_DIR" "$T/orig" "$@"
     x=$(ir "$T/site")
     printf '%-62s %12d %+12d\n' "$label" "$x" $((x - off))
 }
-. "$MPG_TOP_SRCDIR/bench/lmod/steps.sh"
 each_step step
 # What one Lmod setenv costs from a finalize hook, with a short and a long value (the marker
 # holds the four exported paths).

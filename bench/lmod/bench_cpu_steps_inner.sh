@@ -4,8 +4,9 @@
 cmd=("$@") # the module command (lib.sh reuses $@)
 . "$MPG_TOP_SRCDIR/tests/lmod/lib.sh"
 . "$MPG_TOP_SRCDIR/bench/lmod/steps.sh"
+. "$MPG_TOP_SRCDIR/bench/lmod/cpu_rounds.sh"
+. "$MPG_TOP_SRCDIR/bench/common/stats.sh"
 N=${MPG_BENCH_N:-300}
-cc -O2 -o "$T/cputime" "$MPG_TOP_SRCDIR/bench/common/cputime.c" || { echo "bench_cpu_steps: cannot build cputime" >&2; exit 2; }
 printf '[general]\nlog = no\n' > "$POLICY"
 mkdir -p "$T/site-off" "$T/site-empty"
 : > "$T/site-off/SitePackage.lua"
@@ -14,20 +15,11 @@ declare -A SITE=([off]=$T/site-off [empty]=$T/site-empty) LABEL=()
 CONFIGS=(off empty)
 # variant LABEL [FILE SED]...: a copy of the hooks stopped at one step, with its own site folder
 variant() {
-    local label=$1 k=s${#CONFIGS[@]} f; shift
+    local label=$1 k=s${#CONFIGS[@]}; shift
     local dir=$T/hooks-$k
     mkdir -p "$dir" "$T/site-$k"
     cp -p "$HOOKS_DIR"/mpiguard_hooks* "$dir/"
-    while [ $# -gt 0 ]; do
-        sed -i "$2" "$dir/$1.lua"
-        if cmp -s "$dir/$1.lua" "$HOOKS_DIR/$1.lua"; then
-            echo "bench_cpu_steps: '$2' no longer applies to $1.lua: update bench/lmod/steps.sh" >&2; exit 2
-        fi
-        shift 2
-    done
-    for f in mpiguard_hooks_register mpiguard_hooks_act; do
-        "$LUA" "$SRC/site/precompile.lua" "$dir/$f.lua" "$dir/$f.luac"
-    done
+    edit_hooks "$dir" "$HOOKS_DIR" "$@"
     sed "s|$HOOKS_DIR|$dir|g" "$T/site/SitePackage.lua" > "$T/site-$k/SitePackage.lua"
     SITE[$k]=$T/site-$k LABEL[$k]=$label
     CONFIGS+=("$k")
@@ -35,15 +27,8 @@ variant() {
 each_step variant
 for c in "${CONFIGS[@]}"; do
     LMOD_PACKAGE_PATH=${SITE[$c]} "$LMOD_CMD" bash "${cmd[@]}" >/dev/null 2>&1 # the caches Lmod keeps
-    : > "$T/t-$c"
 done
-for ((i = 0; i < N; i++)); do
-    for c in "${CONFIGS[@]}"; do
-        LMOD_PACKAGE_PATH=${SITE[$c]} "$T/cputime" "$LMOD_CMD" bash "${cmd[@]}" >/dev/null 2>"$T/err"
-        sed -n 's/^cputime_us=//p' "$T/err" >> "$T/t-$c"
-    done
-done
-. "$MPG_TOP_SRCDIR/bench/common/stats.sh"
+cpu_rounds "$N" "${cmd[@]}"
 echo "Lmod $("$LMOD_CMD" --version 2>&1 | grep -o 'Version [0-9.]*'), \`${cmd[*]}\`, N=$N alternated rounds of every row"
 printf '%-62s %9s  %s\n' "hooks stopped after" "CPU ms" "median of the per-run ratios over off [95% CI]"
 printf '%-62s %9.2f  -\n' "(Lmod without mpiguard)" "$(median < "$T/t-off" | awk '{print $1 / 1000}')"

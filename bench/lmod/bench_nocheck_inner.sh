@@ -4,8 +4,8 @@
 cmd=("$@") # the module command (lib.sh reuses $@)
 . "$MPG_TOP_SRCDIR/tests/lmod/lib.sh"
 . "$MPG_TOP_SRCDIR/bench/lmod/nocheck.sh"
+. "$MPG_TOP_SRCDIR/bench/lmod/cpu_rounds.sh"
 N=${MPG_BENCH_N:-200}
-cc -O2 -o "$T/cputime" "$MPG_TOP_SRCDIR/bench/common/cputime.c" || { echo "bench_nocheck: cannot build cputime" >&2; exit 2; }
 printf '[general]\nlog = no\n' > "$POLICY"
 mkdir -p "$T/site-off" "$T/site-empty" "$T/site-standin" "$T/hooks-standin"
 : > "$T/site-off/SitePackage.lua"
@@ -31,14 +31,8 @@ if [ -z "$(exports "$T/out-on")" ] || [ "$(exports "$T/out-on")" != "$(exports "
     diff "$T/out-on" "$T/out-standin" >&2
     exit 2
 fi
-for cfg in "${CONFIGS[@]}"; do : > "$T/t-$cfg"; done
-for ((i = 0; i < N; i++)); do
-    for cfg in "${CONFIGS[@]}"; do
-        LMOD_PACKAGE_PATH=${SITE[$cfg]} "$T/cputime" "$LMOD_CMD" bash "${cmd[@]}" >/dev/null 2>"$T/err"
-        sed -n 's/^cputime_us=//p' "$T/err" >> "$T/t-$cfg"
-    done
-done
 . "$MPG_TOP_SRCDIR/bench/common/stats.sh"
+cpu_rounds "$N" "${cmd[@]}"
 ratio() { paste "$T/t-$1" "$T/t-$2" | awk '{print $2 / $1}' | median_ci "%.3f [%.3f-%.3f] (%.2f-%.2f)"; }
 echo "Lmod $("$LMOD_CMD" --version 2>&1 | grep -o 'Version [0-9.]*'), \`${cmd[*]}\`, N=$N alternated runs a config"
 printf 'CPU ms medians: off %.2f, empty %.2f, on %.2f, no check %.2f\n' \

@@ -2,7 +2,7 @@
 # hooks, one step further each time (sourced after tests/lmod/lib.sh). each_step FN calls
 # `FN LABEL [FILE SED]...` for each step, in order: the hooks with each FILE (mpiguard_hooks,
 # mpiguard_hooks_register or mpiguard_hooks_act, the .lua) edited by SED, which must change
-# it; the last step is the hooks as they are.
+# it; the last step is the hooks as they are. edit_hooks makes one step of a copy of the hooks.
 each_step() {
     local fn=$1
     "$fn" "require(\"mpiguard_hooks\") (parsed, returns at once)" mpiguard_hooks '/^local dir = /i\do return {setup = function() end} end'
@@ -12,4 +12,21 @@ each_step() {
     "$fn" "+ the binding loaded" mpiguard_hooks_act '/^   local lib, err = loadLib()/a\   do return end'
     "$fn" "+ check, report, the exports worked out, not handed to Lmod" mpiguard_hooks_act 's/^   applySync(sync)$/   -- (not handed to Lmod)/'
     "$fn" "+ handed to Lmod: the whole hooks"
+}
+
+# edit_hooks DIR ORIG [FILE SED]...: edits DIR's FILE.lua with SED, stopping the benchmark when
+# it comes out as ORIG's (SED no longer applies: the hooks moved on, and the step with them),
+# then precompiles DIR's chunks again.
+edit_hooks() {
+    local dir=$1 orig=$2 f; shift 2
+    while [ $# -gt 0 ]; do
+        sed -i "$2" "$dir/$1.lua"
+        if cmp -s "$dir/$1.lua" "$orig/$1.lua"; then
+            echo "$TNAME: '$2' no longer applies to $1.lua: update bench/lmod/steps.sh" >&2; exit 2
+        fi
+        shift 2
+    done
+    for f in mpiguard_hooks_register mpiguard_hooks_act; do
+        "$LUA" "$SRC/site/precompile.lua" "$dir/$f.lua" "$dir/$f.luac"
+    done
 }
