@@ -50,7 +50,7 @@ run_case() {
 instr() {
     local site=$1; shift
     rm -f "$T"/cg.out.*
-    MODULES_SITECONFIG=$site valgrind --tool=callgrind --trace-children=yes \
+    MODULES_SITECONFIG=$site "${CALLGRIND_ALL[@]}" \
         --callgrind-out-file="$T/cg.out.%p" "$TCLSH" "$MODULECMD" bash "$@" >/dev/null 2>&1
     cg_sum "$T" cg.out.
 }

@@ -26,7 +26,7 @@ if setarch -R true 2>/dev/null; then pre=(setarch -R "${pre[@]}"); fi
 ir() {
     LMOD_PACKAGE_PATH=$1 "$LMOD_CMD" bash "${cmd[@]}" >/dev/null 2>&1 # the caches Lmod keeps
     rm -f "$T"/cg/cg.*
-    LMOD_PACKAGE_PATH=$1 "${pre[@]}" valgrind --tool=callgrind --trace-children=yes \
+    LMOD_PACKAGE_PATH=$1 "${pre[@]}" "${CALLGRIND_ALL[@]}" \
         --callgrind-out-file="$T/cg/cg.%p" "$LMOD_CMD" bash "${cmd[@]}" >/dev/null 2>&1
     cg_sum "$T/cg" cg.
 }

@@ -35,7 +35,7 @@ ir_one() { # CONFIG ARGS...
     (
         . "$T/states/$cfg"
         [ -n "${COLD:-}" ] && rm -rf "$HOME/.cache/mpiguard"
-        LMOD_PACKAGE_PATH=${SITE[$cfg]} "${fake[@]}" valgrind --tool=callgrind --trace-children=yes \
+        LMOD_PACKAGE_PATH=${SITE[$cfg]} "${fake[@]}" "${CALLGRIND_ALL[@]}" \
             --callgrind-out-file="$T/cg/cg.%p" "$LMOD_CMD" bash "$@" >/dev/null 2>&1
     )
     cg_sum "$T/cg" cg.

@@ -90,7 +90,7 @@ msg_case() { # NAME SITE
 if command -v valgrind >/dev/null; then
     instr() { # SITE MODULE
         rm -f "$T"/cg.out.*
-        LMOD_PACKAGE_PATH=$1 valgrind --tool=callgrind --trace-children=yes \
+        LMOD_PACKAGE_PATH=$1 "${CALLGRIND_ALL[@]}" \
             --callgrind-out-file="$T/cg.out.%p" "${LMOD[@]}" bash load "$2" >/dev/null 2>&1
         cg_sum "$T" cg.out.
     }

@@ -27,7 +27,7 @@ for cfg in off empty on; do
     (
         eval "$(LMOD_PACKAGE_PATH=${SITE[$cfg]} "$LMOD_CMD" bash load "${names[@]}" 2>/dev/null)"
         rm -rf "$T/cg"; mkdir -p "$T/cg"
-        LMOD_PACKAGE_PATH=${SITE[$cfg]} "${fake[@]}" "${setarch[@]}" valgrind --tool=callgrind --trace-children=yes \
+        LMOD_PACKAGE_PATH=${SITE[$cfg]} "${fake[@]}" "${setarch[@]}" "${CALLGRIND_ALL[@]}" \
             --callgrind-out-file="$T/cg/cg.%p" "$LMOD_CMD" bash load hello >/dev/null 2>&1
         printf ' %s %d' "$cfg" "$(cg_sum "$T/cg" cg.)"
     )
