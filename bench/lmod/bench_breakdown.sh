@@ -1,6 +1,7 @@
 #!/bin/bash
-# bench_breakdown.sh [COMMAND...]: where mpiguard's Lmod hooks spend their instructions on one
-# command (default: `load mpich`, no env), by taking them apart one step at a time: each row is
+# bench_breakdown.sh [--after "PRE"] [COMMAND...]: where mpiguard's Lmod hooks spend their
+# instructions on one command (default: `load mpich`, no env; with --after, in the environment
+# `module PRE` left: --after "load mpich" purge), by taking them apart one step at a time: each row is
 # the hooks stopped after one more step (a copy of the hooks edited with sed), its callgrind
 # instructions (all processes) and the difference from Lmod without mpiguard. Run under
 # libfaketime when it is installed (apt-get install faketime) and with address randomization off

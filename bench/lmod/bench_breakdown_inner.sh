@@ -1,7 +1,10 @@
 #!/bin/bash
 # The body of bench_breakdown.sh, run in the tests' clean environment (tests/lmod/lib.sh);
-# its arguments are the module command.
-cmd=("$@") # the module command, as given to bench_breakdown.sh (lib.sh reuses $@)
+# its arguments are [--after "PRE"] and the module command.
+# (lib.sh re-executes this script with $@: read, never shifted)
+after=() # the command run first (its changes evaluated) in each configuration: --after "load mpich"
+cmd=("$@") # the module command, as given to bench_breakdown.sh
+if [ "${1:-}" = --after ]; then read -r -a after <<< "${2:-}"; cmd=("${@:3}"); fi
 . "$MPG_TOP_SRCDIR/tests/lmod/lib.sh"
 . "$MPG_TOP_SRCDIR/bench/common/callgrind.sh"
 . "$MPG_TOP_SRCDIR/bench/lmod/nocheck.sh"
@@ -22,21 +25,37 @@ else
 fi
 # the same addresses on every run (Lua 5.3 also seeds its string hashes with one)
 if setarch -R true 2>/dev/null; then pre=(setarch -R "${pre[@]}"); fi
-# ir SITE_DIR: instructions of one command, every process
+# With --after PRE: the environment PRE leaves, evaluated, for Lmod without mpiguard ("off"),
+# with the empty hook ("empty") and with the hooks as they are ("on", made before any step edits
+# them: the hooks stopped early would not leave what the later ones give back).
+mkdir -p "$T/states"
+for c in off empty on; do
+    case $c in off) d=$T/site-off ;; empty) d=$T/site-empty ;; on) d=$T/site ;; esac
+    ( if [ ${#after[@]} -gt 0 ]; then eval "$(LMOD_PACKAGE_PATH=$d "$LMOD_CMD" bash "${after[@]}" 2>/dev/null)"; fi
+      export -p > "$T/states/$c" )
+done
+# ir SITE_DIR [STATE]: instructions of one command, every process, from the environment STATE
+# (off, empty or on; default on)
 ir() {
-    LMOD_PACKAGE_PATH=$1 "$LMOD_CMD" bash "${cmd[@]}" >/dev/null 2>&1 # the caches Lmod keeps
-    rm -f "$T"/cg/cg.*
-    LMOD_PACKAGE_PATH=$1 "${pre[@]}" "${CALLGRIND_ALL[@]}" \
-        --callgrind-out-file="$T/cg/cg.%p" "$LMOD_CMD" bash "${cmd[@]}" >/dev/null 2>&1
+    ( . "$T/states/${2:-on}"
+      LMOD_PACKAGE_PATH=$1 "$LMOD_CMD" bash "${cmd[@]}" >/dev/null 2>&1 # the caches Lmod keeps
+      rm -f "$T"/cg/cg.*
+      LMOD_PACKAGE_PATH=$1 "${pre[@]}" "${CALLGRIND_ALL[@]}" \
+          --callgrind-out-file="$T/cg/cg.%p" "$LMOD_CMD" bash "${cmd[@]}" >/dev/null 2>&1 )
     cg_sum "$T/cg" cg.
 }
 files="mpiguard_hooks mpiguard_hooks_register mpiguard_hooks_act"
 for f in $files; do cp "$HOOKS_DIR/$f.lua" "$T/orig/"; done
-off=$(ir "$T/site-off")
-echo "Lmod $("$LMOD_CMD" --version 2>&1 | grep -o 'Version [0-9.]*'), \`${cmd[*]}\`; instructions, all processes"
+off=$(ir "$T/site-off" off)
+echo "Lmod $("$LMOD_CMD" --version 2>&1 | grep -o 'Version [0-9.]*'), \`${cmd[*]}\`${after[*]:+ after \`${after[*]}\`}; instructions, all processes"
 printf '%-62s %12s %12s\n' "hooks stopped after" "Ir" "over off"
 printf '%-62s %12d %12s\n' "(Lmod without mpiguard)" "$off" "-"
-x=$(ir "$T/site-empty"); printf '%-62s %12d %+12d\n' "(an empty finalize hook instead)" "$x" $((x - off))
+if [ ${#after[@]} -gt 0 ]; then
+    # The steps run in the environment the hooks left (MPICC & co. and the marker set): Lmod
+    # alone in it, not in its own, is their floor (a few more variables move Lmod's own count).
+    x=$(ir "$T/site-off" on); printf '%-62s %12d %+12d\n' "(Lmod without mpiguard, in the environment the hooks left)" "$x" $((x - off))
+fi
+x=$(ir "$T/site-empty" empty); printf '%-62s %12d %+12d\n' "(an empty finalize hook instead)" "$x" $((x - off))
 # step LABEL [FILE SED]...: the hooks with each FILE edited by SED (which must change it)
 step() {
     local label=$1 f; shift
@@ -54,7 +73,7 @@ for v in x "$long"; do
     mkdir -p "$T/site-setenv"
     printf 'local hook = require("Hook")\nhook.register("finalize", function(kind) setenv("__MPIGUARD_SET", "%s") end)\n' \
         "$v" > "$T/site-setenv/SitePackage.lua"
-    x=$(ir "$T/site-setenv")
+    x=$(ir "$T/site-setenv" off)
     printf '%-62s %12d %+12d\n' "(a hook doing one setenv of ${#v} characters)" "$x" $((x - off))
 done
 # Lua's garbage collector stopped for the whole command (from SitePackage.lua), without and with
@@ -62,7 +81,7 @@ done
 mkdir -p "$T/site-gc-off" "$T/site-gc-on"
 echo 'collectgarbage("stop")' > "$T/site-gc-off/SitePackage.lua"
 { echo 'collectgarbage("stop")'; cat "$T/site/SitePackage.lua"; } > "$T/site-gc-on/SitePackage.lua"
-gcoff=$(ir "$T/site-gc-off")
+gcoff=$(ir "$T/site-gc-off" off)
 printf '%-62s %12d %+12d\n' "(the collector stopped, Lmod without mpiguard)" "$gcoff" $((gcoff - off))
 x=$(ir "$T/site-gc-on")
 printf '%-62s %12d %+12d\n' "(the collector stopped, with mpiguard: over the row above)" "$x" $((x - gcoff))
