@@ -43,8 +43,9 @@ ir_one() { # CONFIG ARGS...
 row() { # NAME PRE ARGS...: a tab-separated row: name, before on/off, now on/off, before on/empty, now on/empty
     local name=$1 pre=$2 cfg; shift 2
     declare -A ir=()
+    for cfg in "${CONFIGS[@]}"; do state "$cfg" $pre; done
+    pad_states $((16 * ${MPG_BENCH_N:-0})) "${CONFIGS[@]}" # the same environment size: the same string hash seed (shapes.sh)
     for cfg in "${CONFIGS[@]}"; do
-        state "$cfg" $pre
         ( . "$T/states/$cfg"; LMOD_PACKAGE_PATH=${SITE[$cfg]} "$LMOD_CMD" bash "$@" >/dev/null 2>&1 ) # warm up
         ir[$cfg]=$(ir_one "$cfg" "$@")
     done

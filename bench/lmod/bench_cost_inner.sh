@@ -73,8 +73,9 @@ ratio_stats() { paste "$T/t-$1" "$T/t-$2" | awk '{print $2 / $1}' | median_ci "%
 # case NAME PRE ARGS...: PRE is the module command that sets the start state ("" for none)
 case_() {
     local name=$1 pre=$2 cfg i; shift 2
+    for cfg in "${CONFIGS[@]}"; do state "$cfg" $pre; done
+    pad_states 0 "${CONFIGS[@]}" # the same environment size: the same string hash seed (shapes.sh)
     for cfg in "${CONFIGS[@]}"; do
-        state "$cfg" $pre
         cpu_one "$cfg" "$@" >/dev/null    # warm up (and fill the listing cache)
         [ "$N" -gt 0 ] || echo 1 > "$T/t-$cfg" # N=0: instructions only
         [ "$N" -gt 0 ] && : > "$T/t-$cfg"

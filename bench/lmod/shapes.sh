@@ -26,3 +26,37 @@ each_shape() {
         COLD=1 "$fn" "load mpich, 5,000-record conda, cold" "" load mpich
     )
 }
+
+# pad_states SHIFT CONFIG...: pads the saved start states ($T/states/CONFIG, sourced before each
+# run with LMOD_PACKAGE_PATH=${SITE[CONFIG]}) with variables _MPG_PAD<i> until Lmod starts with
+# as many variables and as many bytes of them under every CONFIG, SHIFT bytes more than the
+# largest needs (bench_compare.sh moves it by set-up, so that each set-up draws another seed). Lua 5.3 seeds its string hashes
+# with a stack address, and the environment's size moves the stack: with addresses fixed
+# (setarch -R), configurations whose environments differ in size (the hooks' MPICC & co. after
+# `load mpich`, or only the site folder's name) each drew another seed, and Lmod alone ran up
+# to +0.19 M instructions (0.15% of a purge) for nothing the hooks did (bench/HOT_PATH.md,
+# eleventh round).
+pad_states() {
+    local shift_=$1 cfg sizes=""; shift
+    for cfg in "$@"; do
+        sizes+="$cfg $( (. "$T/states/$cfg"; LMOD_PACKAGE_PATH=${SITE[$cfg]} python3 -c '
+import os
+e = os.environb
+print(len(e), sum(len(k) + len(v) + 2 for k, v in e.items()))'))"$'\n'
+    done
+    printf '%s' "$sizes" | python3 -c '
+import sys
+shift = int(sys.argv[1])
+rows = [l.split() for l in sys.stdin if l.strip()]
+n = max(int(r[1]) for r in rows) + 1            # every config gets at least one pad variable
+need = lambda k: sum(len("_MPG_PAD%d=x" % i) + 1 for i in range(k))
+b = max(int(r[2]) + need(n - int(r[1])) for r in rows) + shift
+for cfg, count, size in rows:
+    k, extra = n - int(count), b - int(size)       # k variables of extra bytes in all
+    vals = ["x"] * k
+    vals[-1] += "x" * (extra - need(k))
+    print(cfg, " ".join("_MPG_PAD%d=%s" % (i, v) for i, v in enumerate(vals)))
+' "$shift_" | while read -r cfg pads; do
+        for p in $pads; do echo "export $p"; done >> "$T/states/$cfg"
+    done
+}
