@@ -30,12 +30,12 @@ each_shape() {
 # pad_states SHIFT CONFIG...: pads the saved start states ($T/states/CONFIG, sourced before each
 # run with LMOD_PACKAGE_PATH=${SITE[CONFIG]}) with variables _MPG_PAD<i> until Lmod starts with
 # as many variables and as many bytes of them under every CONFIG, SHIFT bytes more than the
-# largest needs (bench_compare.sh moves it by set-up, so that each set-up draws another seed). Lua 5.3 seeds its string hashes
-# with a stack address, and the environment's size moves the stack: with addresses fixed
-# (setarch -R), configurations whose environments differ in size (the hooks' MPICC & co. after
-# `load mpich`, or only the site folder's name) each drew another seed, and Lmod alone ran up
-# to +0.19 M instructions (0.15% of a purge) for nothing the hooks did (bench/HOT_PATH.md,
-# eleventh round).
+# largest needs (bench_compare.sh moves it by set-up, so that each set-up draws another seed).
+# Lua 5.3 seeds its string hashes with a stack address, and the environment's size moves the
+# stack: with addresses fixed (setarch -R), configurations whose environments differ in size
+# (the hooks' MPICC & co. after `load mpich`, or only the site folder's name) each drew another
+# seed, and Lmod alone ran up to +0.19 M instructions (0.15% of a purge) for nothing the hooks
+# did (bench/HOT_PATH.md, eleventh round).
 pad_states() {
     local shift_=$1 cfg sizes=""; shift
     for cfg in "$@"; do
