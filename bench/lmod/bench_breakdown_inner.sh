@@ -5,6 +5,7 @@
 after=() # the command run first (its changes evaluated) in each configuration: --after "load mpich"
 cmd=("$@") # the module command, as given to bench_breakdown.sh
 if [ "${1:-}" = --after ]; then read -r -a after <<< "${2:-}"; cmd=("${@:3}"); fi
+[ ${#cmd[@]} -gt 0 ] || cmd=(load mpich) # bench_breakdown.sh's default, also after --after PRE
 . "$MPG_TOP_SRCDIR/tests/lmod/lib.sh"
 . "$MPG_TOP_SRCDIR/bench/common/callgrind.sh"
 . "$MPG_TOP_SRCDIR/bench/lmod/nocheck.sh"
