@@ -4,16 +4,38 @@
 before=$1
 . "$MPG_TOP_SRCDIR/tests/lmod/lib.sh"
 . "$MPG_TOP_SRCDIR/bench/common/callgrind.sh"
-mkdir -p "$T/site-off" "$T/site-empty" "$T/site-before" "$T/hooks-before" "$T/states"
-: > "$T/site-off/SitePackage.lua"
-printf 'local hook = require("Hook")\nhook.register("finalize", function(kind) end)\n' > "$T/site-empty/SitePackage.lua"
-cp -p "$before"/site/mpiguard_hooks*.lua* "$T/hooks-before/"
-cat > "$T/site-before/SitePackage.lua" <<LUA
-package.path = "$T/hooks-before/?.lua;" .. package.path
-require("mpiguard_hooks").setup{ luaext = "$before/luaext/.libs/mpiguard.so", policy_file = "$POLICY", mpiguard = "$before/src/mpiguard" }
-LUA
-declare -A SITE=([off]=$T/site-off [empty]=$T/site-empty [before]=$T/site-before [now]=$T/site)
+# Every configuration's folders have names of the same length (the hooks' folder is in Lua's
+# package.path, the site's in LMOD_PACKAGE_PATH, the binding's in the loader's list), so that
+# the configurations differ in their code only; the length grows by set-up. (Measured: one
+# character more in the hooks' folder moved a purge by under 1 k instructions.)
+x=$(printf "%$((3 * ${MPG_BENCH_N:-0} + 1))s" | tr ' ' x)
+declare -A SITE=([off]=$T/s-off$x [empty]=$T/s-emp$x [before]=$T/s-bef$x [now]=$T/s-now$x)
 CONFIGS=(off empty before now)
+mkdir -p "${SITE[@]}" "$T/states"
+: > "${SITE[off]}/SitePackage.lua"
+printf 'local hook = require("Hook")\nhook.register("finalize", function(kind) end)\n' > "${SITE[empty]}/SitePackage.lua"
+# site_with CONFIG NAME BUILD HOOKS: SITE[CONFIG] enables BUILD's hooks (from HOOKS), its
+# binding and its command, all copied to folders named after NAME (three letters)
+site_with() {
+    local d=$T/h-$2$x l=$T/l-$2$x f
+    mkdir -p "$d" "$l"
+    cp -p "$4"/mpiguard_hooks*.lua* "$d/"
+    # A .lua newer than its .luac is parsed instead (+0.5 M instructions a command): a build
+    # whose chunks were edited and not remade would be measured as slower than it is.
+    for f in "$d"/*.luac; do
+        if [ "${f%c}" -nt "$f" ]; then
+            echo "bench_compare: ${4}/$(basename "${f%c}") is newer than its .luac: run make in $3" >&2; exit 2
+        fi
+    done
+    cp -p "$3/luaext/.libs/mpiguard.so" "$l/mpiguard.so"
+    ln -s "$(cd "$3/src" && pwd)/mpiguard" "$l/mpiguard"
+    cat > "${SITE[$1]}/SitePackage.lua" <<LUA
+package.path = "$d/?.lua;" .. package.path
+require("mpiguard_hooks").setup{ luaext = "$l/mpiguard.so", policy_file = "$POLICY", mpiguard = "$l/mpiguard" }
+LUA
+}
+site_with before bef "$before" "$before/site"
+site_with now now "$BUILD" "$HOOKS_DIR"
 printf '[general]\nlog = no\n' > "$POLICY"
 faketime=(/usr/lib/*/faketime/libfaketime.so.1)
 fake=()

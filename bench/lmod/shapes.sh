@@ -3,8 +3,10 @@
 # PRE the module command that sets the start state ("" for none), ARGS the measured command;
 # COLD=1 is set for the row whose listing cache is removed before each run. Files and folders
 # are aged a minute: the listing cache does not keep what changed in the last 2 seconds.
+# MPG_BENCH_ROWS (an extended regular expression) keeps only the rows whose NAME matches.
 each_shape() {
-    local fn=$1
+    local fn=_shape_row
+    _shape_fn=$1
     "$fn" "load hello (non-MPI), no env" "" load hello
     "$fn" "load mpich, no env" "" load mpich
     "$fn" "swap mpich -> openmpi, no env" "load mpich" swap mpich openmpi
@@ -25,6 +27,10 @@ each_shape() {
         "$fn" "load mpich, 5,000-record conda, warm" "" load mpich
         COLD=1 "$fn" "load mpich, 5,000-record conda, cold" "" load mpich
     )
+}
+_shape_row() { # NAME PRE ARGS...: _shape_fn's row, when MPG_BENCH_ROWS keeps it
+    [[ $1 =~ ${MPG_BENCH_ROWS:-.} ]] || return 0
+    "$_shape_fn" "$@"
 }
 
 # pad_states SHIFT CONFIG...: pads the saved start states ($T/states/CONFIG, sourced before each

@@ -22,7 +22,7 @@ if [ -z "${MPG_CLEAN:-}" ]; then
         MPG_LUA_RUNTIME="${MPG_LUA_RUNTIME:-}" MPG_LUA_RUNTIME_DEFAULT="${MPG_LUA_RUNTIME_DEFAULT:-}" \
         ASAN_OPTIONS="${ASAN_OPTIONS:-}" \
         MPG_KEEP="${MPG_KEEP:-}" MPG_LUAEXT="${MPG_LUAEXT:-}" MPG_BENCH_N="${MPG_BENCH_N:-}" \
-        MPG_BENCH_IR_RUNS="${MPG_BENCH_IR_RUNS:-}" \
+        MPG_BENCH_IR_RUNS="${MPG_BENCH_IR_RUNS:-}" MPG_BENCH_ROWS="${MPG_BENCH_ROWS:-}" \
         MPG_INSTALLED="${MPG_INSTALLED:-}" \
         bash "$0" "$@"
 fi
