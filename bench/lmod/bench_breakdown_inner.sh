@@ -45,7 +45,7 @@ ir() {
           --callgrind-out-file="$T/cg/cg.%p" "$LMOD_CMD" bash "${cmd[@]}" >/dev/null 2>&1 )
     cg_sum "$T/cg" cg.
 }
-files="mpiguard_hooks mpiguard_hooks_register mpiguard_hooks_act"
+files="mpiguard_hooks mpiguard_hooks_register mpiguard_hooks_act mpiguard_hooks_giveback"
 for f in $files; do cp "$HOOKS_DIR/$f.lua" "$T/orig/"; done
 off=$(ir "$T/site-off" off)
 echo "Lmod $("$LMOD_CMD" --version 2>&1 | grep -o 'Version [0-9.]*'), \`${cmd[*]}\`${after[*]:+ after \`${after[*]}\`}; instructions, all processes"

@@ -64,34 +64,56 @@ expect_eq "$(grep -c . "$ERR")" 1 ".luac cut short: nothing more said"
 mod purge
 mv "$T/act.lua" "$act.lua"; mv "$T/act.luac" "$act.luac"
 
-# 1b'. MPICC & co. are given back with no MPI left by the same chunk and the binding (what to
-# set is worked out in C): with the chunk gone, or the binding, purge says so in one line and
-# purges; a non-MPI command says nothing.
+# 1b'. MPICC & co. are given back with no MPI left by a chunk of their own
+# (mpiguard_hooks_giveback), in plain Lua in the usual case: neither the check's chunk nor the
+# binding is read. What it does not take (here a saved value that needs quoting) goes to the
+# check's chunk and the binding; without the binding, that purge says so in one line. With
+# the give-back chunk gone, the check's chunk and the binding give the values back, and one
+# line says so; a non-MPI command says nothing.
+gb=$HOOKS_DIR/mpiguard_hooks_giveback
+[ -f "$gb.luac" ] || fail "no precompiled give-back chunk in the build ($gb.luac)"
+export MPICC=/home/me/bin/my-mpicc
 mod load mpich
 expect_eq "${MPICC:-}" "$MPICH_HOME_DIR/bin/mpicc" "MPICC exported on load"
 mv "$act.lua" "$T/act.lua"; mv "$act.luac" "$T/act.luac"
-mod load hello; rc=$?
-expect_eq "$rc" 0 "no hooks body, MPI loaded, non-MPI load: exit 0"
-expect_empty "$ERR" "no hooks body, MPI loaded, non-MPI load: silent (the chunk is not read)"
-mod purge; rc=$?
-expect_eq "$rc" 0 "no hooks body, purge: exit 0"
-expect_eq "$(grep -c . "$ERR")" 1 "no hooks body, purge: one line"
-expect_grep "^mpiguard: MPICC & co. not given back: cannot load $act.lua" "$ERR" "no hooks body, purge: says what"
-expect_eq "${LOADEDMODULES:-}" "" "no hooks body, purge: purged"
-mv "$T/act.lua" "$act.lua"; mv "$T/act.luac" "$act.luac"
-unset MPICC MPI4PY_BUILD_MPICC MPICXX MPIFC __MPIGUARD_SET
-mod load mpich
-expect_eq "${MPICC:-}" "$MPICH_HOME_DIR/bin/mpicc" "MPICC exported on load (again)"
 site_package_with "$T/nowhere/mpiguard.so"
 mod purge; rc=$?
-expect_eq "$rc" 0 "no binding, purge: exit 0"
-expect_eq "$(grep -c . "$ERR")" 1 "no binding, purge: one line"
-expect_grep "^mpiguard: MPICC & co. not given back: cannot load $T/nowhere/mpiguard.so" "$ERR" "no binding, purge: says what"
-expect_eq "${LOADEDMODULES:-}" "" "no binding, purge: purged"
+expect_eq "$rc" 0 "no check chunk, no binding, purge: exit 0"
+expect_empty "$ERR" "no check chunk, no binding, purge: silent (neither is read)"
+expect_eq "${MPICC:-unset}" "/home/me/bin/my-mpicc" "no check chunk, no binding, purge: the user's MPICC back"
+expect_eq "$(env | grep -c '^__MPIGUARD_')" 0 "no check chunk, no binding, purge: bookkeeping gone"
+mv "$T/act.lua" "$act.lua"; mv "$T/act.luac" "$act.luac"
+site_package
+export MPICC="/home/me/my bin/mpicc"
+mod load mpich
+expect_eq "${MPICC:-}" "$MPICH_HOME_DIR/bin/mpicc" "MPICC with a space replaced on load"
+site_package_with "$T/nowhere/mpiguard.so"
+mod purge; rc=$?
+expect_eq "$rc" 0 "a value to quote, no binding, purge: exit 0"
+expect_eq "$(grep -c . "$ERR")" 1 "a value to quote, no binding, purge: one line"
+expect_grep "^mpiguard: MPICC & co. not given back: cannot load $T/nowhere/mpiguard.so" "$ERR" \
+    "a value to quote, no binding, purge: the binding's way was taken, and it says what"
+expect_eq "${LOADEDMODULES:-}" "" "a value to quote, no binding, purge: purged"
 site_package
 mod purge
-expect_eq "${MPICC:-unset}" "unset" "binding back: MPICC given back at the next purge"
-expect_eq "${__MPIGUARD_SET:-unset}" "unset" "binding back: bookkeeping gone"
+expect_eq "${MPICC:-}" "/home/me/my bin/mpicc" "binding back: the MPICC with a space back at the next purge"
+expect_eq "$(env | grep -c '^__MPIGUARD_')" 0 "binding back: bookkeeping gone"
+export MPICC=/home/me/bin/my-mpicc
+mod load mpich
+expect_eq "${MPICC:-}" "$MPICH_HOME_DIR/bin/mpicc" "MPICC exported on load (again)"
+mv "$gb.lua" "$T/gb.lua"; mv "$gb.luac" "$T/gb.luac"
+mod load hello; rc=$?
+expect_eq "$rc" 0 "no give-back chunk, MPI loaded, non-MPI load: exit 0"
+expect_empty "$ERR" "no give-back chunk, MPI loaded, non-MPI load: silent (the chunk is not read)"
+mod purge; rc=$?
+expect_eq "$rc" 0 "no give-back chunk, purge: exit 0"
+expect_eq "$(grep -c . "$ERR")" 1 "no give-back chunk, purge: one line"
+expect_grep "^mpiguard: MPICC & co. given back the slower way: cannot load $gb.lua" "$ERR" "no give-back chunk, purge: says what"
+expect_eq "${LOADEDMODULES:-}" "" "no give-back chunk, purge: purged"
+expect_eq "${MPICC:-}" "/home/me/bin/my-mpicc" "no give-back chunk, purge: the user's MPICC back all the same"
+expect_eq "$(env | grep -c '^__MPIGUARD_')" 0 "no give-back chunk, purge: bookkeeping gone"
+mv "$T/gb.lua" "$gb.lua"; mv "$T/gb.luac" "$gb.luac"
+unset MPICC
 
 # 1c. `module test-mpi`'s chunk (mpiguard_hooks_testmpi) is read for that command only: missing,
 # it costs test-mpi one line and nothing else.
