@@ -28,6 +28,22 @@ expect_grep "SITE-FINALIZE" "$ERR" "after: site finalize hook kept"
 expect_eq "${MPICC:-}" "$MPICH_HOME_DIR/bin/mpicc" "after: mpiguard finalize runs too"
 mod purge
 
+# Site hooks registered after it with the action "append" (a SitePackage.lua written for Lmod
+# 8.7.35+): on 8.6, which replaces whatever the action, ours must be kept all the same.
+cat > "$T/site/SitePackage.lua" <<EOF2
+package.path = "$HOOKS_DIR/?.lua;" .. package.path
+require("mpiguard_hooks").setup{ luaext = "$LUAEXT", policy_file = "$POLICY" }
+local hook = require("Hook")
+hook.register("load", function(t) io.stderr:write("SITE-LOAD ", t.modFullName, "\\n") end, "append")
+hook.register("finalize", function() io.stderr:write("SITE-FINALIZE\\n") end, "append")
+EOF2
+mod load mpich
+expect_grep "SITE-LOAD mpich/4.0.2" "$ERR" "append after: site load hook kept"
+expect_grep "SITE-FINALIZE" "$ERR" "append after: site finalize hook kept"
+expect_eq "${MPICC:-}" "$MPICH_HOME_DIR/bin/mpicc" "append after: mpiguard finalize runs too"
+mod purge
+expect_eq "${MPICC-unset}" "unset" "append after: MPICC given back on purge"
+
 # An MPI modulefile without family("MPI") and with a name mpiguard does not know, named in
 # setup{mpi_modules = ...}.
 mkdir -p "$T/base/modulefiles/debian/sitempi" "$T/base/modulefiles/debian/impi"
