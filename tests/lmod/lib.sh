@@ -143,6 +143,24 @@ mod() {
     return $rc
 }
 
+# run_lua_checks SCRIPT MIN_OK [SAN_ASAN_OPTIONS]: SCRIPT in the Lua under test (a sanitizer
+# build's runtimes preloaded, with ASAN_OPTIONS=SAN_ASAN_OPTIONS when given), which prints one
+# "ok   ..." or "FAIL ..." line a check: shows them, counts the FAILs, and fails when Lua
+# exits non-zero or fewer than MIN_OK checks passed (a script stopped early).
+run_lua_checks() {
+    local rc
+    if [ -n "$SAN_PRELOAD" ]; then
+        LD_PRELOAD=$SAN_PRELOAD ASAN_OPTIONS=${3:-$ASAN_OPTIONS} "$LUA" "$1" >"$OUT" 2>"$ERR"
+    else
+        "$LUA" "$1" >"$OUT" 2>"$ERR"
+    fi
+    rc=$?
+    cat "$OUT"
+    [ $rc -eq 0 ] || fail "lua exited $rc: $(head -c 2000 "$ERR")"
+    FAILS=$((FAILS + $(grep -c '^FAIL' "$OUT")))
+    [ "$(grep -c '^ok' "$OUT")" -ge "$2" ] || fail "not all checks ran: $(head -c 2000 "$ERR")"
+}
+
 finish() {
     if [ "$FAILS" -gt 0 ]; then
         echo "$TNAME: $FAILS failure(s)" >&2

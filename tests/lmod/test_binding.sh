@@ -76,14 +76,5 @@ r = assert(m.check{ env_prefix = "$T/venv2", policy_file = "$T/none.conf" })
 check(r.env.kind == "venv" and r.env.prefix == "$T/venv2", "check after a raised one: the env made since is seen")
 LUA
 echo "  $LUA: $("$LUA" -v 2>&1)"
-if [ -n "$SAN_PRELOAD" ]; then
-    LD_PRELOAD=$SAN_PRELOAD ASAN_OPTIONS=detect_leaks=1 "$LUA" "$T/t.lua" >"$OUT" 2>"$ERR"
-else
-    "$LUA" "$T/t.lua" >"$OUT" 2>"$ERR"
-fi
-rc=$?
-cat "$OUT"
-[ $rc -eq 0 ] || fail "lua exited $rc: $(head -c 2000 "$ERR")"
-FAILS=$((FAILS + $(grep -c '^FAIL' "$OUT")))
-[ "$(grep -c '^ok' "$OUT")" -ge 24 ] || fail "not all checks ran: $(head -c 2000 "$ERR")"
+run_lua_checks "$T/t.lua" 24 detect_leaks=1
 finish

@@ -154,14 +154,5 @@ print(((taken - before) > N / 4 and "ok   " or "FAIL ") .. "test_giveback: the L
       (taken - before) .. " of " .. N .. ")")
 print("cases " .. cases)
 LUA
-if [ -n "$SAN_PRELOAD" ]; then
-    LD_PRELOAD=$SAN_PRELOAD "$LUA" "$T/t.lua" >"$OUT" 2>"$ERR"
-else
-    "$LUA" "$T/t.lua" >"$OUT" 2>"$ERR"
-fi
-rc=$?
-cat "$OUT"
-[ $rc -eq 0 ] || fail "lua exited $rc: $(head -c 2000 "$ERR")"
-FAILS=$((FAILS + $(grep -c '^FAIL' "$OUT")))
-[ "$(grep -c '^ok' "$OUT")" -eq 4 ] || fail "not all checks ran: $(head -c 2000 "$ERR")"
+run_lua_checks "$T/t.lua" 4
 finish
