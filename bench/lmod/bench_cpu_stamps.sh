@@ -8,9 +8,10 @@
 # whole commands (ratios with +-0.5% intervals on 26-40 ms), each step is timed alone: a 20 us
 # step is seen. With BASELINE_BUILD (a build folder; bench/baseline.sh REV DIR makes one), its
 # hooks and binding are stamped and run too, alternated run by run with this build's, and each
-# step is shown as base -> this. What the stamps cannot see: parsing the stub (before its first
-# line runs) and what the hooks leave Lmod to do after them (writing the exports, exit). The
-# binding's C is one step (check{}). A benchmark: nothing passes or fails. Same clean set-up as
+# step is shown as base -> this. The first stamp is the first line of a copy of the test's
+# SitePackage.lua, so finding and parsing the stub is a step. What the stamps cannot see: what
+# the hooks leave Lmod to do after them (writing the exports, exit). The binding's C is one
+# step (check{}). A benchmark: nothing passes or fails. Same clean set-up as
 # the tests (tests/lmod/lib.sh).
 export MPG_TOP_SRCDIR=${MPG_TOP_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 export MPG_TOP_BUILDDIR=${MPG_TOP_BUILDDIR:-$MPG_TOP_SRCDIR}

@@ -28,10 +28,6 @@ __mpgS(\"$4\")" "$f"
         fi
     }
     stamp mpiguard_hooks 'local dir = .*' i start
-    sed -i '1i\
-rawset(_G, "__mpgT", {})\
-rawset(_G, "__mpgS", function(name) local t = rawget(_G, "__mpgT"); t[#t + 1] = name; t[#t + 1] = os.clock() end)' \
-        "$dir/mpiguard_hooks.lua"
     stamp mpiguard_hooks 'local chunk = .*' a reg_load
     stamp mpiguard_hooks 'local M = chunk and chunk(dir, true)' a reg_run
     stamp mpiguard_hooks_register 'function M.finalize(kind)' i lmod
@@ -72,7 +68,14 @@ CONFIGS=(this)
 mkdir -p "$T/hooks-this" "$T/site-this"
 cp -p "$HOOKS_DIR"/mpiguard_hooks* "$T/hooks-this/"
 stamp_hooks "$T/hooks-this" strict
-sed "s|$HOOKS_DIR|$T/hooks-this|g" "$T/site/SitePackage.lua" > "$T/site-this/SitePackage.lua"
+# site_package HOOKS SED: the test's SitePackage.lua edited by SED, after the first stamp (its
+# first line: what follows, until the stub's first line runs, is finding and parsing the stub)
+site_package() {
+    printf '%s\n' 'rawset(_G, "__mpgT", {"site", os.clock()})' \
+        'rawset(_G, "__mpgS", function(name) local t = rawget(_G, "__mpgT"); t[#t + 1] = name; t[#t + 1] = os.clock() end)'
+    sed "$1" "$T/site/SitePackage.lua"
+}
+site_package "s|$HOOKS_DIR|$T/hooks-this|g" > "$T/site-this/SitePackage.lua"
 SITE[this]=$T/site-this
 if [ -n "$base" ]; then
     [ -f "$base/site/mpiguard_hooks.lua" ] && [ -f "$base/luaext/.libs/mpiguard.so" ] ||
@@ -80,7 +83,7 @@ if [ -n "$base" ]; then
     mkdir -p "$T/hooks-base" "$T/site-base"
     cp -p "$base"/site/mpiguard_hooks*.lua* "$T/hooks-base/"
     stamp_hooks "$T/hooks-base" ""
-    sed "s|$HOOKS_DIR|$T/hooks-base|g; s|$LUAEXT|$base/luaext/.libs/mpiguard.so|g" "$T/site/SitePackage.lua" > "$T/site-base/SitePackage.lua"
+    site_package "s|$HOOKS_DIR|$T/hooks-base|g; s|$LUAEXT|$base/luaext/.libs/mpiguard.so|g" > "$T/site-base/SitePackage.lua"
     SITE[base]=$T/site-base
     CONFIGS=(base this)
 fi
@@ -118,7 +121,8 @@ row() {
 import statistics, sys
 name, n, this = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 base = sys.argv[4] if len(sys.argv) > 4 else None
-steps = [("reg_load", "register chunk: stat and loadfile"),
+steps = [("start", "the stub found (package.path) and parsed"),
+         ("reg_load", "register chunk: stat and loadfile"),
          ("reg_run", "register chunk run: the hooks registered"),
          ("lmod", "(Lmod's own work up to the finalize hook)"),
          ("decide", "the decision: which MPI, and did it change"),
