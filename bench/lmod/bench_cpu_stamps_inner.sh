@@ -4,6 +4,7 @@
 base=${1:-}
 . "$MPG_TOP_SRCDIR/tests/lmod/lib.sh"
 . "$MPG_TOP_SRCDIR/bench/lmod/shapes.sh"
+. "$MPG_TOP_SRCDIR/bench/lmod/steps.sh" # precompile_hooks
 N=${MPG_BENCH_N:-100}
 printf '[general]\nlog = no\n' > "$POLICY"
 
@@ -12,7 +13,7 @@ printf '[general]\nlog = no\n' > "$POLICY"
 # to print them all when it returns. With STRICT (this build), a line a stamp goes by that is
 # gone stops the benchmark; a baseline's older hooks may lack some steps: said, and left out.
 stamp_hooks() {
-    local dir=$1 strict=$2 f
+    local dir=$1 strict=$2
     stamp() { # FILE PATTERN (a whole line, sed BRE) WHERE (a: after it, i: before it) NAME
         local f=$dir/$1.lua before
         if [ -z "$strict" ] && ! grep -q "^$2\$" "$f" 2>/dev/null; then
@@ -55,11 +56,7 @@ function M.finalize_stamped(kind)/}' "$dir/mpiguard_hooks_register.lua"
     stamp mpiguard_hooks_act '   applySync(sync)' a apply
     stamp mpiguard_hooks_act '   applySync(lib.sync_exports(syncOptions()))' a apply
     stamp mpiguard_hooks_giveback '   exec{ cmd = line, modeA = { "all" } }' a apply
-    for f in mpiguard_hooks_register mpiguard_hooks_act mpiguard_hooks_giveback; do
-        [ -f "$dir/$f.lua" ] || continue # an older baseline's
-        "$LUA" "$SRC/site/precompile.lua" "$dir/$f.lua" "$dir/$f.luac" ||
-            { echo "bench_cpu_stamps: the stamped $f.lua does not compile" >&2; exit 2; }
-    done
+    precompile_hooks "$dir"
 }
 # This build's hooks and, with a baseline build, its hooks and binding, each stamped in a
 # folder of its own, with a SitePackage.lua of its own.
@@ -104,7 +101,7 @@ row() {
             )
             : > "$T/stamps-$c"
         done
-        local order=("${CONFIGS[@]}") rev=()
+        local order rev=()
         for ((i = ${#CONFIGS[@]} - 1; i >= 0; i--)); do rev+=("${CONFIGS[i]}"); done
         for ((i = 0; i < N; i++)); do
             # each build first in every other round: what runs first after the other may pay for it

@@ -28,7 +28,16 @@ edit_hooks() {
         fi
         shift 2
     done
+    precompile_hooks "$dir"
+}
+
+# precompile_hooks DIR: DIR's chunks precompiled again after an edit (a chunk an older build's
+# hooks do not have is skipped); an edit that leaves one that does not compile stops the benchmark.
+precompile_hooks() {
+    local f
     for f in mpiguard_hooks_register mpiguard_hooks_act mpiguard_hooks_giveback; do
-        "$LUA" "$SRC/site/precompile.lua" "$dir/$f.lua" "$dir/$f.luac"
+        [ -f "$1/$f.lua" ] || continue
+        "$LUA" "$SRC/site/precompile.lua" "$1/$f.lua" "$1/$f.luac" ||
+            { echo "$TNAME: the edited $f.lua in $1 does not compile" >&2; exit 2; }
     done
 }
