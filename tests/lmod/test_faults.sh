@@ -8,7 +8,7 @@
 site_package_with() {
     cat > "$T/site/SitePackage.lua" <<EOF2
 package.path = "$HOOKS_DIR/?.lua;" .. package.path
-require("mpiguard_hooks").setup{ luaext = "$1", policy_file = "$POLICY" }
+require("mpiguard_hooks").setup{ luaext = "$1", policy_file = "${2:-$POLICY}" }
 EOF2
 }
 site_package_with "$T/nowhere/mpiguard.so"
@@ -114,6 +114,25 @@ expect_eq "${MPICC:-}" "/home/me/bin/my-mpicc" "no give-back chunk, purge: the u
 expect_eq "$(env | grep -c '^__MPIGUARD_')" 0 "no give-back chunk, purge: bookkeeping gone"
 mv "$T/gb.lua" "$gb.lua"; mv "$T/gb.luac" "$gb.luac"
 unset MPICC
+
+# 1b''. No MPI left and no bookkeeping of mpiguard's (here a policy that does not export MPICC
+# & co.): nothing to give back, so a purge reads neither chunk nor the binding (all three
+# gone here) and says nothing.
+printf '[general]\nexport_mpicc = no\nlog = no\n' > "$T/noexport.conf"
+site_package_with "$LUAEXT" "$T/noexport.conf"
+mod load mpich
+expect_eq "${LOADEDMODULES:-}" "mpich/4.0.2" "policy without exports: MPI loaded"
+expect_eq "$(env | grep -c '^__MPIGUARD_')" 0 "policy without exports: no bookkeeping"
+site_package_with "$T/nowhere/mpiguard.so" "$T/noexport.conf"
+mv "$gb.lua" "$T/gb.lua"; mv "$gb.luac" "$T/gb.luac"
+mv "$act.lua" "$T/act.lua"; mv "$act.luac" "$T/act.luac"
+mod purge; rc=$?
+expect_eq "$rc" 0 "nothing to give back, purge: exit 0"
+expect_empty "$ERR" "nothing to give back, purge: silent (neither chunk nor the binding is read)"
+expect_eq "${LOADEDMODULES:-}" "" "nothing to give back, purge: purged"
+mv "$T/gb.lua" "$gb.lua"; mv "$T/gb.luac" "$gb.luac"
+mv "$T/act.lua" "$act.lua"; mv "$T/act.luac" "$act.luac"
+site_package
 
 # 1c. `module test-mpi`'s chunk (mpiguard_hooks_testmpi) is read for that command only: missing,
 # it costs test-mpi one line and nothing else.
