@@ -11,6 +11,12 @@ each_shape() {
     "$fn" "load mpich, no env" "" load mpich
     "$fn" "swap mpich -> openmpi, no env" "load mpich" swap mpich openmpi
     "$fn" "purge (mpich loaded), no env" "load mpich" purge
+    # A site whose policy does not export MPICC & co.: no bookkeeping to give back (the
+    # policy file changed for this row only).
+    cp "$POLICY" "$T/policy.rows"
+    printf '[general]\nexport_mpicc = no\nlog = no\n' > "$POLICY"
+    "$fn" "purge (mpich loaded), no env, policy without exports" "load mpich" purge
+    cp "$T/policy.rows" "$POLICY"
     make_venv "$T/venv"
     find "$T/venv" \( -type d -o -type f \) -exec touch -d '1 minute ago' {} +
     (
