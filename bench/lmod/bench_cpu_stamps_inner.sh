@@ -45,6 +45,17 @@ function M.finalize_stamped(kind)/}' "$dir/mpiguard_hooks_register.lua"
     grep -q '^function M.finalize_stamped(kind)$' "$dir/mpiguard_hooks_register.lua" ||
         { echo "bench_cpu_stamps: could not wrap M.finalize" >&2; exit 2; }
     stamp mpiguard_hooks_register '   if (curFull) then' i decide
+    # the work chunk's load split: its files stat'ed (useLuac), loadfile(), the chunk run
+    local lb='   local chunk = useLuac(name) and loadfile(bin)'
+    if grep -q "^$lb\$" "$dir/mpiguard_hooks_register.lua"; then
+        sed -i "s/^$lb\$/   local chunk = useLuac(name); __mpgS(\"chunk_fresh\"); chunk = chunk and loadfile(bin); __mpgS(\"chunk_load\")/" "$dir/mpiguard_hooks_register.lua"
+    elif [ -n "$strict" ]; then
+        echo "bench_cpu_stamps: no line '$lb' in mpiguard_hooks_register.lua any more: update bench/lmod/bench_cpu_stamps_inner.sh" >&2
+        exit 2
+    else
+        echo "note: the baseline's mpiguard_hooks_register.lua has no line '$lb': its work chunk's load is not split" >&2
+    fi
+    stamp mpiguard_hooks_register '   if (chunk) then ok, res = pcall(chunk, s_config) end' a chunk_run
     stamp mpiguard_hooks_act 'function A.mpiChanged(curFull)' a work_chunk
     stamp mpiguard_hooks_act 'function A.noMPI()' a work_chunk
     stamp mpiguard_hooks_giveback 'function G.noMPI()' a work_chunk
@@ -55,6 +66,11 @@ function M.finalize_stamped(kind)/}' "$dir/mpiguard_hooks_register.lua"
     stamp mpiguard_hooks_act '   applySync(sync)' i report
     stamp mpiguard_hooks_act '   applySync(sync)' a apply
     stamp mpiguard_hooks_act '   applySync(lib.sync_exports(syncOptions()))' a apply
+    # the give-back's own steps (its chunk's noMPI(): the shell, the plan, the variables set in
+    # this process); what follows them, up to "apply", is its one execute{}
+    stamp mpiguard_hooks_giveback '   local ok, shell = pcall(typeOf)' a gb_shell
+    stamp mpiguard_hooks_giveback '   local line, changes = G.plan(os.getenv, ok and shell or nil)' a gb_plan
+    stamp mpiguard_hooks_giveback '   for i = 1, #changes, 2 do posix.setenv(changes\[i\], changes\[i + 1\] or nil) end' a gb_env
     stamp mpiguard_hooks_giveback '   exec{ cmd = line, modeA = { "all" } }' a apply
     precompile_hooks "$dir"
 }
@@ -123,13 +139,19 @@ steps = [("start", "the stub found (package.path) and parsed"),
          ("reg_run", "register chunk run: the hooks registered"),
          ("lmod", "(Lmod's own work up to the finalize hook)"),
          ("decide", "the decision: which MPI, and did it change"),
-         ("work_chunk", "work chunk loaded (act, or give-back)"),
+         ("chunk_fresh", "work chunk (act, or give-back): its .lua and .luac stat'ed"),
+         ("chunk_load", "work chunk: loadfile() of its .luac"),
+         ("chunk_run", "work chunk: run (its functions defined)"),
+         ("work_chunk", "work chunk: the rest, up to its work"),
          ("guard", "the binding's file checked"),
          ("dlopen", "the binding loaded (package.loadlib)"),
          ("luaopen", "luaopen_mpiguard"),
          ("check", "check{}: the check and its result tables"),
          ("report", "the findings shown"),
-         ("apply", "the exports handed to Lmod"),
+         ("gb_shell", "give-back: the shell asked of Lmod (myShellType)"),
+         ("gb_plan", "give-back: its plan made from the bookkeeping"),
+         ("gb_env", "give-back: posix required, the variables set in this process"),
+         ("apply", "the exports handed to Lmod (give-back: its execute{})"),
          ("end", "the rest of the finalize hook (all of it when no MPI is involved)"),
          ("total", "the hooks in all (not Lmod's own work)")]
 def runs(path):
