@@ -14,19 +14,20 @@ printf '[general]\nlog = no\n' > "$POLICY"
 # gone stops the benchmark; a baseline's older hooks may lack some steps: said, and left out.
 stamp_hooks() {
     local dir=$1 strict=$2
-    stamp() { # FILE PATTERN (a whole line, sed BRE) WHERE (a: after it, i: before it) NAME
-        local f=$dir/$1.lua before
-        if [ -z "$strict" ] && ! grep -q "^$2\$" "$f" 2>/dev/null; then
-            echo "note: the baseline's $1.lua has no line '$2': no $4 stamp there" >&2
-            return 0
-        fi
-        before=$(grep -c "__mpgS(\"$4\")" "$f")
-        sed -i "/^$2\$/$3\\
-__mpgS(\"$4\")" "$f"
-        if [ "$(grep -c "__mpgS(\"$4\")" "$f")" -le "$before" ]; then
+    has_line() { # FILE PATTERN WHAT: whether FILE.lua has the line; where it is gone, a
+        # baseline says so (no WHAT there) and this build stops the benchmark
+        grep -q "^$2\$" "$dir/$1.lua" 2>/dev/null && return 0
+        if [ -n "$strict" ]; then
             echo "bench_cpu_stamps: no line '$2' in $1.lua any more: update bench/lmod/bench_cpu_stamps_inner.sh" >&2
             exit 2
         fi
+        echo "note: the baseline's $1.lua has no line '$2': no $3 there" >&2
+        return 1
+    }
+    stamp() { # FILE PATTERN (a whole line, sed BRE) WHERE (a: after it, i: before it) NAME
+        has_line "$1" "$2" "$4 stamp" || return 0
+        sed -i "/^$2\$/$3\\
+__mpgS(\"$4\")" "$dir/$1.lua"
     }
     stamp mpiguard_hooks 'local dir = .*' i start
     stamp mpiguard_hooks 'local chunk = .*' a reg_load
@@ -47,13 +48,8 @@ function M.finalize_stamped(kind)/}' "$dir/mpiguard_hooks_register.lua"
     stamp mpiguard_hooks_register '   if (curFull) then' i decide
     # the work chunk's load split: its files stat'ed (useLuac), loadfile(), the chunk run
     local lb='   local chunk = useLuac(name) and loadfile(bin)'
-    if grep -q "^$lb\$" "$dir/mpiguard_hooks_register.lua"; then
+    if has_line mpiguard_hooks_register "$lb" "split of the work chunk's load"; then
         sed -i "s/^$lb\$/   local chunk = useLuac(name); __mpgS(\"chunk_fresh\"); chunk = chunk and loadfile(bin); __mpgS(\"chunk_load\")/" "$dir/mpiguard_hooks_register.lua"
-    elif [ -n "$strict" ]; then
-        echo "bench_cpu_stamps: no line '$lb' in mpiguard_hooks_register.lua any more: update bench/lmod/bench_cpu_stamps_inner.sh" >&2
-        exit 2
-    else
-        echo "note: the baseline's mpiguard_hooks_register.lua has no line '$lb': its work chunk's load is not split" >&2
     fi
     stamp mpiguard_hooks_register '   if (chunk) then ok, res = pcall(chunk, s_config) end' a chunk_run
     stamp mpiguard_hooks_act 'function A.mpiChanged(curFull)' a work_chunk
