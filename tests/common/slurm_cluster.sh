@@ -6,9 +6,10 @@
 # pid files in DIR; each EXTRA_LINE appended: PlugStackConfig, more partitions, ...), exports
 # SLURM_CONF, starts the daemons and waits until both nodes are idle. Optional: SLURM_RUN (a
 # command prefix for the daemons, e.g. "env ASAN_OPTIONS=..."), SLURM_N2_PRIVATE_TMP=1 (n2 in
-# its own mount namespace with an empty /tmp, as a second host would be). Returns 1 with the
-# reason in SLURM_CLUSTER_ERROR when the cluster does not come up (no subshell: the daemons
-# must not hold a pipe open). slurm_cluster_stop DIR stops the daemons.
+# its own mount namespace with an empty /tmp, as a second host would be) and SLURM_N2_KEEP
+# (paths under /tmp that n2 must still see, such as a build tree there; split on white
+# space). Returns 1 with the reason in SLURM_CLUSTER_ERROR when the cluster does not come up
+# (no subshell: the daemons must not hold a pipe open). slurm_cluster_stop DIR stops the daemons.
 slurm_cluster_start() {
     local dir=$1 name=$2 line
     shift 2
@@ -58,8 +59,24 @@ CONF
     ${SLURM_RUN:-} slurmd -N n1 -f "$SLURM_CONF" ||
         { SLURM_CLUSTER_ERROR="slurmd n1 did not start: $(tail -3 "$dir/slurmd-n1.log" 2>/dev/null)"; return 1; }
     if [ -n "${SLURM_N2_PRIVATE_TMP:-}" ]; then
-        ${SLURM_RUN:-} unshare -m --propagation private sh -c 'mount -t tmpfs none /tmp && exec slurmd -N n2 -f "$1"' sh "$SLURM_CONF" ||
-            { SLURM_CLUSTER_ERROR="slurmd n2 did not start in its own mount namespace: $(tail -3 "$dir/slurmd-n2.log" 2>/dev/null)"; return 1; }
+        # The host's /tmp stays reachable at DIR/n2-hosttmp inside the namespace, and each
+        # folder of SLURM_N2_KEEP under /tmp (a build tree in /tmp: the plugin n2 dlopen()s)
+        # is bound back into n2's empty /tmp under its own name.
+        mkdir -p "$dir/n2-hosttmp"
+        # shellcheck disable=SC2086 # SLURM_N2_KEEP: paths split on white space
+        ${SLURM_RUN:-} unshare -m --propagation private sh -c '
+            conf=$1 host=$2; shift 2
+            mount --bind /tmp "$host" && mount -t tmpfs none /tmp || exit 1
+            for p in "$@"; do
+                case $p in /tmp/?*) ;; *) continue ;; esac
+                top=${p#/tmp/}; top=${top%%/*}
+                [ -d "/tmp/$top" ] && continue
+                if [ -d "$host/$top" ]; then
+                    mkdir "/tmp/$top" && mount --bind "$host/$top" "/tmp/$top" || exit 1
+                fi
+            done
+            exec slurmd -N n2 -f "$conf"' sh "$SLURM_CONF" "$dir/n2-hosttmp" ${SLURM_N2_KEEP:-} ||
+            { SLURM_CLUSTER_ERROR="slurmd n2 did not start in its own mount namespace (private /tmp; SLURM_N2_KEEP=${SLURM_N2_KEEP:-}): $(tail -3 "$dir/slurmd-n2.log" 2>/dev/null)"; return 1; }
     else
         ${SLURM_RUN:-} slurmd -N n2 -f "$SLURM_CONF" ||
             { SLURM_CLUSTER_ERROR="slurmd n2 did not start: $(tail -3 "$dir/slurmd-n2.log" 2>/dev/null)"; return 1; }

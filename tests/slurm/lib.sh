@@ -5,7 +5,9 @@
 # in plugstack.conf. n2 runs in its own mount namespace with a private /tmp: Open MPI's PMIx
 # server (srun --mpi=pmix) creates /tmp/spmix_appdir_<uid>_<job>.<step> on each node, and two
 # nodes sharing one /tmp collide ("File exists"). Everything the jobs touch therefore lives
-# under $W in /var/tmp, which both nodes see. Jobs run as the unprivileged user nobody.
+# under $W in /var/tmp, which both nodes see; a build or source tree under /tmp is bound back
+# into n2's /tmp (SLURM_N2_KEEP in tests/common/slurm_cluster.sh). Jobs run as the
+# unprivileged user nobody.
 set -u
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -165,7 +167,8 @@ start_cluster() {
     LOG_PID=$LISTENER
     policy ""
     plugstack
-    SLURM_RUN="env $(san_env)" SLURM_N2_PRIVATE_TMP=1 slurm_cluster_start "$S" "mpgspank$$" \
+    SLURM_RUN="env $(san_env)" SLURM_N2_PRIVATE_TMP=1 SLURM_N2_KEEP="$BUILD $SRC $PLUGIN $CORELIB $CHECKER" \
+        slurm_cluster_start "$S" "mpgspank$$" \
         "SlurmdDebug=${SLURMD_DEBUG:-info}" "PlugStackConfig=$S/plugstack.conf" \
         "PartitionName=debug Nodes=n1,n2 MaxTime=10 State=UP" || skip "$SLURM_CLUSTER_ERROR"
 }
