@@ -90,8 +90,9 @@ struct mpg_dircache *mpg_dircache_new(const struct mpg_envsnap *env)
     return cache_at(dir, FILE_NAME, make);
 }
 
-/* The cache folder, opened, when it is the user's own and private; else -1 (no caching). */
-static int open_private_dir(const char *dir)
+/* The cache folder, opened, when it is the user's own and private (*uid: the user); else -1
+ * (no caching). */
+static int open_private_dir(const char *dir, uid_t *uid)
 {
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     struct stat st;
@@ -99,6 +100,7 @@ static int open_private_dir(const char *dir)
         close(fd);
         fd = -1;
     }
+    if (fd >= 0 && uid) *uid = st.st_uid;
     return fd;
 }
 
@@ -188,13 +190,14 @@ static void load(struct mpg_dircache *c)
 {
     if (c->loaded) return;
     c->loaded = true;
-    c->dirfd = open_private_dir(c->dir);
+    uid_t me = 0;
+    c->dirfd = open_private_dir(c->dir, &me);
     if (c->dirfd < 0) return;
     int fd = openat(c->dirfd, c->name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
     struct stat st;
     if (fd < 0) return;
     size_t len = 0;
-    char *text = fstat(fd, &st) == 0 && st.st_uid == geteuid() ? mpg_read_fd(fd, MAX_FILE, &len) : NULL;
+    char *text = fstat(fd, &st) == 0 && st.st_uid == me ? mpg_read_fd_st(fd, &st, MAX_FILE, &len) : NULL;
     close(fd);
     if (text) mpg_dircache_parse(c, text, len);
     free(text);
@@ -312,7 +315,7 @@ static void make_dir(struct mpg_dircache *c)
     if (c->dirfd >= 0) return;
     if (c->make && !mpg_is_dir(c->make)) mkdir(c->make, 0700);
     mkdir(c->dir, 0700);
-    c->dirfd = open_private_dir(c->dir);
+    c->dirfd = open_private_dir(c->dir, NULL);
 }
 
 static void save(struct mpg_dircache *c)

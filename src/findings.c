@@ -179,16 +179,28 @@ static char *rebuild_fix(const struct mpg_report *r, const struct mpg_package *p
 
 /* ---- which MPI an mpicc belongs to ----------------------------------------------------- */
 
-/* Family from a wrapper's name: Debian's alternatives (mpicc.mpich, mpicc.openmpi) and Open MPI's
- * opal_wrapper. Each link of the symlink chain is looked at, as the last one may be generic. */
-static enum mpg_abi abi_from_wrapper_names(const char *path)
+static enum mpg_abi abi_from_wrapper_name(const char *b)
 {
+    if (mpg_str_ends(b, ".mpich") || mpg_str_ends(b, ".mpich2")) return MPG_ABI_MPICH;
+    if (mpg_str_ends(b, ".openmpi") || strcmp(b, "opal_wrapper") == 0) return MPG_ABI_OPENMPI;
+    return MPG_ABI_UNKNOWN;
+}
+
+/* Family from a wrapper's name: Debian's alternatives (mpicc.mpich, mpicc.openmpi) and Open MPI's
+ * opal_wrapper. Each link of the symlink chain is looked at, as the last one may be generic;
+ * the path's own name and then its real path's (known: no system call) are looked at first,
+ * which settles Debian's chains (mpicc -> /etc/alternatives/mpi -> mpicc.mpich, or
+ * mpicc.openmpi -> opal_wrapper) without reading the links again. */
+static enum mpg_abi abi_from_wrapper_names(const char *path, const char *real)
+{
+    enum mpg_abi abi = abi_from_wrapper_name(mpg_basename(path));
+    if (abi == MPG_ABI_UNKNOWN && real) abi = abi_from_wrapper_name(mpg_basename(real));
+    if (abi != MPG_ABI_UNKNOWN) return abi;
     char cur[MPG_MAX_PATH];
     snprintf(cur, sizeof cur, "%s", path);
     for (int hop = 0; hop < 16; hop++) {
-        const char *b = mpg_basename(cur);
-        if (mpg_str_ends(b, ".mpich") || mpg_str_ends(b, ".mpich2")) return MPG_ABI_MPICH;
-        if (mpg_str_ends(b, ".openmpi") || strcmp(b, "opal_wrapper") == 0) return MPG_ABI_OPENMPI;
+        abi = abi_from_wrapper_name(mpg_basename(cur));
+        if (abi != MPG_ABI_UNKNOWN) return abi;
         char next[MPG_MAX_PATH];
         ssize_t n = readlink(cur, next, sizeof next - 1);
         if (n <= 0) break;
@@ -224,7 +236,7 @@ static void identify_mpicc(const char *mpicc, struct mpg_mpi *out)
         free(dir);
     }
     if (!out->path) {
-        out->abi = abi_from_wrapper_names(mpicc);
+        out->abi = abi_from_wrapper_names(mpicc, real);
         if (out->abi != MPG_ABI_UNKNOWN) out->impl = mpg_strdup(out->abi == MPG_ABI_OPENMPI ? "Open MPI" : "MPICH");
     }
     free(bin);

@@ -251,12 +251,12 @@ static char *find_libmpi(const char *dir, enum mpg_abi hint, struct mpg_strv *pr
     if (!mpg_is_dir(dir)) return NULL; /* lib/release, lib64: most prefixes have one of them */
     for (const char *const *n = names_for(hint); *n; n++) {
         char *p = mpg_path_join(dir, *n);
-        struct stat st;
+        unsigned type = mpg_path_type(p); /* during a check, the walk realpath() then reuses */
         char *real = NULL;
-        if (stat(p, &st) == 0) {
-            if (S_ISREG(st.st_mode))
+        if (type) {
+            if (type == S_IFREG)
                 real = mpg_realpath(p);
-            else if (problems && !S_ISDIR(st.st_mode))
+            else if (problems && type != S_IFDIR)
                 mpg_strv_push(problems, mpg_printf("%s is not a regular file (a FIFO or a device?); ignored", p));
         }
         free(p);

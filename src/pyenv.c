@@ -44,7 +44,7 @@ static char *usable_prefix(const char *var, const char *val, const char *marker,
         return NULL;
     }
     char *m = mpg_path_join(real, marker);
-    bool ok = access(m, F_OK) == 0;
+    bool ok = mpg_path_type(m) != 0; /* the answer is kept: pyvenv.cfg is asked again */
     free(m);
     if (!ok) {
         mpg_strv_push(problems, mpg_printf("%s=%s has no %s; not a %s, not inspected", var, val, marker,
@@ -339,7 +339,7 @@ bool mpg_pyenv_discover(const struct mpg_envsnap *env, const char *prefix_overri
             return false;
         }
         char *meta = mpg_path_join(real, "conda-meta"), *cfg = mpg_path_join(real, "pyvenv.cfg");
-        bool conda = mpg_is_dir(meta), venv = access(cfg, F_OK) == 0;
+        bool conda = mpg_is_dir(meta), venv = mpg_path_type(cfg) != 0;
         free(meta);
         free(cfg);
         if (!conda && !venv) {

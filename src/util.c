@@ -195,6 +195,13 @@ static bool memo_answers(const char *path)
     return path[0] == '/' && mpg_fsmemo_active() && strlen(path) < MPG_MAX_PATH;
 }
 
+unsigned mpg_path_type(const char *path)
+{
+    struct stat st;
+    if (path && memo_answers(path)) return mpg_fsmemo_type(path);
+    return path && stat(path, &st) == 0 ? (unsigned)(st.st_mode & S_IFMT) : 0;
+}
+
 bool mpg_is_dir(const char *path)
 {
     struct stat st;
@@ -218,15 +225,24 @@ bool mpg_is_executable(const char *path)
 char *mpg_read_fd(int fd, size_t max, size_t *len)
 {
     struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    if (fstat(fd, &st) != 0) {
         errno = EINVAL;
         return NULL;
     }
-    if ((unsigned long long)st.st_size > max) {
+    return mpg_read_fd_st(fd, &st, max, len);
+}
+
+char *mpg_read_fd_st(int fd, const struct stat *st, size_t max, size_t *len)
+{
+    if (!S_ISREG(st->st_mode)) {
+        errno = EINVAL;
+        return NULL;
+    }
+    if ((unsigned long long)st->st_size > max) {
         errno = EFBIG;
         return NULL;
     }
-    size_t cap = (size_t)st.st_size, got = 0;
+    size_t cap = (size_t)st->st_size, got = 0;
     char *buf = mpg_xmalloc(cap + 1);
     while (got < cap) {
         ssize_t r = pread(fd, buf + got, cap - got, (off_t)got);

@@ -50,6 +50,9 @@ char *mpg_realpath(const char *path);
 /* True when path equals dir or lies below it (both canonical). */
 bool mpg_path_under(const char *path, const char *dir);
 
+/* What path resolves to (stat()'s S_IFMT: S_IFREG, S_IFDIR, ...), or 0 when it does not
+ * resolve; during a check, from fsmemo, so a path asked again costs no system call. */
+unsigned mpg_path_type(const char *path);
 bool mpg_is_dir(const char *path);
 bool mpg_is_file(const char *path);
 bool mpg_is_executable(const char *path);
@@ -60,6 +63,9 @@ bool mpg_is_executable(const char *path);
 char *mpg_read_file(const char *path, size_t max, size_t *len);
 /* The same for a file already open (not closed here). */
 char *mpg_read_fd(int fd, size_t max, size_t *len);
+/* mpg_read_fd() of a descriptor the caller has just fstat()ed into st (one system call fewer). */
+struct stat;
+char *mpg_read_fd_st(int fd, const struct stat *st, size_t max, size_t *len);
 
 /* First executable `name` in the colon-separated dirs of path_var, or NULL. */
 char *mpg_which(const char *path_var, const char *name);

@@ -159,6 +159,74 @@ Test(fsmemo, answers_are_shared_by_every_path_to_a_file)
     free(lib);
 }
 
+/* mpg_path_type() answers as stat() does (what the path resolves to, 0 when it does not), in a
+ * check and outside one; in a check, from the memo: find_libmpi() and the env's markers ask it
+ * first and mpg_realpath() or mpg_is_file() then costs no system call. */
+Test(fsmemo, path_type_answers_as_stat_and_is_remembered)
+{
+    char *root = scratch(), *f = joinp(root, "lib/libmpich.so.12.2.2"), *d = joinp(root, "lib");
+    mkdirs(d);
+    write_file(f, "x");
+    link_at("libmpich.so.12.2.2", d, "libmpich.so.12");
+    link_at("nowhere", d, "dangling");
+    char *lnk = joinp(root, "lib/libmpich.so.12"), *dang = joinp(root, "lib/dangling"),
+         *missing = joinp(root, "lib/libmpi.so.12"), *fifo = joinp(root, "lib/fifo");
+    cr_assert(mkfifo(fifo, 0600) == 0);
+    for (int in_check = 0; in_check < 2; in_check++) {
+        if (in_check) mpg_fsmemo_begin();
+        cr_expect_eq(mpg_path_type(f), (unsigned)S_IFREG, "in_check=%d", in_check);
+        cr_expect_eq(mpg_path_type(lnk), (unsigned)S_IFREG, "a symlink: what it resolves to");
+        cr_expect_eq(mpg_path_type(d), (unsigned)S_IFDIR);
+        cr_expect_eq(mpg_path_type(fifo), (unsigned)S_IFIFO);
+        cr_expect_eq(mpg_path_type(dang), 0u, "a dangling symlink does not resolve");
+        cr_expect_eq(mpg_path_type(missing), 0u);
+        cr_expect_eq(mpg_path_type(NULL), 0u);
+        if (in_check) {
+            cr_assert(unlink(f) == 0);
+            cr_expect_eq(mpg_path_type(lnk), (unsigned)S_IFREG, "asked again in the check: from memory");
+            char *real = mpg_realpath(lnk);
+            cr_expect(real && strcmp(real, f) == 0, "its real path, from the same walk: %s", real);
+            free(real);
+            mpg_fsmemo_end();
+            cr_expect_eq(mpg_path_type(lnk), 0u, "after the check: gone");
+        }
+    }
+    free(fifo);
+    free(missing);
+    free(dang);
+    free(lnk);
+    free(d);
+    free(f);
+}
+
+/* mpg_read_fd_st() reads what mpg_read_fd() reads, from the caller's fstat(): a regular file
+ * whole, one over the limit refused (EFBIG), anything else refused (EINVAL). */
+Test(fsmemo, read_fd_st_reads_as_read_fd)
+{
+    char *root = scratch(), *f = joinp(root, "listings"), *fifo = joinp(root, "fifo");
+    write_file(f, "mpiguard-dircache 2\n");
+    cr_assert(mkfifo(fifo, 0600) == 0);
+    int fd = open(f, O_RDONLY);
+    struct stat st;
+    cr_assert(fd >= 0 && fstat(fd, &st) == 0);
+    size_t len = 0;
+    char *text = mpg_read_fd_st(fd, &st, 1024, &len);
+    cr_expect(text && len == 20 && strcmp(text, "mpiguard-dircache 2\n") == 0, "read: %s", text);
+    free(text);
+    errno = 0;
+    cr_expect_null(mpg_read_fd_st(fd, &st, 10, &len));
+    cr_expect_eq(errno, EFBIG);
+    close(fd);
+    fd = open(fifo, O_RDONLY | O_NONBLOCK);
+    cr_assert(fd >= 0 && fstat(fd, &st) == 0);
+    errno = 0;
+    cr_expect_null(mpg_read_fd_st(fd, &st, 1024, &len), "a FIFO is never read");
+    cr_expect_eq(errno, EINVAL);
+    close(fd);
+    free(fifo);
+    free(f);
+}
+
 Test(fsmemo, a_folder_searched_again_is_listed_once)
 {
     char *root = scratch(), *lib = joinp(root, "lib"), *big = joinp(root, "big");
