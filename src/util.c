@@ -202,19 +202,9 @@ unsigned mpg_path_type(const char *path)
     return path && stat(path, &st) == 0 ? (unsigned)(st.st_mode & S_IFMT) : 0;
 }
 
-bool mpg_is_dir(const char *path)
-{
-    struct stat st;
-    if (path && memo_answers(path)) return mpg_fsmemo_type(path) == S_IFDIR;
-    return path && stat(path, &st) == 0 && S_ISDIR(st.st_mode);
-}
+bool mpg_is_dir(const char *path) { return mpg_path_type(path) == S_IFDIR; }
 
-bool mpg_is_file(const char *path)
-{
-    struct stat st;
-    if (path && memo_answers(path)) return mpg_fsmemo_type(path) == S_IFREG;
-    return path && stat(path, &st) == 0 && S_ISREG(st.st_mode);
-}
+bool mpg_is_file(const char *path) { return mpg_path_type(path) == S_IFREG; }
 
 bool mpg_is_executable(const char *path)
 {
