@@ -187,20 +187,16 @@ static enum mpg_abi abi_from_wrapper_name(const char *b)
 }
 
 /* Family from a wrapper's name: Debian's alternatives (mpicc.mpich, mpicc.openmpi) and Open MPI's
- * opal_wrapper. Each link of the symlink chain is looked at, as the last one may be generic;
- * the path's own name and then its real path's (known: no system call) are looked at first,
- * which settles Debian's chains (mpicc -> /etc/alternatives/mpi -> mpicc.mpich, or
- * mpicc.openmpi -> opal_wrapper) without reading the links again. */
+ * opal_wrapper. The path's own name and then its real path's (known: no system call) are looked
+ * at first, which settles Debian's chains (mpicc -> /etc/alternatives/mpi -> mpicc.mpich, or
+ * mpicc.openmpi -> opal_wrapper); else each link between them, as the last one may be generic. */
 static enum mpg_abi abi_from_wrapper_names(const char *path, const char *real)
 {
     enum mpg_abi abi = abi_from_wrapper_name(mpg_basename(path));
     if (abi == MPG_ABI_UNKNOWN && real) abi = abi_from_wrapper_name(mpg_basename(real));
-    if (abi != MPG_ABI_UNKNOWN) return abi;
     char cur[MPG_MAX_PATH];
     snprintf(cur, sizeof cur, "%s", path);
-    for (int hop = 0; hop < 16; hop++) {
-        abi = abi_from_wrapper_name(mpg_basename(cur));
-        if (abi != MPG_ABI_UNKNOWN) return abi;
+    for (int hop = 0; hop < 16 && abi == MPG_ABI_UNKNOWN; hop++) {
         char next[MPG_MAX_PATH];
         ssize_t n = readlink(cur, next, sizeof next - 1);
         if (n <= 0) break;
@@ -213,8 +209,9 @@ static enum mpg_abi abi_from_wrapper_names(const char *path, const char *real)
             free(dir);
             if (w < 0 || (size_t)w >= sizeof cur) break;
         }
+        abi = abi_from_wrapper_name(mpg_basename(cur));
     }
-    return MPG_ABI_UNKNOWN;
+    return abi;
 }
 
 /* Which MPI an mpicc belongs to: its installation's libmpi (prefix/lib next to prefix/bin),

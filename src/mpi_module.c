@@ -252,13 +252,9 @@ static char *find_libmpi(const char *dir, enum mpg_abi hint, struct mpg_strv *pr
     for (const char *const *n = names_for(hint); *n; n++) {
         char *p = mpg_path_join(dir, *n);
         unsigned type = mpg_path_type(p); /* during a check, the walk realpath() then reuses */
-        char *real = NULL;
-        if (type) {
-            if (type == S_IFREG)
-                real = mpg_realpath(p);
-            else if (problems && type != S_IFDIR)
-                mpg_strv_push(problems, mpg_printf("%s is not a regular file (a FIFO or a device?); ignored", p));
-        }
+        char *real = type == S_IFREG ? mpg_realpath(p) : NULL;
+        if (type && type != S_IFREG && type != S_IFDIR && problems)
+            mpg_strv_push(problems, mpg_printf("%s is not a regular file (a FIFO or a device?); ignored", p));
         free(p);
         if (real) return real;
     }
