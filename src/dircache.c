@@ -283,7 +283,7 @@ int mpg_dircache_list(struct mpg_dircache *c, const char *dir, const char *kind,
 
 static bool memo_usable(const struct mpg_dircache *c, const char *path, const char *kind, struct stat *st)
 {
-    return c && !strpbrk(path, "\n\t") && !strpbrk(kind, "\n\t") && path[0] == '/' && stat(path, st) == 0 &&
+    return c && !strpbrk(path, "\n\t") && !strpbrk(kind, "\n\t") && path[0] == '/' && mpg_stat(path, st) == 0 &&
            S_ISREG(st->st_mode);
 }
 

@@ -338,6 +338,8 @@ int mpg_elf_open(const char *path, struct mpg_elf *e, char *err, size_t errlen)
         mpg_elf_close(e);
         return -1;
     }
+    for (unsigned i = 0; i < N_BLOCKS; i++) /* the header's block, read by parse() */
+        if (e->file->at[i] == 0) mpg_fsmemo_note_opened(path, &st, e->file->buf[i], e->file->len[i]);
     return 0;
 }
 

@@ -158,7 +158,7 @@ static void library_facts(struct scan *s, const struct mpg_elf *obj, const char 
     /* Every MPI symbol the object needs, looked up in the library: a few hundred lookups, so the
      * verdict is remembered for this object and this library as they are. */
     struct stat st;
-    char *kind = stat(pkg->resolved, &st) == 0
+    char *kind = mpg_stat(pkg->resolved, &st) == 0
                      ? mpg_printf("mpi-symbols %llu:%llu:%lld.%ld", (unsigned long long)st.st_dev,
                                   (unsigned long long)st.st_ino, (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec)
                      : NULL;

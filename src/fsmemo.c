@@ -51,8 +51,18 @@ struct arena_block {
 
 #define ARENA_BLOCK 16384
 
+/* A file the ELF reader opened (mpg_fsmemo_note_opened); a check opens a handful. */
+struct opened {
+    struct opened *next;
+    struct stat st;
+    unsigned char head[MPG_FSMEMO_HEAD];
+    size_t head_n;
+    char path[];
+};
+
 struct fsmemo {
     struct table paths, asked, dirs;
+    struct opened *opened;
     struct arena_block *arena;
     void *spare; /* mpg_fsmemo_keep_buffer() */
     size_t spare_size;
@@ -500,6 +510,44 @@ bool mpg_fsmemo_executable(const char *path)
         a->xok = k ? k->xok : access(a->real, X_OK) == 0 ? 1 : -1;
     }
     return a->xok > 0;
+}
+
+static struct opened *opened_named(const char *path)
+{
+    for (struct opened *o = g_memo ? g_memo->opened : NULL; o; o = o->next)
+        if (strcmp(o->path, path) == 0) return o;
+    return NULL;
+}
+
+void mpg_fsmemo_note_opened(const char *path, const struct stat *st, const unsigned char *head, size_t n)
+{
+    if (!g_memo || opened_named(path)) return;
+    size_t len = strlen(path);
+    struct opened *o = arena_alloc(sizeof *o + len + 1);
+    memcpy(o->path, path, len + 1);
+    o->st = *st;
+    o->head_n = n < MPG_FSMEMO_HEAD ? n : MPG_FSMEMO_HEAD;
+    memcpy(o->head, head, o->head_n);
+    o->next = g_memo->opened;
+    g_memo->opened = o;
+}
+
+bool mpg_fsmemo_opened_stat(const char *path, struct stat *st)
+{
+    const struct opened *o = opened_named(path);
+    if (o) *st = o->st;
+    return o != NULL;
+}
+
+size_t mpg_fsmemo_opened_head(const struct stat *st, unsigned char *head)
+{
+    for (const struct opened *o = g_memo ? g_memo->opened : NULL; o; o = o->next)
+        if (o->st.st_dev == st->st_dev && o->st.st_ino == st->st_ino && o->st.st_size == st->st_size &&
+            o->st.st_mtim.tv_sec == st->st_mtim.tv_sec && o->st.st_mtim.tv_nsec == st->st_mtim.tv_nsec) {
+            memcpy(head, o->head, o->head_n);
+            return o->head_n;
+        }
+    return 0;
 }
 
 static int cmp_str(const void *a, const void *b)

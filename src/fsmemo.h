@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/stat.h>
 
 /* begin: false when a pass is open already (it goes on; only its opener ends it). */
 bool mpg_fsmemo_begin(void);
@@ -34,6 +35,18 @@ bool mpg_fsmemo_keep_buffer(void *buf, size_t size);
  * only while active (mpg_is_dir(), mpg_is_file() and mpg_is_executable() do). */
 unsigned mpg_fsmemo_type(const char *path);
 bool mpg_fsmemo_executable(const char *path);
+
+/* Files the ELF reader opened in this check: what fstat() said then, and their first bytes, so
+ * a second look at one asks the file system nothing (the loader checking a link to the MPI's
+ * libmpi, read already to identify it: open, pread, close; the listing cache's key for a library
+ * or an extension: a stat). note: ignored when not active, or for a file noted already. */
+#define MPG_FSMEMO_HEAD 64
+void mpg_fsmemo_note_opened(const char *path, const struct stat *st, const unsigned char *head, size_t n);
+/* stat(path) as it was when path, by that name, was opened in this check; false when it was not. */
+bool mpg_fsmemo_opened_stat(const char *path, struct stat *st);
+/* The first bytes (at most MPG_FSMEMO_HEAD) of the file st describes, when a file of the same
+ * device, inode, size and modification time was opened in this check: how many, else 0. */
+size_t mpg_fsmemo_opened_head(const struct stat *st, unsigned char *head);
 
 /* False only when dir is known not to hold name: dir was listed during this check (the second
  * time it was asked about; folders of more than a few hundred entries never are) and name was

@@ -67,11 +67,15 @@ static enum verdict verify(const char *path, bool is64, uint16_t machine, char *
         *error = mpg_printf("%s is a device, not a library: the loader stops with an error there", path);
         return V_ERROR;
     }
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-    if (fd < 0) return V_ABSENT; /* EACCES: ld.so goes on with the next folder */
-    unsigned char h[64];
-    ssize_t n = pread(fd, h, sizeof h, 0);
-    close(fd);
+    /* The same file read already in this check (a link to the MPI's libmpi): its header is known. */
+    unsigned char h[MPG_FSMEMO_HEAD];
+    ssize_t n = (ssize_t)mpg_fsmemo_opened_head(&st, h);
+    if (n == 0) {
+        int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+        if (fd < 0) return V_ABSENT; /* EACCES: ld.so goes on with the next folder */
+        n = pread(fd, h, sizeof h, 0);
+        close(fd);
+    }
     size_t need = is64 ? sizeof(Elf64_Ehdr) : sizeof(Elf32_Ehdr);
     if (n < 0 || (size_t)n < need) {
         *error = mpg_printf("%s: file too short", path);

@@ -206,6 +206,11 @@ bool mpg_is_dir(const char *path) { return mpg_path_type(path) == S_IFDIR; }
 
 bool mpg_is_file(const char *path) { return mpg_path_type(path) == S_IFREG; }
 
+int mpg_stat(const char *path, struct stat *st)
+{
+    return mpg_fsmemo_opened_stat(path, st) ? 0 : stat(path, st);
+}
+
 bool mpg_is_executable(const char *path)
 {
     if (path && memo_answers(path)) return mpg_fsmemo_executable(path);

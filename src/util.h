@@ -56,6 +56,9 @@ unsigned mpg_path_type(const char *path);
 bool mpg_is_dir(const char *path);
 bool mpg_is_file(const char *path);
 bool mpg_is_executable(const char *path);
+struct stat;
+/* stat(path); during a check, what fstat() said when the ELF reader opened path by that name. */
+int mpg_stat(const char *path, struct stat *st);
 
 /* Reads at most max bytes of a regular file into a NUL-terminated buffer. NULL on error or
  * when the file is larger than max (errno set: EFBIG). Never blocks: a FIFO or a device is
@@ -64,7 +67,6 @@ char *mpg_read_file(const char *path, size_t max, size_t *len);
 /* The same for a file already open (not closed here). */
 char *mpg_read_fd(int fd, size_t max, size_t *len);
 /* mpg_read_fd() of a descriptor the caller has just fstat()ed into st (one system call fewer). */
-struct stat;
 char *mpg_read_fd_st(int fd, const struct stat *st, size_t max, size_t *len);
 
 /* First executable `name` in the colon-separated dirs of path_var, or NULL. */

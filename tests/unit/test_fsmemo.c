@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "elf_read.h"
 #include "fsmemo.h"
 #include "helpers.h"
 #include "util.h"
@@ -197,6 +198,53 @@ Test(fsmemo, path_type_answers_as_stat_and_is_remembered)
     free(lnk);
     free(d);
     free(f);
+}
+
+/* A file the ELF reader opened in a check is known by its name (mpg_stat: what fstat() said at
+ * open) and by its identity (its first bytes, for the loader's look at a link to it), until it
+ * changes or the check ends; outside a check, mpg_stat() is stat(). */
+Test(fsmemo, a_file_opened_is_known_by_name_and_identity)
+{
+    char *root = scratch(), *d = joinp(root, "lib"), *f = joinp(d, "libmpi.so.12.0.0"), *other = joinp(d, "copy.so");
+    mkdirs(d);
+    copy_file(fxp("bundled-libmpi.so.12"), f);
+    copy_file(fxp("bundled-libmpi.so.12"), other);
+    struct stat st, seen, st_other;
+    unsigned char head[MPG_FSMEMO_HEAD], want[MPG_FSMEMO_HEAD];
+    FILE *in = fopen(f, "rb");
+    cr_assert(in && fread(want, 1, sizeof want, in) == sizeof want);
+    fclose(in);
+    cr_assert(stat(f, &st) == 0 && stat(other, &st_other) == 0);
+    struct mpg_elf e;
+    char err[256];
+
+    cr_assert(mpg_elf_open(f, &e, err, sizeof err) == 0, "%s", err);
+    mpg_elf_close(&e);
+    cr_expect_eq(mpg_fsmemo_opened_head(&st, head), 0u, "outside a check nothing is kept");
+    cr_expect_not(mpg_fsmemo_opened_stat(f, &seen));
+
+    mpg_fsmemo_begin();
+    cr_assert(mpg_elf_open(f, &e, err, sizeof err) == 0, "%s", err);
+    mpg_elf_close(&e);
+    cr_expect_eq(mpg_fsmemo_opened_head(&st, head), sizeof head);
+    cr_expect(memcmp(head, want, sizeof head) == 0, "its first bytes");
+    cr_expect_eq(mpg_fsmemo_opened_head(&st_other, head), 0u, "another file with the same bytes: another inode");
+    struct stat later = st;
+    later.st_mtim.tv_sec += 1;
+    cr_expect_eq(mpg_fsmemo_opened_head(&later, head), 0u, "the same inode changed since: not known");
+    char *lnk = joinp(d, "libmpi.so.12");
+    cr_assert(symlink("libmpi.so.12.0.0", lnk) == 0);
+    cr_expect_not(mpg_fsmemo_opened_stat(lnk, &seen), "known by the name it was opened by only");
+    cr_assert(unlink(f) == 0);
+    cr_expect(mpg_stat(f, &seen) == 0 && seen.st_ino == st.st_ino && seen.st_size == st.st_size,
+              "asked again in the check: from memory");
+    mpg_fsmemo_end();
+    cr_expect_neq(mpg_stat(f, &seen), 0, "after the check: stat(), and the file is gone");
+    cr_expect_eq(errno, ENOENT);
+    free(lnk);
+    free(other);
+    free(f);
+    free(d);
 }
 
 /* mpg_read_fd_st() reads what mpg_read_fd() reads, from the caller's fstat(): a regular file
