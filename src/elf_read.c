@@ -34,8 +34,11 @@
 struct mpg_elf_blocks {
     int fd;
     bool changed; /* a read came back short: the file shrank since it was opened */
-    unsigned next; /* the slot to refill next (round robin) */
     unsigned last; /* the slot read last */
+    /* When each slot was last handed out: a miss refills the least recently used one, so the
+     * blocks every lookup goes back to (the program headers, the hash table's head) stay, where
+     * a round robin read them again once the symbol lookups had cycled through 8 others. */
+    uint32_t clock, used[N_BLOCKS];
     uint64_t at[N_BLOCKS]; /* file offset of each slot's block; UINT64_MAX when empty */
     size_t len[N_BLOCKS];
     unsigned char buf[N_BLOCKS][BLOCK];
@@ -58,10 +61,14 @@ static const unsigned char *block(struct mpg_elf_blocks *b, uint64_t off, size_t
     for (unsigned i = 0; i < N_BLOCKS; i++)
         if (b->at[i] == start) {
             b->last = i;
+            b->used[i] = ++b->clock;
             *len = b->len[i];
             return b->buf[i];
         }
-    unsigned i = b->next++ % N_BLOCKS;
+    unsigned i = 0;
+    for (unsigned k = 1; k < N_BLOCKS; k++)
+        if (b->used[k] < b->used[i]) i = k;
+    b->used[i] = ++b->clock;
     ssize_t n;
     do
         n = pread(b->fd, b->buf[i], BLOCK, (off_t)start);
@@ -69,6 +76,7 @@ static const unsigned char *block(struct mpg_elf_blocks *b, uint64_t off, size_t
     if (n <= 0) {
         b->changed = true;
         b->at[i] = UINT64_MAX;
+        b->used[i] = 0; /* empty: refilled first */
         return NULL;
     }
     b->at[i] = start;
@@ -327,12 +335,12 @@ int mpg_elf_open(const char *path, struct mpg_elf *e, char *err, size_t errlen)
     if (!e->file) e->file = mpg_xmalloc(sizeof *e->file);
     e->file->fd = fd;
     e->file->changed = false;
-    e->file->next = e->file->last = 0;
+    e->file->last = e->file->clock = 0;
     e->file->tables = NULL;
     e->file->tables_at = 0;
     e->file->tables_len = 0;
     e->file->tables_tried = false;
-    for (unsigned i = 0; i < N_BLOCKS; i++) e->file->at[i] = UINT64_MAX, e->file->len[i] = 0;
+    for (unsigned i = 0; i < N_BLOCKS; i++) e->file->at[i] = UINT64_MAX, e->file->len[i] = 0, e->file->used[i] = 0;
     e->size = (size_t)st.st_size;
     if (parse(e, err, errlen) != 0) {
         mpg_elf_close(e);
