@@ -263,7 +263,7 @@ int mpg_dircache_list(struct mpg_dircache *c, const char *dir, const char *kind,
                       struct mpg_strv *out)
 {
     struct stat st;
-    if (!c || strchr(dir, '\n') || strchr(dir, '\t') || stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+    if (!c || strchr(dir, '\n') || strchr(dir, '\t') || mpg_stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
         return list_dir(dir, want, out);
     load(c);
     struct entry *e = find(c, dir, kind);

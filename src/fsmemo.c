@@ -23,8 +23,17 @@ enum dir_state { DIR_ASKED_ONCE, DIR_LISTED, DIR_UNLISTED };
 
 /* An entry of a table, its key stored after it; entries live in the check's arena and never
  * move, so a pointer to one stays valid until the end of the check. */
+/* What lstat() said of a path that is not a symlink: what stat() needs to answer for it. */
+struct ident {
+    struct timespec mtim;
+    unsigned long long dev, ino;
+    long long size;
+    unsigned mode;
+};
+
 struct slot {
     char *real;              /* paths: a symlink's resolution (NULL: not a link); asked: the real path */
+    struct ident *id;        /* paths, not a link: lstat()'s answer */
     struct mpg_strv *names;  /* dirs, DIR_LISTED: sorted */
     uint32_t h;              /* hash(key) */
     uint32_t real_h;         /* paths: hash(real) */
@@ -372,6 +381,8 @@ static int walk(const char *path, struct path *cur, uint32_t *cur_h, unsigned *t
             if (!S_ISLNK(st.st_mode)) {
                 k = insert(&g_memo->paths, cur->s, h);
                 k->type = st.st_mode & S_IFMT;
+                k->id = arena_alloc(sizeof *k->id);
+                *k->id = (struct ident){st.st_mtim, st.st_dev, st.st_ino, st.st_size, st.st_mode};
             } else {
                 if (++*links > MAX_SYMLINKS) return ELOOP;
                 int before = *links - 1;
@@ -510,6 +521,23 @@ bool mpg_fsmemo_executable(const char *path)
         a->xok = k ? k->xok : access(a->real, X_OK) == 0 ? 1 : -1;
     }
     return a->xok > 0;
+}
+
+bool mpg_fsmemo_known_stat(const char *path, struct stat *st, int *err)
+{
+    if (!g_memo || path[0] != '/') return false;
+    const struct slot *k = lookup(&g_memo->paths, path, hash_path(path));
+    if (!k || (!k->err && !k->id)) return false; /* not looked at, or a symlink */
+    *err = k->err;
+    if (!k->err) {
+        memset(st, 0, sizeof *st);
+        st->st_mode = k->id->mode;
+        st->st_dev = (dev_t)k->id->dev;
+        st->st_ino = (ino_t)k->id->ino;
+        st->st_size = (off_t)k->id->size;
+        st->st_mtim = k->id->mtim;
+    }
+    return true;
 }
 
 static struct opened *opened_named(const char *path)

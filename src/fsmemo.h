@@ -48,6 +48,13 @@ bool mpg_fsmemo_opened_stat(const char *path, struct stat *st);
  * device, inode, size and modification time was opened in this check: how many, else 0. */
 size_t mpg_fsmemo_opened_head(const struct stat *st, unsigned char *head);
 
+/* stat(path) answered from this check's walks, without asking the file system: true when a walk
+ * looked at path by that exact name (a name in a real folder, "/usr/lib/libmpi.so.40", not
+ * "/lib/..." through a symlink): *err is lstat()'s error there (ENOENT: stat() fails the same
+ * way), else 0 and st holds its mode, device, inode, size and modification time (the other
+ * fields 0). False when no walk looked at it, or it is a symlink: ask stat(). */
+bool mpg_fsmemo_known_stat(const char *path, struct stat *st, int *err);
+
 /* False only when dir is known not to hold name: dir was listed during this check (the second
  * time it was asked about; folders of more than a few hundred entries never are) and name was
  * not in it, so opening dir/name would fail with ENOENT. True otherwise: open it and see. */

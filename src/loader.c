@@ -51,7 +51,7 @@ enum verdict {
 static enum verdict verify(const char *path, bool is64, uint16_t machine, char **error)
 {
     struct stat st;
-    if (stat(path, &st) != 0) return V_ABSENT;
+    if (mpg_stat(path, &st) != 0) return V_ABSENT; /* a name a walk found missing is not asked again */
     if (S_ISFIFO(st.st_mode)) {
         *error = mpg_printf("%s is a FIFO: the loader blocks opening it (the import hangs)", path);
         return V_ERROR;

@@ -208,7 +208,14 @@ bool mpg_is_file(const char *path) { return mpg_path_type(path) == S_IFREG; }
 
 int mpg_stat(const char *path, struct stat *st)
 {
-    return mpg_fsmemo_opened_stat(path, st) ? 0 : stat(path, st);
+    if (mpg_fsmemo_opened_stat(path, st)) return 0;
+    int err;
+    if (path && memo_answers(path) && mpg_fsmemo_known_stat(path, st, &err)) {
+        if (!err) return 0;
+        errno = err;
+        return -1;
+    }
+    return stat(path, st);
 }
 
 bool mpg_is_executable(const char *path)

@@ -57,7 +57,9 @@ bool mpg_is_dir(const char *path);
 bool mpg_is_file(const char *path);
 bool mpg_is_executable(const char *path);
 struct stat;
-/* stat(path); during a check, what fstat() said when the ELF reader opened path by that name. */
+/* stat(path); during a check, what fstat() said when the ELF reader opened path by that name, or
+ * what lstat() said when a walk looked at it (mpg_fsmemo_known_stat: mode, device, inode, size
+ * and modification time only; its ENOENT). */
 int mpg_stat(const char *path, struct stat *st);
 
 /* Reads at most max bytes of a regular file into a NUL-terminated buffer. NULL on error or

@@ -247,6 +247,52 @@ Test(fsmemo, a_file_opened_is_known_by_name_and_identity)
     free(d);
 }
 
+/* A path a walk looked at is stat()ed from memory for the rest of the check (the loader's
+ * candidates, the listing cache's folders): a file (its mode, device, inode, size and
+ * modification time), a name found missing (ENOENT, even once it is there), a folder walked
+ * through. A symlink, or a path no walk looked at, is asked of stat(). */
+Test(fsmemo, a_path_walked_is_stated_from_memory)
+{
+    char *scr = scratch(), *root = realpath(scr, NULL), *d = joinp(root, "lib"), *f = joinp(d, "libmpi.so.40"),
+         *gone = joinp(d, "libmpi.so.12"), *lnk = joinp(d, "libmpi.so"), *unseen = joinp(d, "libmpich.so.12");
+    mkdirs(d);
+    write_file(f, "not an ELF file, 27 bytes\n");
+    write_file(unseen, "x");
+    cr_assert(symlink("libmpi.so.40", lnk) == 0);
+    struct stat st, dst, seen;
+    cr_assert(stat(f, &st) == 0 && stat(d, &dst) == 0);
+
+    mpg_fsmemo_begin();
+    cr_expect(mpg_is_file(f));
+    cr_expect_not(mpg_is_file(gone));
+    cr_expect(mpg_is_file(lnk));
+    cr_assert(unlink(f) == 0);
+    write_file(gone, "here now");
+    cr_expect(mpg_stat(f, &seen) == 0, "a file walked to: from memory");
+    cr_expect(seen.st_dev == st.st_dev && seen.st_ino == st.st_ino && seen.st_size == st.st_size &&
+              seen.st_mode == st.st_mode && seen.st_mtim.tv_sec == st.st_mtim.tv_sec &&
+              seen.st_mtim.tv_nsec == st.st_mtim.tv_nsec, "what lstat() said of it");
+    errno = 0;
+    cr_expect(mpg_stat(gone, &seen) != 0 && errno == ENOENT, "a name found missing: ENOENT, from memory");
+    cr_expect(mpg_stat(d, &seen) == 0 && S_ISDIR(seen.st_mode) && seen.st_ino == dst.st_ino, "a folder walked through");
+    errno = 0;
+    cr_expect(mpg_stat(lnk, &seen) != 0 && errno == ENOENT, "a symlink: stat(), which finds its file gone");
+    cr_assert(unlink(unseen) == 0);
+    cr_expect(mpg_stat(unseen, &seen) != 0 && errno == ENOENT, "a name no walk looked at: stat()");
+    char *unnormal = mpg_printf("%s//lib/libmpi.so.40", root);
+    cr_expect(mpg_stat(unnormal, &seen) != 0, "another spelling of a path walked: stat()");
+    mpg_fsmemo_end();
+    cr_expect(mpg_stat(f, &seen) != 0 && errno == ENOENT, "after the check: stat()");
+    cr_expect(mpg_stat(gone, &seen) == 0, "after the check: stat(), which finds the file made since");
+    free(unnormal);
+    free(unseen);
+    free(lnk);
+    free(gone);
+    free(f);
+    free(d);
+    free(root);
+}
+
 /* mpg_read_fd_st() reads what mpg_read_fd() reads, from the caller's fstat(): a regular file
  * whole, one over the limit refused (EFBIG), anything else refused (EINVAL). */
 Test(fsmemo, read_fd_st_reads_as_read_fd)
