@@ -23,7 +23,12 @@ static void *sym(const char *name)
     static int tried;
     if (!tried) {
         tried = 1;
-        lib = dlopen(JANSSON_SONAME, RTLD_NOW | RTLD_LOCAL);
+#ifdef JANSSON_PATH
+        /* the one it was built against (configure.ac says why not by name) */
+        lib = dlopen(JANSSON_PATH, RTLD_NOW | RTLD_LOCAL);
+        if (!lib)
+#endif
+            lib = dlopen(JANSSON_SONAME, RTLD_NOW | RTLD_LOCAL);
     }
     return lib ? dlsym(lib, name) : NULL;
 }
