@@ -11,6 +11,7 @@
 #include "fsmemo.h"
 #include "ldcache.h"
 #include "loader.h"
+#include "mpi_ident.h"
 #include "mpi_module.h"
 #include "mpiguard.h"
 #include "pyenv.h"
@@ -150,7 +151,7 @@ static void free_exports(const char **vars, size_t from)
 }
 
 static struct mpg_report *check_env(const struct mpg_input *in, struct mpg_report *r, struct mpg_envsnap env,
-                                    struct mpg_strv problems);
+                                    struct mpg_dircache *dc, struct mpg_strv problems);
 
 static struct mpg_report *check(const struct mpg_input *in, const struct exporting *x)
 {
@@ -160,7 +161,12 @@ static struct mpg_report *check(const struct mpg_input *in, const struct exporti
     note_ignored_variables(&env, &problems);
 
     r->inspected = mpg_pyenv_discover(&env, in ? in->env_prefix : NULL, &r->env, &problems);
-    mpg_module_discover(&env, r->env.kind != MPG_ENV_NONE ? r->env.prefix : NULL, in ? in->mpi_modules : NULL,
+    /* The listing cache (read on first use) also remembers what the module's libmpi is, when
+     * there is an env, whose folders the check reads it for anyway; with none, reading it for
+     * that alone would cost about what it saves. */
+    bool any_env = r->env.kind != MPG_ENV_NONE;
+    struct mpg_dircache *dc = r->inspected ? mpg_dircache_new(&env) : NULL;
+    mpg_module_discover(&env, any_env ? r->env.prefix : NULL, in ? in->mpi_modules : NULL, any_env ? dc : NULL,
                         &r->module, &problems);
     const char **vars = NULL;
     size_t from = 0;
@@ -168,8 +174,9 @@ static struct mpg_report *check(const struct mpg_input *in, const struct exporti
     if (!r->inspected) {
         set_problems(r, &problems);
     } else {
-        r = check_env(in, r, env, problems);
+        r = check_env(in, r, env, dc, problems);
     }
+    mpg_dircache_free(dc);
     free_exports(vars, from);
     return r;
 }
@@ -201,7 +208,7 @@ static void read_loader_files(struct mpg_loader *ld, void *ctx)
 /* The rest of the pass, once the env and the module are known: extensions, loader, conda
  * records, findings. problems (the lines so far) become r's. */
 static struct mpg_report *check_env(const struct mpg_input *in, struct mpg_report *r, struct mpg_envsnap env,
-                                    struct mpg_strv problems)
+                                    struct mpg_dircache *dc, struct mpg_strv problems)
 {
     char err[512];
     char *python = mpg_pyenv_python(&r->env, &env);
@@ -218,7 +225,6 @@ static struct mpg_report *check_env(const struct mpg_input *in, struct mpg_repor
     struct mpg_loader_deferred deferred = {false, read_loader_files, &files, &ld};
     ld.deferred = &deferred;
 
-    struct mpg_dircache *dc = mpg_dircache_new(&env);
     struct mpg_ext_scan ext;
     mpg_find_extensions(&r->env, &env, &ld, python, dc, &r->module.mpi, &ext, &problems);
     r->packages = ext.pkgs;
@@ -238,14 +244,14 @@ static struct mpg_report *check_env(const struct mpg_input *in, struct mpg_repor
     }
     for (size_t i = 0; i < r->n_packages; i++) {
         struct mpg_package *p = &r->packages[i];
-        if (p->resolved && !p->mpi.path && mpg_identify_mpi(p->resolved, &p->mpi, err, sizeof err) != 0)
+        if (p->resolved && !p->mpi.path &&
+            mpg_identify_mpi_cached(p->resolved, dc, &p->mpi, err, sizeof err) != 0)
             mpg_strv_push(&problems, mpg_printf("%s's MPI library: %s", p->name, err));
         if (!p->version && conda.mpi4py_version && strcmp(p->name, "mpi4py") == 0)
             p->version = mpg_strdup(conda.mpi4py_version);
     }
     mpg_compute_findings(r, &env, &ext);
 
-    mpg_dircache_free(dc);
     mpg_ext_scan_free(&ext);
     free(python);
     free(files.rpath);

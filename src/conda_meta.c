@@ -131,61 +131,14 @@ int mpg_conda_parse_record(const char *json, size_t len, struct mpg_conda_mpi *o
 #define RECORD_MEMO_KIND "conda-record 1"
 #define MAX_RECORD_MEMO 4096
 
-static char *memo_field(const char *v)
-{
-    if (!v) return mpg_strdup("!");
-    char *out = mpg_xmalloc(3 * strlen(v) + 2), *o = out;
-    *o++ = '=';
-    for (const unsigned char *c = (const unsigned char *)v; *c; c++)
-        if (*c <= ' ' || *c == '%' || *c == '/' || *c == 0x7f) {
-            static const char hex[] = "0123456789ABCDEF";
-            *o++ = '%';
-            *o++ = hex[*c >> 4];
-            *o++ = hex[*c & 15];
-        } else {
-            *o++ = (char)*c;
-        }
-    *o = '\0';
-    return out;
-}
-
 char *mpg_conda_record_memo(const struct mpg_conda_mpi *m)
 {
-    char *f[] = {memo_field(m->name), memo_field(m->version), memo_field(m->build), memo_field(m->channel),
-                 memo_field(m->libmpi)};
+    char *f[] = {mpg_dircache_memo_field(m->name), mpg_dircache_memo_field(m->version),
+                 mpg_dircache_memo_field(m->build), mpg_dircache_memo_field(m->channel),
+                 mpg_dircache_memo_field(m->libmpi)};
     char *line = mpg_concat("c1 ", f[0], " ", f[1], " ", f[2], " ", f[3], " ", f[4], m->external ? " 1" : " 0", NULL);
     for (size_t i = 0; i < sizeof f / sizeof *f; i++) free(f[i]);
     return line;
-}
-
-static int hexval(char c)
-{
-    return c >= '0' && c <= '9' ? c - '0' : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-}
-
-/* One field of a memo (n bytes at s) into *out (NULL for "!"); false when malformed. */
-static bool memo_unfield(const char *s, size_t n, char **out)
-{
-    *out = NULL;
-    if (n == 1 && s[0] == '!') return true;
-    if (n == 0 || s[0] != '=') return false;
-    char *v = mpg_xmalloc(n), *o = v;
-    for (size_t i = 1; i < n; i++) {
-        if (s[i] != '%') {
-            *o++ = s[i];
-            continue;
-        }
-        int hi = i + 2 < n ? hexval(s[i + 1]) : -1, lo = i + 2 < n ? hexval(s[i + 2]) : -1;
-        if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
-            free(v);
-            return false;
-        }
-        *o++ = (char)(hi * 16 + lo);
-        i += 2;
-    }
-    *o = '\0';
-    *out = v;
-    return true;
 }
 
 bool mpg_conda_record_from_memo(const char *line, struct mpg_conda_mpi *m)
@@ -196,7 +149,7 @@ bool mpg_conda_record_from_memo(const char *line, struct mpg_conda_mpi *m)
     const char *s = line + 3;
     for (size_t i = 0; i < sizeof fields / sizeof *fields; i++) {
         const char *e = strchr(s, ' ');
-        if (!e || !memo_unfield(s, (size_t)(e - s), fields[i])) {
+        if (!e || !mpg_dircache_memo_unfield(s, (size_t)(e - s), fields[i])) {
             mpg_conda_mpi_clear(m);
             return false;
         }

@@ -357,3 +357,52 @@ void mpg_dircache_free(struct mpg_dircache *c)
     free(c->make);
     free(c);
 }
+
+/* ---- a memo line's fields (dircache.h) ---- */
+
+char *mpg_dircache_memo_field(const char *v)
+{
+    if (!v) return mpg_strdup("!");
+    char *out = mpg_xmalloc(3 * strlen(v) + 2), *o = out;
+    *o++ = '=';
+    for (const unsigned char *c = (const unsigned char *)v; *c; c++)
+        if (*c <= ' ' || *c == '%' || *c == '/' || *c == 0x7f) {
+            static const char hex[] = "0123456789ABCDEF";
+            *o++ = '%';
+            *o++ = hex[*c >> 4];
+            *o++ = hex[*c & 15];
+        } else {
+            *o++ = (char)*c;
+        }
+    *o = '\0';
+    return out;
+}
+
+static int hexval(char c)
+{
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+bool mpg_dircache_memo_unfield(const char *s, size_t n, char **out)
+{
+    *out = NULL;
+    if (n == 1 && s[0] == '!') return true;
+    if (n == 0 || s[0] != '=') return false;
+    char *v = mpg_xmalloc(n), *o = v;
+    for (size_t i = 1; i < n; i++) {
+        if (s[i] != '%') {
+            *o++ = s[i];
+            continue;
+        }
+        int hi = i + 2 < n ? hexval(s[i + 1]) : -1, lo = i + 2 < n ? hexval(s[i + 2]) : -1;
+        if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
+            free(v);
+            return false;
+        }
+        *o++ = (char)(hi * 16 + lo);
+        i += 2;
+    }
+    *o = '\0';
+    *out = v;
+    return true;
+}

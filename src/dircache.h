@@ -31,6 +31,12 @@ int mpg_dircache_list(struct mpg_dircache *c, const char *dir, const char *kind,
 bool mpg_dircache_memo_get(struct mpg_dircache *c, const char *path, const char *kind, char **value);
 void mpg_dircache_memo_put(struct mpg_dircache *c, const char *path, const char *kind, const char *value);
 
+/* One field of a memo value: "!" for none, else "=" and its bytes with '%', '/', blanks and
+ * control bytes as %XX (malloc'd); and back, from n bytes at s, into *out (NULL for "!"):
+ * false when malformed (then the file is read instead). */
+char *mpg_dircache_memo_field(const char *v);
+bool mpg_dircache_memo_unfield(const char *s, size_t n, char **out);
+
 /* Parses a cache file's text into c (the fuzz target's entry); malformed lines are dropped. */
 void mpg_dircache_parse(struct mpg_dircache *c, const char *text, size_t len);
 struct mpg_dircache *mpg_dircache_new_at(const char *file);

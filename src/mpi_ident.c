@@ -9,8 +9,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
+#include "dircache.h"
 #include "elf_read.h"
+#include "fsmemo.h"
 #include "util.h"
 
 #define MAX_VERSION 128
@@ -124,6 +127,91 @@ int mpg_identify_mpi(const char *path, struct mpg_mpi *out, char *err, size_t er
         return -1;
     }
     return 0;
+}
+
+static int hexdigit(char c)
+{
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* ---- what a library is, remembered in the listing cache -------------------------------------
+ * Identifying the module's libmpi reads its ELF tables (Debian's Open MPI: 11 system calls,
+ * MPICH: 17) on every MPI load; in an env, whose listing cache the check reads anyway, the
+ * answer is remembered with the library's device, inode and mtime (dircache.h), as one line:
+ * "i1", the ABI's number, its first bytes in hex (what the loader's check of the file reads,
+ * given back to the check's memory as if the file had been opened), then the SONAME,
+ * implementation, version and device, each a memo field. A line that does not decode exactly
+ * so is not used: the library is read. */
+#define IDENT_MEMO_KIND "mpi-ident 1"
+#define MAX_IDENT_MEMO 1024
+
+static char *ident_memo(const struct mpg_mpi *m, const unsigned char *head)
+{
+    char hex[2 * MPG_FSMEMO_HEAD + 1];
+    for (size_t i = 0; i < MPG_FSMEMO_HEAD; i++) snprintf(hex + 2 * i, 3, "%02x", head[i]);
+    char *f[] = {mpg_dircache_memo_field(m->soname), mpg_dircache_memo_field(m->impl),
+                 mpg_dircache_memo_field(m->version), mpg_dircache_memo_field(m->device)};
+    char *line = mpg_printf("i1 %d %s %s %s %s %s", (int)m->abi, hex, f[0], f[1], f[2], f[3]);
+    for (size_t i = 0; i < sizeof f / sizeof *f; i++) free(f[i]);
+    return line;
+}
+
+static bool ident_from_memo(const char *line, struct mpg_mpi *m, unsigned char *head)
+{
+    memset(m, 0, sizeof *m);
+    if (strncmp(line, "i1 ", 3) != 0 || line[3] < '0' || line[3] > '9' || line[4] != ' ') return false;
+    const char *h = line + 5;
+    for (size_t i = 0; i < MPG_FSMEMO_HEAD; i++) {
+        int hi = hexdigit(h[2 * i]), lo = hi < 0 ? -1 : hexdigit(h[2 * i + 1]);
+        if (lo < 0) return false;
+        head[i] = (unsigned char)(hi * 16 + lo);
+    }
+    if (h[2 * MPG_FSMEMO_HEAD] != ' ') return false;
+    if (line[3] - '0' > MPG_ABI_STANDARD) return false;
+    m->abi = (enum mpg_abi)(line[3] - '0');
+    char **fields[] = {&m->soname, &m->impl, &m->version, &m->device};
+    size_t n = sizeof fields / sizeof *fields;
+    const char *s = h + 2 * MPG_FSMEMO_HEAD + 1;
+    for (size_t i = 0; i < n; i++) {
+        const char *e = strchr(s, ' ');
+        if (i + 1 == n) e = e ? NULL : s + strlen(s); /* the last runs to the end */
+        if (!e || !mpg_dircache_memo_unfield(s, (size_t)(e - s), fields[i])) {
+            mpg_mpi_clear(m);
+            return false;
+        }
+        s = e + 1;
+    }
+    if (!m->soname) {
+        mpg_mpi_clear(m);
+        return false;
+    }
+    return true;
+}
+
+int mpg_identify_mpi_cached(const char *path, struct mpg_dircache *cache, struct mpg_mpi *out, char *err,
+                            size_t errlen)
+{
+    char *real = cache ? mpg_realpath(path) : NULL, *memo = NULL;
+    unsigned char head[MPG_FSMEMO_HEAD];
+    struct stat st;
+    if (real && mpg_stat(real, &st) == 0 && mpg_dircache_memo_get(cache, real, IDENT_MEMO_KIND, &memo) &&
+        ident_from_memo(memo, out, head)) {
+        mpg_fsmemo_note_opened(real, &st, head, sizeof head);
+        out->path = real;
+        free(memo);
+        return 0;
+    }
+    free(memo);
+    int rc = mpg_identify_mpi(path, out, err, errlen);
+    /* what the ELF reader noted of the file (its identity and first bytes) goes with the answer */
+    if (rc == 0 && real && out->path && strcmp(out->path, real) == 0 && mpg_stat(real, &st) == 0 &&
+        mpg_fsmemo_opened_head(&st, head) == sizeof head) {
+        char *line = ident_memo(out, head);
+        if (strlen(line) <= MAX_IDENT_MEMO) mpg_dircache_memo_put(cache, real, IDENT_MEMO_KIND, line);
+        free(line);
+    }
+    free(real);
+    return rc;
 }
 
 void mpg_identify_mpi_elf(const struct mpg_elf *ep, const char *path, struct mpg_mpi *out)

@@ -22,6 +22,13 @@ struct mpg_elf;
 /* A deep copy of src into dst. */
 void mpg_mpi_copy(struct mpg_mpi *dst, const struct mpg_mpi *src);
 
+struct mpg_dircache;
+
+/* mpg_identify_mpi(), remembered in cache (NULL: none) while the library keeps its device,
+ * inode and mtime: a module's libmpi is not read again on every load. */
+int mpg_identify_mpi_cached(const char *path, struct mpg_dircache *cache, struct mpg_mpi *out, char *err,
+                            size_t errlen);
+
 /* mpg_identify_mpi() for a library already parsed (e) at path. */
 void mpg_identify_mpi_elf(const struct mpg_elf *e, const char *path, struct mpg_mpi *out);
 

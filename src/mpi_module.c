@@ -396,7 +396,7 @@ static const struct home_var *find_home(const struct mpg_envsnap *env, struct mp
 }
 
 void mpg_module_discover(const struct mpg_envsnap *env, const char *env_prefix, const char *const *site_names,
-                         struct mpg_module *m, struct mpg_strv *problems)
+                         struct mpg_dircache *cache, struct mpg_module *m, struct mpg_strv *problems)
 {
     memset(m, 0, sizeof *m);
 
@@ -483,7 +483,7 @@ void mpg_module_discover(const struct mpg_envsnap *env, const char *env_prefix, 
     if (lib) {
         char err[512];
         m->libdir = mpg_dirname(lib);
-        if (mpg_identify_mpi(lib, &m->mpi, err, sizeof err) != 0)
+        if (mpg_identify_mpi_cached(lib, cache, &m->mpi, err, sizeof err) != 0)
             mpg_strv_push(problems, mpg_printf("the MPI module's library: %s", err));
         free(lib);
     } else {

@@ -11,11 +11,14 @@
 #include "mpiguard.h"
 #include "util.h"
 
+struct mpg_dircache;
+
 /* env_prefix: the active conda env or venv (canonical), or NULL: its own mpicc/mpiexec and lib
  * folder are never taken for the module's. site_names: module names the site declared as MPIs
- * (NULL-terminated, may be NULL). */
+ * (NULL-terminated, may be NULL). cache: the listing cache, where what the module's libmpi is
+ * is remembered (NULL: none). */
 void mpg_module_discover(const struct mpg_envsnap *env, const char *env_prefix, const char *const *site_names,
-                         struct mpg_module *out, struct mpg_strv *problems);
+                         struct mpg_dircache *cache, struct mpg_module *out, struct mpg_strv *problems);
 void mpg_module_clear(struct mpg_module *m);
 
 /* Canonical path of the libmpi in dir (libmpi.so.40, libmpi.so.12, libmpich.so.12, a vendor's

@@ -35,7 +35,7 @@ static int find_wrappers(const char *const *vars, const char *const *site_names,
     struct mpg_env pyenv;
     mpg_pyenv_discover(&env, NULL, &pyenv, &problems);
     struct mpg_module m;
-    mpg_module_discover(&env, pyenv.kind != MPG_ENV_NONE ? pyenv.prefix : NULL, site_names, &m, &problems);
+    mpg_module_discover(&env, pyenv.kind != MPG_ENV_NONE ? pyenv.prefix : NULL, site_names, NULL, &m, &problems);
     mpg_strv_free(&problems);
     mpg_env_clear(&pyenv);
     int rc = mpg_wrappers_of_module(&m, w);

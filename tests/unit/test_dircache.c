@@ -11,7 +11,9 @@
 
 #include "conda_meta.h"
 #include "dircache.h"
+#include "fsmemo.h"
 #include "helpers.h"
+#include "mpi_ident.h"
 #include "util.h"
 
 static bool want_json(const char *n) { return mpg_str_ends(n, ".json"); }
@@ -350,4 +352,69 @@ Test(dircache, conda_records_are_read_once_while_unchanged)
     mpg_conda_scan_free(&first), mpg_conda_scan_free(&cached), mpg_conda_scan_free(&edited);
     mpg_conda_scan_free(&malformed), mpg_conda_scan_free(&changed);
     free(prefix), free(file), free(rec), free(ext), free(meta);
+}
+
+/* What the MPI module's libmpi is (its ELF tables read: 11-17 system calls) is remembered with
+ * the library's device, inode and mtime, with its first bytes, which the loader's check of the
+ * file then takes from the check's memory; a changed library, or a remembered line that does not
+ * decode, is read again. */
+static int identify_with(const char *file, const char *lib, struct mpg_mpi *out, unsigned char *head)
+{
+    struct mpg_dircache *c = mpg_dircache_new_at(file);
+    char err[512] = "";
+    mpg_fsmemo_begin();
+    int rc = mpg_identify_mpi_cached(lib, c, out, err, sizeof err);
+    struct stat st;
+    if (head) cr_expect(stat(lib, &st) == 0 && mpg_fsmemo_opened_head(&st, head) == MPG_FSMEMO_HEAD,
+                        "its first bytes in the check's memory");
+    mpg_fsmemo_end();
+    mpg_dircache_free(c);
+    return rc;
+}
+
+Test(dircache, an_mpi_library_is_identified_once_while_unchanged)
+{
+    char *root = canon_path(scratch()), *dir = joinp(root, "lib"), *lib = joinp(dir, "libmpi.so.12");
+    char *file = joinp(root, "cache/listings");
+    mkdirs(dir);
+    copy_file(fxp("bundled-libmpi.so.12"), lib);
+    age(lib, 60);
+    unsigned char want[MPG_FSMEMO_HEAD], head[MPG_FSMEMO_HEAD];
+    FILE *in = fopen(lib, "rb");
+    cr_assert(in && fread(want, 1, sizeof want, in) == sizeof want);
+    fclose(in);
+
+    struct mpg_mpi first, cached, again;
+    cr_assert_eq(identify_with(file, lib, &first, NULL), 0);
+    cr_assert_str_eq(first.impl, "MPICH");
+    struct stat st;
+    cr_assert(stat(lib, &st) == 0);
+    write_file(lib, "not a library any more");
+    struct timespec t[2] = {st.st_mtim, st.st_mtim};
+    cr_assert(utimensat(AT_FDCWD, lib, t, 0) == 0); /* same inode and mtime: only the cache knows */
+    cr_assert_eq(identify_with(file, lib, &cached, head), 0, "remembered: the file is not read");
+    cr_expect(memcmp(head, want, sizeof head) == 0, "the first bytes it had");
+    cr_expect_str_eq(cached.path, first.path);
+    cr_expect_str_eq(cached.soname, first.soname);
+    cr_expect_str_eq(cached.impl, first.impl);
+    cr_expect_str_eq(cached.version, first.version);
+    cr_expect_str_eq(cached.device, first.device);
+    cr_expect_eq(cached.abi, first.abi);
+
+    edit_cache(file, "i1 ", "i9 ");
+    cr_expect_neq(identify_with(file, lib, &again, NULL), 0, "a line that does not decode: the file is read");
+    mpg_mpi_clear(&again);
+    copy_file(fxp("bundled-libmpi.so.12"), lib);
+    age(lib, 60);
+    cr_assert_eq(identify_with(file, lib, &again, NULL), 0);
+    mpg_mpi_clear(&again);
+    write_file(lib, "not a library any more");
+    age(lib, 30);
+    cr_expect_neq(identify_with(file, lib, &again, NULL), 0, "changed since: the file is read");
+    mpg_mpi_clear(&again);
+    mpg_mpi_clear(&cached);
+    mpg_mpi_clear(&first);
+    free(file);
+    free(lib);
+    free(dir);
 }
