@@ -147,8 +147,13 @@ static int hexdigit(char c)
 
 static char *ident_memo(const struct mpg_mpi *m, const unsigned char *head)
 {
+    static const char digits[] = "0123456789abcdef";
     char hex[2 * MPG_FSMEMO_HEAD + 1];
-    for (size_t i = 0; i < MPG_FSMEMO_HEAD; i++) snprintf(hex + 2 * i, 3, "%02x", head[i]);
+    for (size_t i = 0; i < MPG_FSMEMO_HEAD; i++) {
+        hex[2 * i] = digits[head[i] >> 4];
+        hex[2 * i + 1] = digits[head[i] & 15];
+    }
+    hex[2 * MPG_FSMEMO_HEAD] = '\0';
     char *f[] = {mpg_dircache_memo_field(m->soname), mpg_dircache_memo_field(m->impl),
                  mpg_dircache_memo_field(m->version), mpg_dircache_memo_field(m->device)};
     char *line = mpg_printf("i1 %d %s %s %s %s %s", (int)m->abi, hex, f[0], f[1], f[2], f[3]);
