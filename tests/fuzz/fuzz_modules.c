@@ -34,7 +34,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         struct mpg_envsnap env = {.vars = vars};
         struct mpg_strv problems = {0};
         struct mpg_module m;
-        mpg_module_discover(&env, NULL, sites, &m, &problems);
+        mpg_module_discover(&env, NULL, sites, NULL, &m, &problems);
         mpg_module_clear(&m);
         mpg_strv_free(&problems);
     }
