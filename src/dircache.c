@@ -383,6 +383,26 @@ static int hexval(char c)
     return c >= '0' && c <= '9' ? c - '0' : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
 }
 
+void mpg_dircache_memo_hex(const unsigned char *b, size_t n, char *out)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = hex[b[i] >> 4];
+        out[2 * i + 1] = hex[b[i] & 15];
+    }
+    out[2 * n] = '\0';
+}
+
+bool mpg_dircache_memo_unhex(const char *s, size_t n, unsigned char *out)
+{
+    for (size_t i = 0; i < n; i++) {
+        int hi = hexval(s[2 * i]), lo = hi < 0 ? -1 : hexval(s[2 * i + 1]);
+        if (lo < 0) return false;
+        out[i] = (unsigned char)(hi * 16 + lo);
+    }
+    return true;
+}
+
 bool mpg_dircache_memo_unfield(const char *s, size_t n, char **out)
 {
     *out = NULL;

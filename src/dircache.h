@@ -36,6 +36,10 @@ void mpg_dircache_memo_put(struct mpg_dircache *c, const char *path, const char 
  * false when malformed (then the file is read instead). */
 char *mpg_dircache_memo_field(const char *v);
 bool mpg_dircache_memo_unfield(const char *s, size_t n, char **out);
+/* n bytes as 2n hex digits (out: 2n + 1 chars), and back from 2n digits at s: false when one
+ * is not a digit. */
+void mpg_dircache_memo_hex(const unsigned char *b, size_t n, char *out);
+bool mpg_dircache_memo_unhex(const char *s, size_t n, unsigned char *out);
 
 /* Parses a cache file's text into c (the fuzz target's entry); malformed lines are dropped. */
 void mpg_dircache_parse(struct mpg_dircache *c, const char *text, size_t len);

@@ -21,8 +21,6 @@
 
 enum dir_state { DIR_ASKED_ONCE, DIR_LISTED, DIR_UNLISTED };
 
-/* An entry of a table, its key stored after it; entries live in the check's arena and never
- * move, so a pointer to one stays valid until the end of the check. */
 /* What lstat() said of a path that is not a symlink: what stat() needs to answer for it. */
 struct ident {
     struct timespec mtim;
@@ -31,6 +29,8 @@ struct ident {
     unsigned mode;
 };
 
+/* An entry of a table, its key stored after it; entries live in the check's arena and never
+ * move, so a pointer to one stays valid until the end of the check. */
 struct slot {
     char *real;              /* paths: a symlink's resolution (NULL: not a link); asked: the real path */
     struct ident *id;        /* paths, not a link: lstat()'s answer */

@@ -129,11 +129,6 @@ int mpg_identify_mpi(const char *path, struct mpg_mpi *out, char *err, size_t er
     return 0;
 }
 
-static int hexdigit(char c)
-{
-    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
 /* ---- what a library is, remembered in the listing cache -------------------------------------
  * Identifying the module's libmpi reads its ELF tables (Debian's Open MPI: 11 system calls,
  * MPICH: 17) on every MPI load; in an env, whose listing cache the check reads anyway, the
@@ -147,13 +142,8 @@ static int hexdigit(char c)
 
 static char *ident_memo(const struct mpg_mpi *m, const unsigned char *head)
 {
-    static const char digits[] = "0123456789abcdef";
     char hex[2 * MPG_FSMEMO_HEAD + 1];
-    for (size_t i = 0; i < MPG_FSMEMO_HEAD; i++) {
-        hex[2 * i] = digits[head[i] >> 4];
-        hex[2 * i + 1] = digits[head[i] & 15];
-    }
-    hex[2 * MPG_FSMEMO_HEAD] = '\0';
+    mpg_dircache_memo_hex(head, MPG_FSMEMO_HEAD, hex);
     char *f[] = {mpg_dircache_memo_field(m->soname), mpg_dircache_memo_field(m->impl),
                  mpg_dircache_memo_field(m->version), mpg_dircache_memo_field(m->device)};
     char *line = mpg_printf("i1 %d %s %s %s %s %s", (int)m->abi, hex, f[0], f[1], f[2], f[3]);
@@ -164,15 +154,10 @@ static char *ident_memo(const struct mpg_mpi *m, const unsigned char *head)
 static bool ident_from_memo(const char *line, struct mpg_mpi *m, unsigned char *head)
 {
     memset(m, 0, sizeof *m);
-    if (strncmp(line, "i1 ", 3) != 0 || line[3] < '0' || line[3] > '9' || line[4] != ' ') return false;
+    if (strncmp(line, "i1 ", 3) != 0 || line[3] < '0' || line[3] > '0' + MPG_ABI_STANDARD || line[4] != ' ')
+        return false;
     const char *h = line + 5;
-    for (size_t i = 0; i < MPG_FSMEMO_HEAD; i++) {
-        int hi = hexdigit(h[2 * i]), lo = hi < 0 ? -1 : hexdigit(h[2 * i + 1]);
-        if (lo < 0) return false;
-        head[i] = (unsigned char)(hi * 16 + lo);
-    }
-    if (h[2 * MPG_FSMEMO_HEAD] != ' ') return false;
-    if (line[3] - '0' > MPG_ABI_STANDARD) return false;
+    if (!mpg_dircache_memo_unhex(h, MPG_FSMEMO_HEAD, head) || h[2 * MPG_FSMEMO_HEAD] != ' ') return false;
     m->abi = (enum mpg_abi)(line[3] - '0');
     char **fields[] = {&m->soname, &m->impl, &m->version, &m->device};
     size_t n = sizeof fields / sizeof *fields;
