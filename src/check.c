@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "conda_meta.h"
+#include "elf_memo.h"
 #include "elf_read.h"
 #include "envsnap.h"
 #include "extensions.h"
@@ -23,7 +24,8 @@ extern char **environ;
 
 /* The interpreter's RPATH/RUNPATH and class: conda's python carries DT_RPATH $ORIGIN/../lib,
  * which puts the env's own lib folder ahead of LD_LIBRARY_PATH for every extension. */
-static void python_facts(const char *python, struct mpg_loader *ld, char **rpath, char **runpath, char **dir)
+static void python_facts(const char *python, struct mpg_dircache *dc, struct mpg_loader *ld, char **rpath,
+                         char **runpath, char **dir)
 {
     struct mpg_elf e;
     *rpath = *runpath = NULL;
@@ -36,7 +38,7 @@ static void python_facts(const char *python, struct mpg_loader *ld, char **rpath
 #elif defined(__powerpc64__)
     ld->machine = 21; /* EM_PPC64 */
 #endif
-    if (!python || mpg_elf_open(python, &e, NULL, 0) != 0) return;
+    if (!python || mpg_elf_open_cached(python, dc, &e, NULL, 0) != 0) return;
     ld->is64 = e.is64;
     ld->machine = e.machine;
     *rpath = mpg_strdup(e.rpath);
@@ -187,6 +189,7 @@ struct loader_files {
     const char *python, *cache_path;
     bool cache_named; /* the caller named the cache: a failure to read it is a problem line */
     struct mpg_strv *problems;
+    struct mpg_dircache *dc;
     struct mpg_ldcache cache;
     bool have_cache;
     char *rpath, *runpath, *dir;
@@ -199,7 +202,7 @@ static void read_loader_files(struct mpg_loader *ld, void *ctx)
     f->have_cache = mpg_ldcache_load(f->cache_path, &f->cache, err, sizeof err) == 0;
     if (!f->have_cache && f->cache_named) mpg_strv_push(f->problems, mpg_strdup(err));
     ld->cache = f->have_cache ? &f->cache : NULL;
-    python_facts(f->python, ld, &f->rpath, &f->runpath, &f->dir);
+    python_facts(f->python, f->dc, ld, &f->rpath, &f->runpath, &f->dir);
     ld->exe_rpath = f->rpath;
     ld->exe_runpath = f->runpath;
     ld->exe_dir = f->dir;
@@ -217,6 +220,7 @@ static struct mpg_report *check_env(const struct mpg_input *in, struct mpg_repor
         .cache_path = in && in->ld_cache ? in->ld_cache : DEFAULT_LD_CACHE,
         .cache_named = in && in->ld_cache,
         .problems = &problems,
+        .dc = dc,
     };
     struct mpg_loader ld = {
         .ld_library_path = mpg_env_get(&env, "LD_LIBRARY_PATH"),

@@ -290,10 +290,16 @@ static bool memo_usable(const struct mpg_dircache *c, const char *path, const ch
 bool mpg_dircache_memo_get(struct mpg_dircache *c, const char *path, const char *kind, char **value)
 {
     struct stat st;
-    if (!memo_usable(c, path, kind, &st)) return false;
+    return mpg_dircache_memo_get_stat(c, path, kind, value, &st);
+}
+
+bool mpg_dircache_memo_get_stat(struct mpg_dircache *c, const char *path, const char *kind, char **value,
+                                struct stat *st)
+{
+    if (!memo_usable(c, path, kind, st)) return false;
     load(c);
     struct entry *e = find(c, path, kind);
-    if (!fresh(e, &st) || e->names.n != 1) return false;
+    if (!fresh(e, st) || e->names.n != 1) return false;
     *value = mpg_strdup(e->names.v[0]);
     return true;
 }

@@ -30,6 +30,10 @@ int mpg_dircache_list(struct mpg_dircache *c, const char *dir, const char *kind,
  * (malloc'd) when remembered and fresh. put: value must hold no '/', tab or newline. */
 bool mpg_dircache_memo_get(struct mpg_dircache *c, const char *path, const char *kind, char **value);
 void mpg_dircache_memo_put(struct mpg_dircache *c, const char *path, const char *kind, const char *value);
+/* get, with what stat() said of path (valid when true). */
+struct stat;
+bool mpg_dircache_memo_get_stat(struct mpg_dircache *c, const char *path, const char *kind, char **value,
+                                struct stat *st);
 
 /* One field of a memo value: "!" for none, else "=" and its bytes with '%', '/', blanks and
  * control bytes as %XX (malloc'd); and back, from n bytes at s, into *out (NULL for "!"):

@@ -368,6 +368,8 @@ void mpg_elf_close(struct mpg_elf *e)
 
 bool mpg_elf_changed(const struct mpg_elf *e) { return e->file && e->file->changed; }
 
+bool mpg_elf_symbols_readable(const struct mpg_elf *e) { return e->file || e->data; }
+
 void mpg_elf_read_symbol_tables(const struct mpg_elf *e)
 {
     struct mpg_elf_blocks *b = e->file;

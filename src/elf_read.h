@@ -35,6 +35,10 @@ int mpg_elf_open(const char *path, struct mpg_elf *e, char *err, size_t errlen);
 int mpg_elf_parse(const void *buf, size_t size, struct mpg_elf *e, char *err, size_t errlen);
 void mpg_elf_close(struct mpg_elf *e);
 
+/* False for an object known from its dynamic section alone (elf_memo.h): no symbol can be looked
+ * up in it (each lookup finds nothing) until the file is opened. */
+bool mpg_elf_symbols_readable(const struct mpg_elf *e);
+
 /* True when the file came back shorter than at open while it was being read (it is being
  * replaced): what was read from it since may be incomplete. */
 bool mpg_elf_changed(const struct mpg_elf *e);

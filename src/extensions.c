@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "elf_memo.h"
 #include "elf_read.h"
 #include "fsmemo.h"
 #include "mpi4py_search.h"
@@ -182,8 +183,15 @@ static void library_facts(struct scan *s, const struct mpg_elf *obj, const char 
         }
         if (!known) mpg_identify_mpi_elf(&lib, pkg->resolved, &pkg->mpi);
         if (need_sym) {
-            sym = mpg_missing_mpi_symbol(obj, &lib);
-            if (kind) mpg_dircache_memo_put(s->cache, obj_path, kind, sym ? sym : "-");
+            /* an object known from the listing cache alone is opened for its symbols */
+            struct mpg_elf opened = {0};
+            if (mpg_elf_symbols_readable(obj) || mpg_elf_open(obj_path, &opened, err, sizeof err) == 0) {
+                sym = mpg_missing_mpi_symbol(mpg_elf_symbols_readable(obj) ? obj : &opened, &lib);
+                if (kind) mpg_dircache_memo_put(s->cache, obj_path, kind, sym ? sym : "-");
+            } else {
+                mpg_strv_push(s->problems, mpg_printf("%s: %s; its MPI symbols were not checked", obj_path, err));
+            }
+            mpg_elf_close(&opened);
         }
         mpg_elf_close(&lib);
     }
@@ -278,7 +286,7 @@ static void multi_abi_facts(struct scan *s, const char *pkgdir, const char *vers
             pkg->resolved_via = mpg_printf("%s: no MPI library loads (%s)", label, res.tried.n ? list : "nothing to try");
             free(list);
         }
-    } else if (mpg_elf_open(res.variant, &e, err, sizeof err) != 0) {
+    } else if (mpg_elf_open_cached(res.variant, s->cache, &e, err, sizeof err) != 0) {
         mpg_strv_push(s->problems, mpg_printf("%s: %s; skipped", res.variant, err));
         pkg->import_error = mpg_printf("%s: %s", res.variant, err);
     } else {
@@ -341,7 +349,7 @@ static bool scan_so_files(struct scan *s, const char *dir, int depth, struct mpg
         (*budget)--;
         struct mpg_elf e;
         char err[256];
-        if (mpg_elf_open(p, &e, err, sizeof err) != 0) {
+        if (mpg_elf_open_cached(p, s->cache, &e, err, sizeof err) != 0) {
             mpg_strv_push(s->problems, mpg_printf("%s: %s; skipped", p, err));
         } else {
             found = link_facts(s, p, &e, pkg);
@@ -528,7 +536,7 @@ static void scan_site(struct scan *s, const char *site, struct mpg_strv *seen)
             /* Python's own finder imports the plain extension, whatever else the folder holds. */
             struct mpg_elf e;
             char err[256];
-            if (mpg_elf_open(plain, &e, err, sizeof err) != 0) {
+            if (mpg_elf_open_cached(plain, s->cache, &e, err, sizeof err) != 0) {
                 mpg_strv_push(s->problems, mpg_printf("%s: %s; skipped", plain, err));
             } else {
                 links = link_facts(s, plain, &e, &pkg);

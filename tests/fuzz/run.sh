@@ -33,7 +33,9 @@ seed() { # target files...
     mkdir -p "$d"
     for f in "$@"; do [ -f "$f" ] && cp "$f" "$d/" 2>/dev/null || true; done
 }
-seed fuzz_elf /usr/lib/x86_64-linux-gnu/libmpich.so.12 /usr/lib/python3/dist-packages/mpi4py/dl.cpython-311-x86_64-linux-gnu.so
+printf 'e1 1 3 3e 8000001 %0128d =libmpi.so.12 ! =$ORIGIN%%2F..%%2Flib =libmpi.so.12 =libc.so.6' 7 > "$out/seed.elfmemo"
+seed fuzz_elf /usr/lib/x86_64-linux-gnu/libmpich.so.12 /usr/lib/python3/dist-packages/mpi4py/dl.cpython-311-x86_64-linux-gnu.so \
+    "$out/seed.elfmemo"
 seed fuzz_ldcache /etc/ld.so.cache
 printf '{"name":"mpich","version":"4.0.2","build":"external_0","files":[],"track_features":"mpich_external"}' > "$out/seed.json"
 printf 'c1 =mpich =4.0.2%%20rc%%251 =h_100 =https:%%2F%%2Fconda.anaconda.org%%2Fconda-forge =lib%%2Flibmpi.so.12 0' > "$out/seed.memo"

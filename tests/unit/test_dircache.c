@@ -11,6 +11,7 @@
 
 #include "conda_meta.h"
 #include "dircache.h"
+#include "elf_memo.h"
 #include "fsmemo.h"
 #include "helpers.h"
 #include "mpi_ident.h"
@@ -417,4 +418,109 @@ Test(dircache, an_mpi_library_is_identified_once_while_unchanged)
     free(file);
     free(lib);
     free(dir);
+}
+
+static int open_with(const char *file, const char *path, struct mpg_elf *e, unsigned char *head)
+{
+    struct mpg_dircache *c = mpg_dircache_new_at(file);
+    mpg_fsmemo_begin();
+    int rc = mpg_elf_open_cached(path, c, e, NULL, 0);
+    struct stat st;
+    if (head) cr_expect(stat(path, &st) == 0 && mpg_fsmemo_opened_head(&st, head) == MPG_FSMEMO_HEAD,
+                        "its first bytes in the check's memory");
+    mpg_fsmemo_end();
+    mpg_dircache_free(c);
+    return rc;
+}
+
+static void expect_same_dynamic(const struct mpg_elf *a, const struct mpg_elf *b)
+{
+    cr_expect_eq(a->is64, b->is64);
+    cr_expect_eq(a->big_endian, b->big_endian);
+    cr_expect_eq(a->type, b->type);
+    cr_expect_eq(a->machine, b->machine);
+    cr_expect_eq(a->flags_1, b->flags_1);
+    cr_expect(!a->soname == !b->soname && (!a->soname || strcmp(a->soname, b->soname) == 0));
+    cr_expect(!a->rpath == !b->rpath && (!a->rpath || strcmp(a->rpath, b->rpath) == 0));
+    cr_expect(!a->runpath == !b->runpath && (!a->runpath || strcmp(a->runpath, b->runpath) == 0));
+    cr_assert_eq(a->n_needed, b->n_needed);
+    for (size_t i = 0; i < a->n_needed; i++) cr_expect_str_eq(a->needed[i], b->needed[i]);
+}
+
+Test(dircache, an_elf_objects_dynamic_section_is_read_once_while_unchanged)
+{
+    /* an extension with a RUNPATH and an MPI in its DT_NEEDED, and conda's python (DT_RPATH
+     * $ORIGIN/../lib, DT_FLAGS_1): the two an MPI load in an env reads every time */
+    const char *const fixtures[] = {"ext_mpich_runpath_other.so", "python_conda"};
+    for (size_t k = 0; k < 2; k++) {
+        char *root = canon_path(scratch()), *obj = joinp(root, fixtures[k]);
+        char *file = joinp(root, "cache/listings");
+        copy_file(fxp(fixtures[k]), obj);
+        age(obj, 60);
+        unsigned char want[MPG_FSMEMO_HEAD], head[MPG_FSMEMO_HEAD];
+        FILE *in = fopen(obj, "rb");
+        cr_assert(in && fread(want, 1, sizeof want, in) == sizeof want);
+        fclose(in);
+
+        struct mpg_elf first, cached, again;
+        cr_assert_eq(open_with(file, obj, &first, NULL), 0);
+        cr_assert(mpg_elf_symbols_readable(&first));
+        cr_assert(first.n_needed > 0 && (first.rpath || first.runpath), "%s: a fixture with what is tested", obj);
+        struct stat st;
+        cr_assert(stat(obj, &st) == 0);
+        write_file(obj, "not an ELF file any more");
+        struct timespec t[2] = {st.st_mtim, st.st_mtim};
+        cr_assert(utimensat(AT_FDCWD, obj, t, 0) == 0); /* same inode and mtime: only the cache knows */
+        cr_assert_eq(open_with(file, obj, &cached, head), 0, "remembered: the file is not read");
+        cr_expect(!mpg_elf_symbols_readable(&cached), "known from the cache: symbols need the file");
+        cr_expect(!mpg_elf_defines(&cached, "MPI_Init"), "a lookup in it finds nothing, safely");
+        cr_expect(memcmp(head, want, sizeof head) == 0, "the first bytes it had");
+        expect_same_dynamic(&cached, &first);
+        mpg_elf_close(&cached);
+
+        edit_cache(file, "\te1 ", "\te9 ");
+        cr_expect_neq(open_with(file, obj, &again, NULL), 0, "a line that does not decode: the file is read");
+        copy_file(fxp(fixtures[k]), obj);
+        age(obj, 60);
+        cr_assert_eq(open_with(file, obj, &again, NULL), 0);
+        mpg_elf_close(&again);
+        write_file(obj, "not an ELF file any more");
+        age(obj, 30);
+        cr_expect_neq(open_with(file, obj, &again, NULL), 0, "changed since: the file is read");
+        mpg_elf_close(&first);
+        free(file), free(obj), free(root);
+    }
+}
+
+Test(dircache, an_extension_known_from_the_cache_is_opened_for_its_symbols)
+{
+    /* mpi4py built for Open MPI 5 under Open MPI 4.1 (mpi4py/mpi4py#570): "undefined symbol".
+     * The extension's dynamic section comes from the cache; the verdict on its symbols does not
+     * (forgotten here), so the extension must be opened to look them up again. */
+    char *root = canon_path(scratch()), *home = joinp(root, "home"), *prefix = make_venv(root, "v", false);
+    mkdirs(home);
+    char *so = fmt("%s/mpi4py/MPI.cpython-311-x86_64-linux-gnu.so", site_dir(prefix));
+    put_mpi4py(site_dir(prefix), "ext_ompi5.so", "pip", NULL);
+    age(so, 60);
+    struct envb e;
+    envb_init(&e);
+    envb_set(&e, "HOME", home);
+    activate_venv(&e, prefix);
+    load_module(&e, "openmpi");
+    char *file = joinp(home, ".cache/mpiguard/listings-v2");
+    for (int round = 0; round < 3; round++) {
+        if (round == 2) edit_cache(file, "\tmpi-symbols ", "\tmpi-symbolz ");
+        struct mpg_report *r = run_check(&e, NULL);
+        EXPECT_CODES(r, "VERSION_MISMATCH");
+        cr_assert_eq(r->n_packages, 1);
+        cr_expect(r->packages[0].import_error && strstr(r->packages[0].import_error, "undefined symbol: ompi_mpi_errors_abort"),
+                  "round %d: %s", round, r->packages[0].import_error ? r->packages[0].import_error : "(none)");
+        mpg_report_free(r);
+        size_t len = 0;
+        char *text = mpg_read_file(file, 1 << 20, &len);
+        cr_assert(text && strstr(text, "\telf-dynamic 1\t"), "round %d: the extension remembered", round);
+        free(text);
+    }
+    envb_free(&e);
+    free(file), free(so), free(prefix), free(home), free(root);
 }
