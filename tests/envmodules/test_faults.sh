@@ -103,4 +103,19 @@ else
     expect_eq "${LOADEDMODULES:-}" "mpich/4.0.2" "unreadable env: applied"
 fi
 chmod 755 "$T/conda/conda-meta" "$T/conda/lib/python3.11/site-packages"
+
+# 5. The extension loads libjansson (here to read the env's conda records) from the path it was
+# built against, as the Lua binding does: a libjansson.so.4 of the user's first on
+# LD_LIBRARY_PATH (here one without jansson's functions) is not loaded into modulecmd.tcl.
+mkdir -p "$T/decoy"
+echo 'int not_jansson(void) { return 0; }' > "$T/decoy/decoy.c"
+if gcc -shared -fPIC -Wl,-soname,libjansson.so.4 -o "$T/decoy/libjansson.so.4" "$T/decoy/decoy.c"; then
+    LD_LIBRARY_PATH="$T/decoy${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" mod load mpich; rc=$?
+    expect_eq "$rc" 0 "a libjansson.so.4 on LD_LIBRARY_PATH: exit 0"
+    expect_grep "conda package mpich 4.1.2" "$ERR" "a libjansson.so.4 on LD_LIBRARY_PATH: the records read all the same"
+    expect_nogrep "libjansson\|check skipped\|symbol" "$ERR" "a libjansson.so.4 on LD_LIBRARY_PATH: not loaded"
+    mod purge
+else
+    fail "cannot build a decoy libjansson.so.4"
+fi
 finish
