@@ -45,7 +45,9 @@ json_t *json_loadb(const char *buffer, size_t buflen, size_t flags, json_error_t
     if (real) return real(buffer, buflen, flags, error);
     if (error) {
         memset(error, 0, sizeof *error);
-        snprintf(error->text, sizeof error->text, "cannot load %s", JANSSON_SONAME);
+        error->line = error->column = error->position = -1; /* not a fault of the text */
+        snprintf(error->text, sizeof error->text, "cannot load %s (the jansson library), needed to read JSON",
+                 JANSSON_SONAME);
     }
     return NULL;
 }

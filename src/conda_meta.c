@@ -94,7 +94,10 @@ int mpg_conda_parse_record(const char *json, size_t len, struct mpg_conda_mpi *o
     json_error_t jerr;
     json_t *root = json_loadb(json, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
     if (!root) {
-        snprintf(err, errlen, "malformed JSON at line %d: %s", jerr.line, jerr.text);
+        if (jerr.line > 0)
+            snprintf(err, errlen, "malformed JSON at line %d: %s", jerr.line, jerr.text);
+        else /* not about the text: the Lua binding could not load libjansson (luaext/jansson_lazy.c) */
+            snprintf(err, errlen, "not read: %s", jerr.text);
         return -1;
     }
     if (!json_is_object(root) || !str_field(root, "name")) {
