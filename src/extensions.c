@@ -384,13 +384,28 @@ char *mpg_mpicfg_mpicc(const char *cfg)
     return val;
 }
 
-static char *mpicc_from_cfg(const char *pkgdir)
+/* The mpicc mpi4py's mpi.cfg names, remembered in the listing cache while the file is unchanged
+ * (a stat instead of open, read and close on every load). */
+#define MPICFG_MEMO_KIND "mpicfg-mpicc 1"
+
+static char *mpicc_from_cfg(struct scan *s, const char *pkgdir)
 {
-    char *p = mpg_path_join(pkgdir, "mpi.cfg");
-    char *text = mpg_read_file(p, 64 * 1024, NULL);
+    if (!mpg_fsmemo_may_exist(pkgdir, "mpi.cfg")) return NULL;
+    char *p = mpg_path_join(pkgdir, "mpi.cfg"), *memo = NULL, *val = NULL;
+    bool known = mpg_dircache_memo_get(s->cache, p, MPICFG_MEMO_KIND, &memo) &&
+                 mpg_dircache_memo_unfield(memo, strlen(memo), &val);
+    free(memo);
+    if (!known) {
+        char *text = mpg_read_file(p, 64 * 1024, NULL);
+        val = text ? mpg_mpicfg_mpicc(text) : NULL;
+        if (text) {
+            char *field = mpg_dircache_memo_field(val);
+            mpg_dircache_memo_put(s->cache, p, MPICFG_MEMO_KIND, field);
+            free(field);
+        }
+        free(text);
+    }
     free(p);
-    char *val = text ? mpg_mpicfg_mpicc(text) : NULL;
-    free(text);
     return val;
 }
 
@@ -554,7 +569,7 @@ static void scan_site(struct scan *s, const char *site, struct mpg_strv *seen)
         }
         pkg.name = mpg_strdup(mpi_packages[i]);
         pkg.site_dir = mpg_strdup(site);
-        if (is_mpi4py) pkg.mpicc_cfg = mpicc_from_cfg(pkgdir);
+        if (is_mpi4py) pkg.mpicc_cfg = mpicc_from_cfg(s, pkgdir);
         push_pkg(s->out, &pkg);
         free(pkgdir);
     }

@@ -524,3 +524,37 @@ Test(dircache, an_extension_known_from_the_cache_is_opened_for_its_symbols)
     envb_free(&e);
     free(file), free(so), free(prefix), free(home), free(root);
 }
+
+Test(dircache, mpi4pys_mpicc_is_read_once_while_its_mpi_cfg_is_unchanged)
+{
+    char *root = canon_path(scratch()), *home = joinp(root, "home"), *prefix = make_venv(root, "v", false);
+    mkdirs(home);
+    put_mpi4py(site_dir(prefix), "ext_ompi_condarpath.so", "pip", "/opt/openmpi/bin/mpicc");
+    char *cfg = fmt("%s/mpi4py/mpi.cfg", site_dir(prefix));
+    age(cfg, 60);
+    struct envb e;
+    envb_init(&e);
+    envb_set(&e, "HOME", home);
+    activate_venv(&e, prefix);
+    load_module(&e, "openmpi");
+    struct stat st;
+    cr_assert(stat(cfg, &st) == 0);
+    const char *const want[] = {"/opt/openmpi/bin/mpicc", "/opt/openmpi/bin/mpicc", "/other/mpicc"};
+    for (int round = 0; round < 3; round++) {
+        if (round == 1) { /* same inode and mtime: only the cache knows it was /opt/openmpi's */
+            write_file(cfg, "[mpi]\nmpicc = /tmp/changed/mpicc\n");
+            struct timespec t[2] = {st.st_mtim, st.st_mtim};
+            cr_assert(utimensat(AT_FDCWD, cfg, t, 0) == 0);
+        } else if (round == 2) {
+            write_file(cfg, "[mpi]\nmpicc = /other/mpicc\n");
+            age(cfg, 30);
+        }
+        struct mpg_report *r = run_check(&e, NULL);
+        cr_assert_eq(r->n_packages, 1);
+        cr_expect(r->packages[0].mpicc_cfg && strcmp(r->packages[0].mpicc_cfg, want[round]) == 0, "round %d: %s",
+                  round, r->packages[0].mpicc_cfg ? r->packages[0].mpicc_cfg : "(none)");
+        mpg_report_free(r);
+    }
+    envb_free(&e);
+    free(cfg), free(prefix), free(home), free(root);
+}
