@@ -51,16 +51,28 @@ static bool next_field(const char **s, char **out)
     return true;
 }
 
+/* A number of at most max lowercase hex digits at *s, then a space; *s moves past both. */
+static bool hex_number(const char **s, int max, uint64_t *v)
+{
+    const char *p = *s;
+    *v = 0;
+    for (; (*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f'); p++) {
+        if (p - *s == max) return false;
+        *v = *v * 16 + (uint64_t)(*p <= '9' ? *p - '0' : *p - 'a' + 10);
+    }
+    if (p == *s || *p != ' ') return false;
+    *s = p + 1;
+    return true;
+}
+
 bool mpg_elf_from_memo_line(const char *line, struct mpg_elf *e, unsigned char *head)
 {
     memset(e, 0, sizeof *e);
-    unsigned cls, type, machine;
-    uint64_t flags_1;
-    int at = -1;
-    if (sscanf(line, "e1 %1u %4x %4x %16" SCNx64 " %n", &cls, &type, &machine, &flags_1, &at) != 4 || at < 0 ||
-        cls > 3)
+    uint64_t cls, type, machine, flags_1;
+    const char *s = line + 3;
+    if (strncmp(line, "e1 ", 3) != 0 || !hex_number(&s, 1, &cls) || cls > 3 || !hex_number(&s, 4, &type) ||
+        !hex_number(&s, 4, &machine) || !hex_number(&s, 16, &flags_1))
         return false;
-    const char *s = line + at;
     if (!mpg_dircache_memo_unhex(s, MPG_FSMEMO_HEAD, head) || s[2 * MPG_FSMEMO_HEAD] != ' ') return false;
     s += 2 * MPG_FSMEMO_HEAD + 1;
     e->is64 = cls & 1;
