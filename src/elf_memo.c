@@ -1,9 +1,9 @@
 /* elf_memo.c: an ELF object's dynamic section remembered in the listing cache (elf_memo.h).
  * One line: "e1", a digit (1: ELF64, 2: big-endian), e_type, e_machine and DT_FLAGS_1 in hex,
- * the file's first bytes in hex (given back to the check's memory, so the stat a later memo of
- * the same file asks is answered as if it had been opened), then SONAME, RPATH, RUNPATH and each
- * DT_NEEDED in order, each a memo field. A line that does not decode exactly so is not used:
- * the file is read. */
+ * then SONAME, RPATH, RUNPATH and each DT_NEEDED in order, each a memo field. A line that does
+ * not decode exactly so is not used: the file is read. Unlike a library's memo (mpi_ident.c)
+ * it keeps no first bytes: the python and the extensions are never the loader's candidates,
+ * whose headers the loader looks at. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,14 +17,12 @@
 #define ELF_MEMO_KIND "elf-dynamic 1"
 #define MAX_ELF_MEMO 4096
 
-char *mpg_elf_memo_line(const struct mpg_elf *e, const unsigned char *head)
+char *mpg_elf_memo_line(const struct mpg_elf *e)
 {
-    char hex[2 * MPG_FSMEMO_HEAD + 1];
-    mpg_dircache_memo_hex(head, MPG_FSMEMO_HEAD, hex);
-    size_t cap = 128 + sizeof hex, len = 0;
+    size_t cap = 128, len = 0;
     char *line = mpg_xmalloc(cap);
-    len = (size_t)snprintf(line, cap, "e1 %d %x %x %" PRIx64 " %s", (e->is64 ? 1 : 0) | (e->big_endian ? 2 : 0),
-                           (unsigned)e->type, (unsigned)e->machine, e->flags_1, hex);
+    len = (size_t)snprintf(line, cap, "e1 %d %x %x %" PRIx64, (e->is64 ? 1 : 0) | (e->big_endian ? 2 : 0),
+                           (unsigned)e->type, (unsigned)e->machine, e->flags_1);
     const char *last[] = {e->soname, e->rpath, e->runpath};
     for (size_t i = 0; i < 3 + e->n_needed; i++) {
         char *f = mpg_dircache_memo_field(i < 3 ? last[i] : e->needed[i - 3]);
@@ -65,7 +63,7 @@ static bool hex_number(const char **s, int max, uint64_t *v)
     return true;
 }
 
-bool mpg_elf_from_memo_line(const char *line, struct mpg_elf *e, unsigned char *head)
+bool mpg_elf_from_memo_line(const char *line, struct mpg_elf *e)
 {
     memset(e, 0, sizeof *e);
     uint64_t cls, type, machine, flags_1;
@@ -73,8 +71,6 @@ bool mpg_elf_from_memo_line(const char *line, struct mpg_elf *e, unsigned char *
     if (strncmp(line, "e1 ", 3) != 0 || !hex_number(&s, 1, &cls) || cls > 3 || !hex_number(&s, 4, &type) ||
         !hex_number(&s, 4, &machine) || !hex_number(&s, 16, &flags_1))
         return false;
-    if (!mpg_dircache_memo_unhex(s, MPG_FSMEMO_HEAD, head) || s[2 * MPG_FSMEMO_HEAD] != ' ') return false;
-    s += 2 * MPG_FSMEMO_HEAD + 1;
     e->is64 = cls & 1;
     e->big_endian = cls & 2;
     e->type = (uint16_t)type;
@@ -104,19 +100,18 @@ bool mpg_elf_from_memo_line(const char *line, struct mpg_elf *e, unsigned char *
 
 int mpg_elf_open_cached(const char *path, struct mpg_dircache *cache, struct mpg_elf *e, char *err, size_t errlen)
 {
-    unsigned char head[MPG_FSMEMO_HEAD];
     struct stat st;
     char *memo = NULL;
-    if (mpg_dircache_memo_get_stat(cache, path, ELF_MEMO_KIND, &memo, &st) && mpg_elf_from_memo_line(memo, e, head)) {
-        mpg_fsmemo_note_opened(path, &st, head, sizeof head);
+    if (mpg_dircache_memo_get_stat(cache, path, ELF_MEMO_KIND, &memo, &st) && mpg_elf_from_memo_line(memo, e)) {
+        /* known, as if opened: a later stat of it (the symbol verdict's key) asks nothing */
+        mpg_fsmemo_note_opened(path, &st, NULL, 0);
         free(memo);
         return 0;
     }
     free(memo);
     if (mpg_elf_open(path, e, err, errlen) != 0) return -1;
-    /* what the reader noted of the file (its identity and first bytes) goes with the facts */
-    if (cache && !mpg_elf_changed(e) && mpg_stat(path, &st) == 0 && mpg_fsmemo_opened_head(&st, head) == sizeof head) {
-        char *line = mpg_elf_memo_line(e, head);
+    if (cache && !mpg_elf_changed(e)) {
+        char *line = mpg_elf_memo_line(e);
         if (strlen(line) <= MAX_ELF_MEMO) mpg_dircache_memo_put(cache, path, ELF_MEMO_KIND, line);
         free(line);
     }

@@ -14,9 +14,9 @@
  * and a caller that needs symbols opens the file. Close e with mpg_elf_close() either way. */
 int mpg_elf_open_cached(const char *path, struct mpg_dircache *cache, struct mpg_elf *e, char *err, size_t errlen);
 
-/* The cache's line for e and its first MPG_FSMEMO_HEAD bytes (malloc'd), and back: false (e
- * cleared) when line does not decode exactly (the fuzz target's entries). */
-char *mpg_elf_memo_line(const struct mpg_elf *e, const unsigned char *head);
-bool mpg_elf_from_memo_line(const char *line, struct mpg_elf *e, unsigned char *head);
+/* The cache's line for e (malloc'd), and back: false (e cleared) when line does not decode
+ * exactly (the fuzz target's entries). */
+char *mpg_elf_memo_line(const struct mpg_elf *e);
+bool mpg_elf_from_memo_line(const char *line, struct mpg_elf *e);
 
 #endif

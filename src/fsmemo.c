@@ -555,7 +555,7 @@ void mpg_fsmemo_note_opened(const char *path, const struct stat *st, const unsig
     memcpy(o->path, path, len + 1);
     o->st = *st;
     o->head_n = n < MPG_FSMEMO_HEAD ? n : MPG_FSMEMO_HEAD;
-    memcpy(o->head, head, o->head_n);
+    if (o->head_n) memcpy(o->head, head, o->head_n);
     o->next = g_memo->opened;
     g_memo->opened = o;
 }

@@ -33,7 +33,7 @@ seed() { # target files...
     mkdir -p "$d"
     for f in "$@"; do [ -f "$f" ] && cp "$f" "$d/" 2>/dev/null || true; done
 }
-printf 'e1 1 3 3e 8000001 %0128d =libmpi.so.12 ! =$ORIGIN%%2F..%%2Flib =libmpi.so.12 =libc.so.6' 7 > "$out/seed.elfmemo"
+printf 'e1 1 3 3e 8000001 =libmpi.so.12 ! =$ORIGIN%%2F..%%2Flib =libmpi.so.12 =libc.so.6' > "$out/seed.elfmemo"
 seed fuzz_elf /usr/lib/x86_64-linux-gnu/libmpich.so.12 /usr/lib/python3/dist-packages/mpi4py/dl.cpython-311-x86_64-linux-gnu.so \
     "$out/seed.elfmemo"
 seed fuzz_ldcache /etc/ld.so.cache
