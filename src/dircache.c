@@ -148,15 +148,20 @@ void mpg_dircache_parse(struct mpg_dircache *c, const char *text, size_t len)
     const char *p = text + sizeof MAGIC - 1, *end = text + len;
     struct entry *cur = NULL;
     while (p < end) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *nl = memchr(p, '\n', (size_t)(end - p)), *at = p;
         size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
-        char *line = mpg_strndup(p, n);
         p += n + 1;
-        if (strlen(line) != n) { /* embedded NUL: not ours */
-            free(line);
+        if (memchr(at, '\0', n)) { /* embedded NUL: not ours */
             cur = NULL;
             continue;
         }
+        /* a name line (most lines) is copied once, into the entry */
+        if (n > 2 && at[0] == 'N' && at[1] == '\t') {
+            if (cur && cur->names.n < MAX_NAMES && !memchr(at + 2, '/', n - 2))
+                mpg_strv_push(&cur->names, mpg_strndup(at + 2, n - 2));
+            continue;
+        }
+        char *line = mpg_strndup(at, n);
         if (line[0] == 'D' && line[1] == '\t' && c->n < MAX_ENTRIES) {
             struct entry e = {0};
             const char *f = line + 2;
@@ -178,9 +183,6 @@ void mpg_dircache_parse(struct mpg_dircache *c, const char *text, size_t len)
                 }
             }
             cur = NULL;
-        } else if (line[0] == 'N' && line[1] == '\t' && cur && cur->names.n < MAX_NAMES && line[2] &&
-                   !strchr(line + 2, '/')) {
-            mpg_strv_add(&cur->names, line + 2);
         }
         free(line);
     }
