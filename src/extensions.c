@@ -185,8 +185,11 @@ static void library_facts(struct scan *s, const struct mpg_elf *obj, const char 
         if (need_sym) {
             /* an object known from the listing cache alone is opened for its symbols */
             struct mpg_elf opened = {0};
-            if (mpg_elf_symbols_readable(obj) || mpg_elf_open(obj_path, &opened, err, sizeof err) == 0) {
-                sym = mpg_missing_mpi_symbol(mpg_elf_symbols_readable(obj) ? obj : &opened, &lib);
+            const struct mpg_elf *syms = obj;
+            if (!mpg_elf_symbols_readable(obj))
+                syms = mpg_elf_open(obj_path, &opened, err, sizeof err) == 0 ? &opened : NULL;
+            if (syms) {
+                sym = mpg_missing_mpi_symbol(syms, &lib);
                 if (kind) mpg_dircache_memo_put(s->cache, obj_path, kind, sym ? sym : "-");
             } else {
                 mpg_strv_push(s->problems, mpg_printf("%s: %s; its MPI symbols were not checked", obj_path, err));

@@ -28,6 +28,16 @@ static void age(const char *dir, int seconds)
     cr_assert(utimensat(AT_FDCWD, dir, t, 0) == 0);
 }
 
+/* Rewrites path with text, keeping its inode and mtime: only a cache can tell it changed. */
+static void overwrite_in_place(const char *path, const char *text)
+{
+    struct stat st;
+    cr_assert(stat(path, &st) == 0);
+    write_file(path, text);
+    struct timespec t[2] = {st.st_mtim, st.st_mtim};
+    cr_assert(utimensat(AT_FDCWD, path, t, 0) == 0);
+}
+
 static struct mpg_strv list(const char *file, const char *dir)
 {
     struct mpg_dircache *c = mpg_dircache_new_at(file);
@@ -388,11 +398,7 @@ Test(dircache, an_mpi_library_is_identified_once_while_unchanged)
     struct mpg_mpi first, cached, again;
     cr_assert_eq(identify_with(file, lib, &first, NULL), 0);
     cr_assert_str_eq(first.impl, "MPICH");
-    struct stat st;
-    cr_assert(stat(lib, &st) == 0);
-    write_file(lib, "not a library any more");
-    struct timespec t[2] = {st.st_mtim, st.st_mtim};
-    cr_assert(utimensat(AT_FDCWD, lib, t, 0) == 0); /* same inode and mtime: only the cache knows */
+    overwrite_in_place(lib, "not a library any more");
     cr_assert_eq(identify_with(file, lib, &cached, head), 0, "remembered: the file is not read");
     cr_expect(memcmp(head, want, sizeof head) == 0, "the first bytes it had");
     cr_expect_str_eq(cached.path, first.path);
@@ -461,11 +467,7 @@ Test(dircache, an_elf_objects_dynamic_section_is_read_once_while_unchanged)
         cr_assert_eq(open_with(file, obj, &first), 0);
         cr_assert(mpg_elf_symbols_readable(&first));
         cr_assert(first.n_needed > 0 && (first.rpath || first.runpath), "%s: a fixture with what is tested", obj);
-        struct stat st;
-        cr_assert(stat(obj, &st) == 0);
-        write_file(obj, "not an ELF file any more");
-        struct timespec t[2] = {st.st_mtim, st.st_mtim};
-        cr_assert(utimensat(AT_FDCWD, obj, t, 0) == 0); /* same inode and mtime: only the cache knows */
+        overwrite_in_place(obj, "not an ELF file any more");
         cr_assert_eq(open_with(file, obj, &cached), 0, "remembered: the file is not read");
         cr_expect(!mpg_elf_symbols_readable(&cached), "known from the cache: symbols need the file");
         cr_expect(!mpg_elf_defines(&cached, "MPI_Init"), "a lookup in it finds nothing, safely");
@@ -486,6 +488,15 @@ Test(dircache, an_elf_objects_dynamic_section_is_read_once_while_unchanged)
     }
 }
 
+/* A user whose HOME (and so listing cache) is home, in the venv at prefix, Open MPI loaded. */
+static void venv_under_openmpi(struct envb *e, const char *home, const char *prefix)
+{
+    envb_init(e);
+    envb_set(e, "HOME", home);
+    activate_venv(e, prefix);
+    load_module(e, "openmpi");
+}
+
 Test(dircache, an_extension_known_from_the_cache_is_opened_for_its_symbols)
 {
     /* mpi4py built for Open MPI 5 under Open MPI 4.1 (mpi4py/mpi4py#570): "undefined symbol".
@@ -497,10 +508,7 @@ Test(dircache, an_extension_known_from_the_cache_is_opened_for_its_symbols)
     put_mpi4py(site_dir(prefix), "ext_ompi5.so", "pip", NULL);
     age(so, 60);
     struct envb e;
-    envb_init(&e);
-    envb_set(&e, "HOME", home);
-    activate_venv(&e, prefix);
-    load_module(&e, "openmpi");
+    venv_under_openmpi(&e, home, prefix);
     char *file = joinp(home, ".cache/mpiguard/listings-v2");
     for (int round = 0; round < 3; round++) {
         if (round == 2) edit_cache(file, "\tmpi-symbols ", "\tmpi-symbolz ");
@@ -527,18 +535,11 @@ Test(dircache, mpi4pys_mpicc_is_read_once_while_its_mpi_cfg_is_unchanged)
     char *cfg = fmt("%s/mpi4py/mpi.cfg", site_dir(prefix));
     age(cfg, 60);
     struct envb e;
-    envb_init(&e);
-    envb_set(&e, "HOME", home);
-    activate_venv(&e, prefix);
-    load_module(&e, "openmpi");
-    struct stat st;
-    cr_assert(stat(cfg, &st) == 0);
+    venv_under_openmpi(&e, home, prefix);
     const char *const want[] = {"/opt/openmpi/bin/mpicc", "/opt/openmpi/bin/mpicc", "/other/mpicc"};
     for (int round = 0; round < 3; round++) {
-        if (round == 1) { /* same inode and mtime: only the cache knows it was /opt/openmpi's */
-            write_file(cfg, "[mpi]\nmpicc = /tmp/changed/mpicc\n");
-            struct timespec t[2] = {st.st_mtim, st.st_mtim};
-            cr_assert(utimensat(AT_FDCWD, cfg, t, 0) == 0);
+        if (round == 1) { /* only the cache knows it was /opt/openmpi's */
+            overwrite_in_place(cfg, "[mpi]\nmpicc = /tmp/changed/mpicc\n");
         } else if (round == 2) {
             write_file(cfg, "[mpi]\nmpicc = /other/mpicc\n");
             age(cfg, 30);
