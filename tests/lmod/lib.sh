@@ -115,12 +115,15 @@ OMPI_HOME_DIR=$T/base/debian-mpi/openmpi
 POLICY=$T/policy.conf
 
 # site_package [EXTRA_LUA]: the SitePackage.lua of a site that enables mpiguard with one line
-# (plus the test's paths), optionally after the site's own code.
+# (plus the test's paths, the hooks' folder on Lua's path while they load, as mpiguard-site(7)
+# says), optionally after the site's own code.
 site_package() {
     cat > "$T/site/SitePackage.lua" <<EOF
 ${1:-}
-package.path = "$HOOKS_DIR/?.lua;" .. package.path
+local path = package.path
+package.path = "$HOOKS_DIR/?.lua;" .. path
 require("mpiguard_hooks").setup{ luaext = "$LUAEXT", policy_file = "$POLICY", mpiguard = "$MPIGUARD_CMD" }
+package.path = path
 EOF
 }
 site_package

@@ -69,6 +69,19 @@ mod purge
 # The shipped SitePackage.lua for sites without one (paths substituted by make).
 if [ -f "$BUILD/site/SitePackage.lua" ]; then
     expect_grep 'require("mpiguard_hooks")' "$BUILD/site/SitePackage.lua" "shipped SitePackage requires the hooks"
+    # its folder on Lua's path while the hooks load, and off it after: Lmod's own later
+    # requires would look there first, a failed open each on every command
+    got=$("$LUA" - "$BUILD/site/SitePackage.lua" 2>&1 <<'LUA'
+package.preload.mpiguard_hooks = function() return package.path end -- the path as require saw it
+local before = package.path
+dofile(arg[1])
+io.write(package.path == before and "restored" or "left: " .. package.path, "\n",
+         package.loaded.mpiguard_hooks:match("^[^;]*"))
+LUA
+)
+    expect_eq "${got%%$'\n'*}" "restored" "shipped SitePackage leaves Lua's path as it found it"
+    expect_eq "${got#*$'\n'}" "$(sed -n 's/^package.path = "\([^";]*\);".*/\1/p' "$BUILD/site/SitePackage.lua")" \
+        "shipped SitePackage: the hooks' folder first on the path while they load"
 fi
 
 # `module --config` still works and names the site package.
