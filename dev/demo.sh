@@ -17,9 +17,11 @@ mkdir -p "$demo/base/modulefiles"
 cp -r modulefiles/debian "$demo/base/modulefiles/"
 sh modulefiles/mkdebian.sh "$demo/base" 2>/dev/null
 cat > "$demo/site/SitePackage.lua" <<LUA
-package.path = "$build/site/?.lua;" .. package.path
+local path = package.path
+package.path = "$build/site/?.lua;" .. path
 require("mpiguard_hooks").setup{ luaext = "$build/luaext/.libs/mpiguard.so",
                                  mpiguard = "$build/src/mpiguard", policy_file = "$demo/policy.conf" }
+package.path = path
 LUA
 /usr/bin/python3 -m venv --without-pip --system-site-packages "$demo/venv"
 

@@ -29,9 +29,13 @@ site_with() {
     done
     cp -p "$3/luaext/.libs/mpiguard.so" "$l/mpiguard.so"
     ln -s "$(cd "$3/src" && pwd)/mpiguard" "$l/mpiguard"
+    # the hooks' folder on Lua's path while they load, as mpiguard-site(7) says (since 1c73df8;
+    # the same for both builds, so that they differ in their code only)
     cat > "${SITE[$1]}/SitePackage.lua" <<LUA
-package.path = "$d/?.lua;" .. package.path
+local path = package.path
+package.path = "$d/?.lua;" .. path
 require("mpiguard_hooks").setup{ luaext = "$l/mpiguard.so", policy_file = "$POLICY", mpiguard = "$l/mpiguard" }
+package.path = path
 LUA
 }
 site_with before bef "$before" "$before/site"
