@@ -170,7 +170,13 @@ static void library_facts(struct scan *s, const struct mpg_elf *obj, const char 
     bool known = real && strcmp(real, s->module_mpi->path) == 0;
     free(real);
     if (known) mpg_mpi_copy(&pkg->mpi, s->module_mpi);
-    if (!known || need_sym) {
+    /* Another MPI than the module's (a mismatch, a conda env's own): what it is is remembered in
+     * the listing cache, as the module's is, instead of read on every MPI load. */
+    if (!known && !need_sym) {
+        char err[256];
+        if (mpg_identify_mpi_cached(pkg->resolved, s->cache, &pkg->mpi, err, sizeof err) != 0)
+            mpg_strv_push(s->problems, mpg_printf("%s's MPI library: %s", pkg->name ? pkg->name : "an extension", err));
+    } else if (need_sym) {
         struct mpg_elf lib;
         char err[256];
         if (mpg_elf_open(pkg->resolved, &lib, err, sizeof err) != 0) {
@@ -182,20 +188,18 @@ static void library_facts(struct scan *s, const struct mpg_elf *obj, const char 
             return;
         }
         if (!known) mpg_identify_mpi_elf(&lib, pkg->resolved, &pkg->mpi);
-        if (need_sym) {
-            /* an object known from the listing cache alone is opened for its symbols */
-            struct mpg_elf opened = {0};
-            const struct mpg_elf *syms = obj;
-            if (!mpg_elf_symbols_readable(obj))
-                syms = mpg_elf_open(obj_path, &opened, err, sizeof err) == 0 ? &opened : NULL;
-            if (syms) {
-                sym = mpg_missing_mpi_symbol(syms, &lib);
-                if (kind) mpg_dircache_memo_put(s->cache, obj_path, kind, sym ? sym : "-");
-            } else {
-                mpg_strv_push(s->problems, mpg_printf("%s: %s; its MPI symbols were not checked", obj_path, err));
-            }
-            mpg_elf_close(&opened);
+        /* an object known from the listing cache alone is opened for its symbols */
+        struct mpg_elf opened = {0};
+        const struct mpg_elf *syms = obj;
+        if (!mpg_elf_symbols_readable(obj)) syms = mpg_elf_open(obj_path, &opened, err, sizeof err) == 0 ? &opened : NULL;
+        if (syms) {
+            sym = mpg_missing_mpi_symbol(syms, &lib);
+            if (kind) mpg_dircache_memo_put(s->cache, obj_path, kind, sym ? sym : "-");
+        } else {
+            mpg_strv_push(s->problems, mpg_printf("%s: %s; its MPI symbols were not checked", obj_path, err));
         }
+        mpg_elf_close(&opened);
+        if (!known && !mpg_elf_changed(&lib)) mpg_identify_mpi_remember(pkg->resolved, s->cache, &pkg->mpi);
         mpg_elf_close(&lib);
     }
     if (sym && strcmp(sym, "-") != 0) pkg->import_error = mpg_printf("%s: undefined symbol: %s", obj_path, sym);

@@ -178,6 +178,19 @@ static bool ident_from_memo(const char *line, struct mpg_mpi *m, unsigned char *
     return true;
 }
 
+/* What the ELF reader noted of the file at real (its identity and first bytes) goes with m. */
+static void remember(const char *real, struct mpg_dircache *cache, const struct mpg_mpi *m)
+{
+    unsigned char head[MPG_FSMEMO_HEAD];
+    struct stat st;
+    if (m->path && strcmp(m->path, real) == 0 && mpg_stat(real, &st) == 0 &&
+        mpg_fsmemo_opened_head(&st, head) == sizeof head) {
+        char *line = ident_memo(m, head);
+        if (strlen(line) <= MAX_IDENT_MEMO) mpg_dircache_memo_put(cache, real, IDENT_MEMO_KIND, line);
+        free(line);
+    }
+}
+
 int mpg_identify_mpi_cached(const char *path, struct mpg_dircache *cache, struct mpg_mpi *out, char *err,
                             size_t errlen)
 {
@@ -193,15 +206,16 @@ int mpg_identify_mpi_cached(const char *path, struct mpg_dircache *cache, struct
     }
     free(memo);
     int rc = mpg_identify_mpi(path, out, err, errlen);
-    /* what the ELF reader noted of the file (its identity and first bytes) goes with the answer */
-    if (rc == 0 && real && out->path && strcmp(out->path, real) == 0 && mpg_stat(real, &st) == 0 &&
-        mpg_fsmemo_opened_head(&st, head) == sizeof head) {
-        char *line = ident_memo(out, head);
-        if (strlen(line) <= MAX_IDENT_MEMO) mpg_dircache_memo_put(cache, real, IDENT_MEMO_KIND, line);
-        free(line);
-    }
+    if (rc == 0 && real) remember(real, cache, out);
     free(real);
     return rc;
+}
+
+void mpg_identify_mpi_remember(const char *path, struct mpg_dircache *cache, const struct mpg_mpi *m)
+{
+    char *real = cache ? mpg_realpath(path) : NULL;
+    if (real) remember(real, cache, m);
+    free(real);
 }
 
 void mpg_identify_mpi_elf(const struct mpg_elf *ep, const char *path, struct mpg_mpi *out)

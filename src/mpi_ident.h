@@ -29,6 +29,10 @@ struct mpg_dircache;
 int mpg_identify_mpi_cached(const char *path, struct mpg_dircache *cache, struct mpg_mpi *out, char *err,
                             size_t errlen);
 
+/* Remembers m, what the library at path was found to be (by mpg_identify_mpi_elf() on the file
+ * just read), in cache as mpg_identify_mpi_cached() does. */
+void mpg_identify_mpi_remember(const char *path, struct mpg_dircache *cache, const struct mpg_mpi *m);
+
 /* mpg_identify_mpi() for a library already parsed (e) at path. */
 void mpg_identify_mpi_elf(const struct mpg_elf *e, const char *path, struct mpg_mpi *out);
 

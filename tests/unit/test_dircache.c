@@ -38,6 +38,16 @@ static void overwrite_in_place(const char *path, const char *text)
     cr_assert(utimensat(AT_FDCWD, path, t, 0) == 0);
 }
 
+/* Cuts path to its first n bytes, keeping its inode and mtime: a library whose ELF header the
+ * loader still accepts, but whose tables are gone. */
+static void cut_in_place(const char *path, off_t n)
+{
+    struct stat st;
+    cr_assert(stat(path, &st) == 0 && truncate(path, n) == 0);
+    struct timespec t[2] = {st.st_mtim, st.st_mtim};
+    cr_assert(utimensat(AT_FDCWD, path, t, 0) == 0);
+}
+
 static struct mpg_strv list(const char *file, const char *dir)
 {
     struct mpg_dircache *c = mpg_dircache_new_at(file);
@@ -525,6 +535,52 @@ Test(dircache, an_extension_known_from_the_cache_is_opened_for_its_symbols)
     }
     envb_free(&e);
     free(file), free(so), free(prefix), free(home), free(root);
+}
+
+Test(dircache, an_extensions_libmpi_other_than_the_modules_is_identified_once_while_unchanged)
+{
+    /* conda's mpi4py and the env's own MPICH under the Open MPI module: the library the
+     * extension gets is not the module's, and what it is was read again on every MPI load. */
+    char *root = canon_path(scratch()), *prefix = make_conda(root, "c"), *home = joinp(root, "home");
+    mkdirs(home);
+    mkdirs(joinp(prefix, "lib"));
+    char *lib = joinp(prefix, "lib/libmpi.so.12");
+    copy_file(fxp("bundled-libmpi.so.12"), lib);
+    conda_record(prefix, "mpich", "4.0.2", "h_100", "conda-forge", "[\"lib/libmpi.so.12\"]", NULL);
+    put_mpi4py(site_dir(prefix), "ext_mpi12_condarpath.so", "conda", NULL);
+    age(lib, 60);
+    struct envb e;
+    envb_init(&e);
+    envb_set(&e, "HOME", home);
+    activate_conda(&e, prefix, "c");
+    load_module(&e, "openmpi");
+    char *file = joinp(home, ".cache/mpiguard/listings-v2");
+    struct mpg_input in = {.environ = (const char *const *)e.v};
+    for (int round = 0; round < 3; round++) {
+        if (round == 1) cut_in_place(lib, 64); /* the header the loader reads is left: only the cache knows */
+        if (round == 2) { /* this library's line, not the module's */
+            char *from = fmt("\tmpi-ident 1\t%s\n", lib), *to = fmt("\tmpi-idenz 1\t%s\n", lib);
+            edit_cache(file, from, to);
+            free(from), free(to);
+        }
+        struct mpg_report *r = round == 0 ? run_check(&e, NULL) : mpg_check(&in);
+        cr_assert_eq(r->n_packages, 1);
+        const struct mpg_mpi *m = &r->packages[0].mpi;
+        if (round < 2) {
+            cr_expect(m->impl && strcmp(m->impl, "MPICH") == 0, "round %d: %s", round, m->impl ? m->impl : "(none)");
+            cr_expect(m->path && strcmp(m->path, lib) == 0, "round %d: %s", round, m->path ? m->path : "(none)");
+        } else {
+            cr_expect_null(m->impl, "forgotten: the library is read again, and is cut short");
+        }
+        mpg_report_free(r);
+        size_t len = 0;
+        char *text = mpg_read_file(file, 1 << 20, &len);
+        char *line = fmt("\tmpi-ident 1\t%s\n", lib);
+        cr_expect(round == 2 || (text && strstr(text, line)), "round %d: the library remembered", round);
+        free(line), free(text);
+    }
+    envb_free(&e);
+    free(file), free(lib), free(home), free(prefix), free(root);
 }
 
 Test(dircache, mpi4pys_mpicc_is_read_once_while_its_mpi_cfg_is_unchanged)
