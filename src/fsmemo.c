@@ -338,8 +338,19 @@ static void path_pop(struct path *p) /* to the parent folder; "/" stays "/" */
  * relative): left to right, each component of a real folder looked up once per check (the key
  * is the real folder and the name, so every path through it shares the answer). *links counts
  * the symlinks followed, as glibc counts them for the whole resolution (ELOOP past 40); each
- * component remembers how many its own resolution takes. Returns 0 or an errno. */
-static int walk(const char *path, struct path *cur, uint32_t *cur_h, unsigned *type, int *links)
+ * component remembers how many its own resolution takes. known, when not NULL, is lstat()'s
+ * answer for path, a single name. With probe, the first component not known yet is preceded by
+ * an lstat() of probe->path, and its miss ends the walk. Returns 0 or an errno; PROBE_MISSED
+ * when the probe missed (its errno in probe->err). */
+#define PROBE_MISSED (-1)
+struct probe {
+    const char *path; /* a name in the folder walked */
+    struct stat st;   /* its lstat(), when seen */
+    bool asked, seen;
+    int err;
+};
+static int walk(const char *path, struct path *cur, uint32_t *cur_h, unsigned *type, int *links,
+                const struct stat *known, struct probe *probe)
 {
     if (path[0] == '/') path_set(cur, "/", 1);
     uint32_t h = path[0] == '/' ? HASH_ROOT : *cur_h; /* of cur, extended as names are added */
@@ -372,8 +383,23 @@ static int walk(const char *path, struct path *cur, uint32_t *cur_h, unsigned *t
             *links += k->links;
             if (*links > MAX_SYMLINKS) return ELOOP;
         } else {
+            if (probe && !probe->asked) {
+                /* The name the folder is walked for, looked at whole first: a miss (a python
+                 * or an mpirun looked for in each folder on PATH) is answered by the kernel in
+                 * one lstat() as realpath() would, where resolving the folder takes one a
+                 * component. */
+                probe->asked = true;
+                if (lstat(probe->path, &probe->st) == 0) {
+                    probe->seen = true;
+                } else if (errno == ENOENT || errno == ENOTDIR) {
+                    probe->err = errno;
+                    return PROBE_MISSED;
+                }
+            }
             struct stat st;
-            if (lstat(cur->s, &st) != 0) {
+            if (known) {
+                st = *known;
+            } else if (lstat(cur->s, &st) != 0) {
                 int err = errno;
                 insert(&g_memo->paths, cur->s, h)->err = (int16_t)err;
                 return err;
@@ -402,7 +428,7 @@ static int walk(const char *path, struct path *cur, uint32_t *cur_h, unsigned *t
                 if (!err) {
                     target[tn] = '\0';
                     path_set(&sub, cur->s, parent_len); /* a relative target starts in the folder */
-                    err = walk(target, &sub, &sub_h, &sub_type, links);
+                    err = walk(target, &sub, &sub_h, &sub_type, links, NULL, NULL);
                 }
                 if (target != short_target) free(target);
                 if (err) {
@@ -473,8 +499,14 @@ static struct slot *answer(const char *path)
         dir[dlen] = '\0';
         uint32_t dh = hash_key(dir);
         struct slot *d = lookup(&g_memo->asked, dir, dh);
+        struct probe probe = {.path = path};
         if (!d) {
-            err = walk(dir, &cur, &cur_h, &type, &links);
+            err = walk(dir, &cur, &cur_h, &type, &links, NULL, &probe);
+            if (err == PROBE_MISSED) {
+                a = keep_answer(path, h, probe.err, &cur, cur_h, 0, 0);
+                path_free(&cur);
+                return a;
+            }
             d = keep_answer(dir, dh, err, &cur, cur_h, type, links);
         }
         if (d->err) {
@@ -485,10 +517,10 @@ static struct slot *answer(const char *path)
             path_set(&cur, d->real, strlen(d->real));
             cur_h = d->real_h;
             links = d->links;
-            err = walk(name, &cur, &cur_h, &type, &links);
+            err = walk(name, &cur, &cur_h, &type, &links, probe.seen ? &probe.st : NULL, NULL); /* not lstat() twice */
         }
     } else {
-        err = walk(path, &cur, &cur_h, &type, &links);
+        err = walk(path, &cur, &cur_h, &type, &links, NULL, NULL);
     }
     a = keep_answer(path, h, err, &cur, cur_h, type, links);
     path_free(&cur);

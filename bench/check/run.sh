@@ -9,7 +9,7 @@
 #    hundreds of syscalls).
 # BUILD (default _build) is "this"; BASELINE is a build folder (bench/baseline.sh REV DIR makes
 # one from a git revision); without BASELINE, "this" is shown alone.
-# Shapes: no env; a typical venv (Debian's python3 --system-site-packages, so it sees
+# Shapes: no env, with a short PATH and with a site's (13 folders); a typical venv (Debian's python3 --system-site-packages, so it sees
 # python3-mpi4py, built for Open MPI) under Open MPI (healthy; also with MPIGUARD_NO_CACHE=1,
 # as the Slurm checker runs) and under MPICH (ABI_MISMATCH);
 # the healthy venv with 30 LD_LIBRARY_PATH entries; a conda env with a bundled MPICH with 0 and
@@ -52,6 +52,16 @@ for i in $(seq 1 29); do  # 29 more library folders, as a stack of modules leave
     for l in a b c d e; do : > "$work/ldlp/m$i/lib/libmod${i}_$l.so"; done
 done
 ldlp30=/usr/lib/x86_64-linux-gnu/openmpi/lib$(printf ":$work/ldlp/m%d/lib" $(seq 1 29))
+# A site's login PATH: the user's own folders, the MPI module's and a few other modules' bin
+# (each under a tree of its own), the scheduler's, then the system's: a python and an mpirun are
+# looked for in each.
+mkdir -p "$work/user/.local/bin"
+sitepath=$work/user/.local/bin:$work/user/bin:$fx/mpich-module/bin
+for m in gcc/12.2.0 cmake/3.27.7 git/2.42.0 slurm/23.02.6; do
+    mkdir -p "$work/site/apps/$m/bin"
+    sitepath+=:$work/site/apps/$m/bin
+done
+sitepath+=:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 mk_conda() { # prefix records site-packages-folders
     local p=$1 n=$2 m=$3 site=$1/lib/python3.11/site-packages
     mkdir -p "$p/conda-meta" "$p/bin" "$site/mpi4py" "$site/mpi4py-3.1.6.dist-info" "$p/lib"
@@ -70,9 +80,9 @@ mk_conda "$work/conda0" 0 0
 mk_conda "$work/conda5k" 5000 3000
 find "$work" \( -type d -o -type f \) -exec touch -d '1 minute ago' {} +
 
-shapes=(none venv-ok venv-nocache venv-bad venv-ldlp30 conda0 conda5k-warm conda5k-cold)
+shapes=(none none-site venv-ok venv-nocache venv-bad venv-ldlp30 conda0 conda5k-warm conda5k-cold)
 declare -A what=(
-    [none]="no env (MPICH module)" [venv-ok]="typical venv, healthy (Open MPI)"
+    [none]="no env (MPICH module)" [none-site]="no env, a site's PATH (13 folders)" [venv-ok]="typical venv, healthy (Open MPI)"
     [venv-nocache]="the same, no listing cache (Slurm checker)"
     [venv-bad]="typical venv, mismatched (MPICH)" [venv-ldlp30]="healthy venv, 30 LD_LIBRARY_PATH entries"
     [conda0]="conda, bundled MPICH, 0 extra records" [conda5k-warm]="conda, 5,000 records, warm cache"
@@ -85,7 +95,7 @@ run() {
     mkdir -p "$home"
     local -a e=(HOME="$home")
     case $shape in
-    none|venv-bad|conda*) e+=(LMOD_FAMILY_MPI=mpich LMOD_FAMILY_MPI_VERSION=4.0.2 MPI_HOME="$fx/mpich-module"
+    none*|venv-bad|conda*) e+=(LMOD_FAMILY_MPI=mpich LMOD_FAMILY_MPI_VERSION=4.0.2 MPI_HOME="$fx/mpich-module"
                   LD_LIBRARY_PATH="$fx/mpich-module/lib") ;;
     venv-ok|venv-nocache) e+=(LMOD_FAMILY_MPI=openmpi LMOD_FAMILY_MPI_VERSION=4.1.4 MPI_HOME="$fx/openmpi-module"
                   LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openmpi/lib) ;;
@@ -94,6 +104,7 @@ run() {
     esac
     case $shape in
     none) e+=(PATH="$fx/mpich-module/bin:/usr/bin:/bin") ;;
+    none-site) e+=(PATH="$sitepath") ;;
     venv-bad) e+=(VIRTUAL_ENV="$work/venv" PATH="$work/venv/bin:$fx/mpich-module/bin:/usr/bin:/bin") ;;
     venv-*) e+=(VIRTUAL_ENV="$work/venv" PATH="$work/venv/bin:$fx/openmpi-module/bin:/usr/bin:/bin") ;;
     conda0*) e+=(CONDA_PREFIX="$work/conda0" CONDA_DEFAULT_ENV=conda0 PATH="$work/conda0/bin:$fx/mpich-module/bin:/usr/bin:/bin") ;;

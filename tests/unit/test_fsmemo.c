@@ -23,6 +23,20 @@ static void link_at(const char *target, const char *root, const char *name)
     free(p);
 }
 
+static void mkdirs_at(const char *root, const char *name)
+{
+    char *p = joinp(root, name);
+    mkdirs(p);
+    free(p);
+}
+
+static void write_at(const char *root, const char *name)
+{
+    char *p = joinp(root, name);
+    write_file(p, "x");
+    free(p);
+}
+
 /* dir/<p>0 -> dir/<p>1 -> ... -> dir/<p>(n-1) -> last: a chain of n symlinks. */
 static void link_chain(const char *dir, char p, int n, const char *last)
 {
@@ -98,7 +112,15 @@ Test(fsmemo, realpath_answers_as_glibc_does)
     link_chain(root, 'g', 30, reallib);
     link_chain(reallib, 'h', 15, "libmpi.so.40.1.0");
     free(reallib);
+    /* first, while their folders are not resolved yet: a miss, a miss under a file, a file and
+     * a symlink found, each answered from one lstat() of the whole path or resolved after it */
+    mkdirs_at(root, "fresh/bin");
+    write_at(root, "fresh/bin/python3.11");
+    link_at("python3.11", root, "fresh/bin/python3");
+    link_at("fresh", root, "fresh-lnk");
     const char *const paths[] = {
+        "fresh/bin/python", "fresh-lnk/bin/python", "fresh/nobin/python", "fresh/bin/python3.11/x",
+        "fresh/bin/python3.11", "fresh-lnk/bin/python3", "fresh/bin/python3", "fresh/bin",
         "g0/h10", "g0/h0", "g0/libmpi.so", "real/lib/h0",
         "real/lib/libmpi.so.40.1.0", "real/lib/libmpi.so.40", "real/lib/libmpi.so", "lib/libmpi.so",
         "abs/lib/libmpi.so.40", "abs/lib/sub/up", "lib/sub/up", "lib/sub/../libmpi.so", "lib/./libmpi.so",
@@ -113,6 +135,27 @@ Test(fsmemo, realpath_answers_as_glibc_does)
     free(d);
     free(f);
     free(abs);
+}
+
+/* A name looked for in a folder not resolved yet (a python or an mpirun on each folder of
+ * PATH) and not there costs one lstat(): the folder is not resolved for it, so removed since,
+ * it is not known from memory. */
+Test(fsmemo, a_miss_in_a_folder_not_resolved_yet_does_not_resolve_it)
+{
+    char *root = scratch(), *bin = joinp(root, "opt/site/gcc/bin"), *python = joinp(bin, "python3");
+    mkdirs(bin);
+    mpg_fsmemo_begin();
+    errno = 0;
+    cr_expect_null(mpg_realpath(python));
+    cr_expect_eq(errno, ENOENT);
+    char *opt = joinp(root, "opt"), *cmd = fmt("rm -r '%s'", opt);
+    cr_assert(system(cmd) == 0);
+    errno = 0;
+    char *r = mpg_realpath(bin);
+    cr_expect_null(r, "the folder was not resolved for the miss: gone, not remembered (%s)", r);
+    cr_expect_eq(errno, ENOENT);
+    mpg_fsmemo_end();
+    free(r), free(cmd), free(opt), free(python), free(bin), free(root);
 }
 
 Test(fsmemo, outside_a_check_nothing_is_remembered)
