@@ -550,7 +550,16 @@ static void scan_site(struct scan *s, const char *site, struct mpg_strv *seen)
         }
         bool is_mpi4py = strcmp(mpi_packages[i], "mpi4py") == 0;
         bool links = false;
-        char *plain = is_mpi4py ? mpg_mpi4py_plain_extension(pkgdir, s->env->python_version) : NULL;
+        char *plain = NULL;
+        if (is_mpi4py) {
+            /* its MPI.*.so names from the listing cache while the folder is unchanged (listed
+             * on every check before: open, fstat, two getdents64, close) */
+            struct mpg_strv so = {0};
+            bool cached = s->cache && mpg_dircache_list(s->cache, pkgdir, "mpi4py-ext", mpg_mpi4py_is_extension_name,
+                                                        &so) == 0;
+            plain = mpg_mpi4py_plain_extension(pkgdir, s->env->python_version, cached ? &so : NULL);
+            mpg_strv_free(&so);
+        }
         if (is_mpi4py && !plain && mpg_mpi4py_is_multi_abi(pkgdir)) {
             multi_abi_facts(s, pkgdir, pkg.version, &pkg);
             links = true;

@@ -78,21 +78,26 @@ bool mpg_mpi4py_is_multi_abi(const char *pkgdir)
 }
 
 /* The file Python imports for MPI<infix>: each of EXTENSION_SUFFIXES in order
- * (.cpython-3XY-<triplet>.so, .abi3.so, .so). */
-static char *extension_file(const char *pkgdir, const char *prefix, const char *pyver);
+ * (.cpython-3XY-<triplet>.so, .abi3.so, .so), among names (NULL: pkgdir listed). */
+static char *extension_file(const char *pkgdir, const char *prefix, const char *pyver, const struct mpg_strv *names);
 
-char *mpg_mpi4py_plain_extension(const char *pkgdir, const char *pyver) { return extension_file(pkgdir, "MPI.", pyver); }
+char *mpg_mpi4py_plain_extension(const char *pkgdir, const char *pyver, const struct mpg_strv *names)
+{
+    return extension_file(pkgdir, "MPI.", pyver, names);
+}
+
+bool mpg_mpi4py_is_extension_name(const char *name) { return mpg_str_starts(name, "MPI.") && mpg_str_ends(name, ".so"); }
 
 static char *variant_file(const char *pkgdir, const char *abi, const char *pyver)
 {
     if (!abi) return NULL;
     char *prefix = mpg_concat("MPI.", abi, ".", NULL);
-    char *f = extension_file(pkgdir, prefix, pyver);
+    char *f = extension_file(pkgdir, prefix, pyver, NULL);
     free(prefix);
     return f;
 }
 
-static char *extension_file(const char *pkgdir, const char *prefix, const char *pyver)
+static char *extension_file(const char *pkgdir, const char *prefix, const char *pyver, const struct mpg_strv *names)
 {
     char tag[32] = "";
     if (pyver && strlen(pyver) < 8) {
@@ -103,23 +108,25 @@ static char *extension_file(const char *pkgdir, const char *prefix, const char *
         digits[n] = '\0';
         snprintf(tag, sizeof tag, "cpython-%s-", digits);
     }
-    DIR *d = opendir(pkgdir);
-    if (!d) return NULL;
+    DIR *d = names ? NULL : opendir(pkgdir);
+    if (!names && !d) return NULL;
     char *best = NULL;
     int best_rank = 99;
     struct dirent *de;
-    for (int n = 0; n < MAX_LISTING && (de = readdir(d)); n++) {
-        if (!mpg_str_starts(de->d_name, prefix) || !mpg_str_ends(de->d_name, ".so")) continue;
-        const char *suffix = de->d_name + strlen(prefix);
+    for (size_t n = 0; n < MAX_LISTING; n++) {
+        const char *name = names ? (n < names->n ? names->v[n] : NULL) : (de = readdir(d)) ? de->d_name : NULL;
+        if (!name) break;
+        if (!mpg_str_starts(name, prefix) || !mpg_str_ends(name, ".so")) continue;
+        const char *suffix = name + strlen(prefix);
         int rank = tag[0] && mpg_str_starts(suffix, tag) ? 0 : !tag[0] && mpg_str_starts(suffix, "cpython-") ? 0
                  : strcmp(suffix, "abi3.so") == 0 ? 1 : strcmp(suffix, "so") == 0 ? 2 : 99;
         if (rank < best_rank) {
             best_rank = rank;
             free(best);
-            best = mpg_path_join(pkgdir, de->d_name);
+            best = mpg_path_join(pkgdir, name);
         }
     }
-    closedir(d);
+    if (d) closedir(d);
     return best;
 }
 

@@ -67,8 +67,12 @@ const char *mpg_mpi4py_rules_name(enum mpg_mpi4py_rules r); /* "4.1", "4.2" */
 bool mpg_mpi4py_is_multi_abi(const char *pkgdir);
 
 /* The plain MPI extension Python's own finder imports (MPI.cpython-3XY-<triplet>.so, MPI.abi3.so,
- * MPI.so: EXTENSION_SUFFIXES' order), or NULL. */
-char *mpg_mpi4py_plain_extension(const char *pkgdir, const char *pyver);
+ * MPI.so: EXTENSION_SUFFIXES' order), or NULL. names: pkgdir's "MPI.*.so" files when the caller
+ * has them (the listing cache, mpg_mpi4py_is_extension_name), NULL to list pkgdir. */
+char *mpg_mpi4py_plain_extension(const char *pkgdir, const char *pyver, const struct mpg_strv *names);
+
+/* Whether name may be an MPI extension of mpi4py ("MPI.*.so"). */
+bool mpg_mpi4py_is_extension_name(const char *name);
 
 /* Runs the search for the mpi4py in pkgdir (version from its dist-info, or NULL). */
 void mpg_mpi4py_search(const struct mpg_mpi4py_ctx *c, const char *pkgdir, const char *version,

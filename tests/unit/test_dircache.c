@@ -583,6 +583,48 @@ Test(dircache, an_extensions_libmpi_other_than_the_modules_is_identified_once_wh
     free(file), free(lib), free(home), free(prefix), free(root);
 }
 
+/* Cuts path's folder's mtime back to what it was (st): a change in the folder only a cache
+ * can tell. */
+static void keep_mtime(const char *dir, const struct stat *st)
+{
+    struct timespec t[2] = {st->st_mtim, st->st_mtim};
+    cr_assert(utimensat(AT_FDCWD, dir, t, 0) == 0);
+}
+
+Test(dircache, mpi4pys_extension_names_are_listed_once_while_its_folder_is_unchanged)
+{
+    /* MPI.abi3.so, then MPI.cpython-311-<triplet>.so beside it (which Python's finder prefers)
+     * with the folder's mtime kept: the remembered listing has only the first; once the folder
+     * has changed, the second. */
+    char *root = canon_path(scratch()), *home = joinp(root, "home"), *prefix = make_venv(root, "v", false);
+    mkdirs(home);
+    put_mpi4py(site_dir(prefix), "ext_ompi_condarpath.so", "pip", NULL);
+    char *pkgdir = fmt("%s/mpi4py", site_dir(prefix));
+    char *so = joinp(pkgdir, "MPI.cpython-311-x86_64-linux-gnu.so"), *abi3 = joinp(pkgdir, "MPI.abi3.so");
+    cr_assert(rename(so, abi3) == 0);
+    age(pkgdir, 60);
+    struct stat st;
+    cr_assert(stat(pkgdir, &st) == 0);
+    struct envb e;
+    venv_under_openmpi(&e, home, prefix);
+    const char *const want[] = {abi3, abi3, so};
+    for (int round = 0; round < 3; round++) {
+        if (round == 1) { /* the folder's mtime kept: only the cache can tell */
+            copy_file(abi3, so);
+            keep_mtime(pkgdir, &st);
+        } else if (round == 2) {
+            age(pkgdir, 30);
+        }
+        struct mpg_report *r = run_check(&e, NULL);
+        cr_assert_eq(r->n_packages, 1, "round %d: %zu packages", round, r->n_packages);
+        const char *ext = r->packages[0].extension;
+        cr_expect(ext && strcmp(ext, want[round]) == 0, "round %d: %s", round, ext ? ext : "(none)");
+        mpg_report_free(r);
+    }
+    envb_free(&e);
+    free(abi3), free(so), free(pkgdir), free(prefix), free(home), free(root);
+}
+
 Test(dircache, mpi4pys_mpicc_is_read_once_while_its_mpi_cfg_is_unchanged)
 {
     char *root = canon_path(scratch()), *home = joinp(root, "home"), *prefix = make_venv(root, "v", false);
