@@ -395,9 +395,9 @@ char *mpg_mpicfg_mpicc(const char *cfg)
  * (a stat instead of open, read and close on every load). */
 #define MPICFG_MEMO_KIND "mpicfg-mpicc 1"
 
-static char *mpicc_from_cfg(struct scan *s, const char *pkgdir)
+static char *mpicc_from_cfg(struct scan *s, const char *pkgdir, const struct mpg_strv *listed)
 {
-    if (!mpg_fsmemo_may_exist(pkgdir, "mpi.cfg")) return NULL;
+    if (listed ? !mpg_strv_contains(listed, "mpi.cfg") : !mpg_fsmemo_may_exist(pkgdir, "mpi.cfg")) return NULL;
     char *p = mpg_path_join(pkgdir, "mpi.cfg"), *memo = NULL, *val = NULL;
     bool known = mpg_dircache_memo_get(s->cache, p, MPICFG_MEMO_KIND, &memo) &&
                  mpg_dircache_memo_unfield(memo, strlen(memo), &val);
@@ -427,13 +427,27 @@ char *mpg_installer_name(const char *text)
     return mpg_strndup(text, strcspn(text, "\r\n"));
 }
 
-static char *read_installer(const char *site, const char *meta)
+/* The tool that installed a distribution (its dist-info's INSTALLER), remembered in the
+ * listing cache while the file is unchanged (a stat instead of open, read and close). */
+#define INSTALLER_MEMO_KIND "installer 1"
+
+static char *read_installer(struct scan *s, const char *site, const char *meta)
 {
-    char *p = mpg_concat(site, "/", meta, "/INSTALLER", NULL);
-    char *text = mpg_read_file(p, 256, NULL);
+    char *p = mpg_concat(site, "/", meta, "/INSTALLER", NULL), *memo = NULL, *name = NULL;
+    bool known = mpg_dircache_memo_get(s->cache, p, INSTALLER_MEMO_KIND, &memo) &&
+                 mpg_dircache_memo_unfield(memo, strlen(memo), &name);
+    free(memo);
+    if (!known) {
+        char *text = mpg_read_file(p, 256, NULL);
+        name = text ? mpg_installer_name(text) : NULL;
+        if (text) {
+            char *field = mpg_dircache_memo_field(name);
+            mpg_dircache_memo_put(s->cache, p, INSTALLER_MEMO_KIND, field);
+            free(field);
+        }
+        free(text);
+    }
     free(p);
-    char *name = text ? mpg_installer_name(text) : NULL;
-    free(text);
     return name;
 }
 
@@ -479,6 +493,12 @@ bool mpg_is_mpi_package(const char *n)
             memcmp(n, mpi_packages[i], len) == 0)
             return true;
     return false;
+}
+
+/* The files of mpi4py's folder the check asks about: its extensions and mpi.cfg. */
+static bool mpi4py_file(const char *n)
+{
+    return mpg_mpi4py_is_extension_name(n) || strcmp(n, "mpi.cfg") == 0;
 }
 
 static bool want_package_or_meta(const char *n)
@@ -544,22 +564,20 @@ static void scan_site(struct scan *s, const char *site, struct mpg_strv *seen)
                 pkg.version = ver;
                 ver = NULL;
                 pkg.installer = egg ? (mpg_str_starts(site, "/usr/") ? mpg_strdup("debian") : NULL)
-                                    : read_installer(site, metas.v[m]);
+                                    : read_installer(s, site, metas.v[m]);
             }
             free(ver);
         }
         bool is_mpi4py = strcmp(mpi_packages[i], "mpi4py") == 0;
         bool links = false;
         char *plain = NULL;
-        if (is_mpi4py) {
-            /* its MPI.*.so names from the listing cache while the folder is unchanged (listed
-             * on every check before: open, fstat, two getdents64, close) */
-            struct mpg_strv so = {0};
-            bool cached = s->cache && mpg_dircache_list(s->cache, pkgdir, "mpi4py-ext", mpg_mpi4py_is_extension_name,
-                                                        &so) == 0;
-            plain = mpg_mpi4py_plain_extension(pkgdir, s->env->python_version, cached ? &so : NULL);
-            mpg_strv_free(&so);
-        }
+        /* its MPI.*.so names and whether it has an mpi.cfg, from the listing cache while the
+         * folder is unchanged (listed on every check before: open, fstat, two getdents64,
+         * close; and a missing mpi.cfg looked for twice) */
+        struct mpg_strv files = {0};
+        bool listed = is_mpi4py && s->cache &&
+                      mpg_dircache_list(s->cache, pkgdir, "mpi4py-files", mpi4py_file, &files) == 0;
+        if (is_mpi4py) plain = mpg_mpi4py_plain_extension(pkgdir, s->env->python_version, listed ? &files : NULL);
         if (is_mpi4py && !plain && mpg_mpi4py_is_multi_abi(pkgdir)) {
             multi_abi_facts(s, pkgdir, pkg.version, &pkg);
             links = true;
@@ -578,15 +596,15 @@ static void scan_site(struct scan *s, const char *site, struct mpg_strv *seen)
             links = scan_so_files(s, pkgdir, 0, &pkg, &budget);
         }
         free(plain);
-        if (!links) {
-            free(pkgdir);
+        if (links) {
+            pkg.name = mpg_strdup(mpi_packages[i]);
+            pkg.site_dir = mpg_strdup(site);
+            if (is_mpi4py) pkg.mpicc_cfg = mpicc_from_cfg(s, pkgdir, listed ? &files : NULL);
+            push_pkg(s->out, &pkg);
+        } else {
             mpg_package_clear(&pkg);
-            continue;
         }
-        pkg.name = mpg_strdup(mpi_packages[i]);
-        pkg.site_dir = mpg_strdup(site);
-        if (is_mpi4py) pkg.mpicc_cfg = mpicc_from_cfg(s, pkgdir);
-        push_pkg(s->out, &pkg);
+        mpg_strv_free(&files);
         free(pkgdir);
     }
     mpg_strv_free(&metas);

@@ -625,6 +625,65 @@ Test(dircache, mpi4pys_extension_names_are_listed_once_while_its_folder_is_uncha
     free(abi3), free(so), free(pkgdir), free(prefix), free(home), free(root);
 }
 
+Test(dircache, an_mpi_cfg_added_with_the_folders_mtime_kept_is_not_looked_for)
+{
+    /* mpi4py's folder listed (remembered) without an mpi.cfg: none is looked for until the
+     * folder changes; then the one added is read. */
+    char *root = canon_path(scratch()), *home = joinp(root, "home"), *prefix = make_venv(root, "v", false);
+    mkdirs(home);
+    put_mpi4py(site_dir(prefix), "ext_ompi_condarpath.so", "pip", NULL);
+    char *pkgdir = fmt("%s/mpi4py", site_dir(prefix)), *cfg = joinp(pkgdir, "mpi.cfg");
+    age(pkgdir, 60);
+    struct stat st;
+    cr_assert(stat(pkgdir, &st) == 0);
+    struct envb e;
+    venv_under_openmpi(&e, home, prefix);
+    const char *const want[] = {NULL, NULL, "/opt/openmpi/bin/mpicc"};
+    for (int round = 0; round < 3; round++) {
+        if (round == 1) {
+            write_file(cfg, "[mpi]\nmpicc = /opt/openmpi/bin/mpicc\n");
+            age(cfg, 60);
+            keep_mtime(pkgdir, &st);
+        } else if (round == 2) {
+            age(pkgdir, 30);
+        }
+        struct mpg_report *r = run_check(&e, NULL);
+        cr_assert_eq(r->n_packages, 1);
+        const char *got = r->packages[0].mpicc_cfg;
+        cr_expect(want[round] ? got && strcmp(got, want[round]) == 0 : !got, "round %d: %s", round, got ? got : "(none)");
+        mpg_report_free(r);
+    }
+    envb_free(&e);
+    free(cfg), free(pkgdir), free(prefix), free(home), free(root);
+}
+
+Test(dircache, a_dist_infos_installer_is_read_once_while_unchanged)
+{
+    char *root = canon_path(scratch()), *home = joinp(root, "home"), *prefix = make_venv(root, "v", false);
+    mkdirs(home);
+    put_mpi4py(site_dir(prefix), "ext_ompi_condarpath.so", "pip", NULL);
+    char *inst = fmt("%s/mpi4py-3.1.6.dist-info/INSTALLER", site_dir(prefix));
+    age(inst, 60);
+    struct envb e;
+    venv_under_openmpi(&e, home, prefix);
+    const char *const want[] = {"pip", "pip", "uv"};
+    for (int round = 0; round < 3; round++) {
+        if (round == 1) { /* only the cache knows */
+            overwrite_in_place(inst, "xyz\n");
+        } else if (round == 2) {
+            write_file(inst, "uv\n");
+            age(inst, 30);
+        }
+        struct mpg_report *r = run_check(&e, NULL);
+        cr_assert_eq(r->n_packages, 1);
+        const char *got = r->packages[0].installer;
+        cr_expect(got && strcmp(got, want[round]) == 0, "round %d: %s", round, got ? got : "(none)");
+        mpg_report_free(r);
+    }
+    envb_free(&e);
+    free(inst), free(prefix), free(home), free(root);
+}
+
 Test(dircache, mpi4pys_mpicc_is_read_once_while_its_mpi_cfg_is_unchanged)
 {
     char *root = canon_path(scratch()), *home = joinp(root, "home"), *prefix = make_venv(root, "v", false);
