@@ -391,27 +391,33 @@ char *mpg_mpicfg_mpicc(const char *cfg)
     return val;
 }
 
-/* The mpicc mpi4py's mpi.cfg names, remembered in the listing cache while the file is unchanged
- * (a stat instead of open, read and close on every load). */
-#define MPICFG_MEMO_KIND "mpicfg-mpicc 1"
+/* What derive() makes of the file at path (at most max bytes of it), remembered in the listing
+ * cache under kind while the file is unchanged (a stat instead of open, read and close on every
+ * load); NULL when the file cannot be read or derive() finds nothing. */
+static char *remembered_fact(struct scan *s, const char *path, const char *kind, size_t max,
+                             char *(*derive)(const char *text))
+{
+    char *memo = NULL, *val = NULL;
+    bool known = mpg_dircache_memo_get(s->cache, path, kind, &memo) &&
+                 mpg_dircache_memo_unfield(memo, strlen(memo), &val);
+    free(memo);
+    if (known) return val;
+    char *text = mpg_read_file(path, max, NULL);
+    if (!text) return NULL;
+    val = derive(text);
+    char *field = mpg_dircache_memo_field(val);
+    mpg_dircache_memo_put(s->cache, path, kind, field);
+    free(field);
+    free(text);
+    return val;
+}
 
+/* The mpicc mpi4py's mpi.cfg names. listed: the folder's remembered names, when there are. */
 static char *mpicc_from_cfg(struct scan *s, const char *pkgdir, const struct mpg_strv *listed)
 {
     if (listed ? !mpg_strv_contains(listed, "mpi.cfg") : !mpg_fsmemo_may_exist(pkgdir, "mpi.cfg")) return NULL;
-    char *p = mpg_path_join(pkgdir, "mpi.cfg"), *memo = NULL, *val = NULL;
-    bool known = mpg_dircache_memo_get(s->cache, p, MPICFG_MEMO_KIND, &memo) &&
-                 mpg_dircache_memo_unfield(memo, strlen(memo), &val);
-    free(memo);
-    if (!known) {
-        char *text = mpg_read_file(p, 64 * 1024, NULL);
-        val = text ? mpg_mpicfg_mpicc(text) : NULL;
-        if (text) {
-            char *field = mpg_dircache_memo_field(val);
-            mpg_dircache_memo_put(s->cache, p, MPICFG_MEMO_KIND, field);
-            free(field);
-        }
-        free(text);
-    }
+    char *p = mpg_path_join(pkgdir, "mpi.cfg");
+    char *val = remembered_fact(s, p, "mpicfg-mpicc 1", 64 * 1024, mpg_mpicfg_mpicc);
     free(p);
     return val;
 }
@@ -427,26 +433,11 @@ char *mpg_installer_name(const char *text)
     return mpg_strndup(text, strcspn(text, "\r\n"));
 }
 
-/* The tool that installed a distribution (its dist-info's INSTALLER), remembered in the
- * listing cache while the file is unchanged (a stat instead of open, read and close). */
-#define INSTALLER_MEMO_KIND "installer 1"
-
+/* The tool that installed a distribution (its dist-info's INSTALLER). */
 static char *read_installer(struct scan *s, const char *site, const char *meta)
 {
-    char *p = mpg_concat(site, "/", meta, "/INSTALLER", NULL), *memo = NULL, *name = NULL;
-    bool known = mpg_dircache_memo_get(s->cache, p, INSTALLER_MEMO_KIND, &memo) &&
-                 mpg_dircache_memo_unfield(memo, strlen(memo), &name);
-    free(memo);
-    if (!known) {
-        char *text = mpg_read_file(p, 256, NULL);
-        name = text ? mpg_installer_name(text) : NULL;
-        if (text) {
-            char *field = mpg_dircache_memo_field(name);
-            mpg_dircache_memo_put(s->cache, p, INSTALLER_MEMO_KIND, field);
-            free(field);
-        }
-        free(text);
-    }
+    char *p = mpg_concat(site, "/", meta, "/INSTALLER", NULL);
+    char *name = remembered_fact(s, p, "installer 1", 256, mpg_installer_name);
     free(p);
     return name;
 }

@@ -334,6 +334,16 @@ static void path_pop(struct path *p) /* to the parent folder; "/" stays "/" */
     p->s[p->len] = '\0';
 }
 
+/* A name in the folder a walk resolves, looked at whole before the folder's first component
+ * not known yet (see walk). */
+#define PROBE_MISSED (-1)
+struct probe {
+    const char *path; /* the name, as asked */
+    struct stat st;   /* its lstat(), when seen */
+    bool asked, seen;
+    int err;          /* ENOENT or ENOTDIR, when missed */
+};
+
 /* Resolves path, as glibc's realpath() does, into cur (a real path already when path is
  * relative): left to right, each component of a real folder looked up once per check (the key
  * is the real folder and the name, so every path through it shares the answer). *links counts
@@ -342,13 +352,6 @@ static void path_pop(struct path *p) /* to the parent folder; "/" stays "/" */
  * answer for path, a single name. With probe, the first component not known yet is preceded by
  * an lstat() of probe->path, and its miss ends the walk. Returns 0 or an errno; PROBE_MISSED
  * when the probe missed (its errno in probe->err). */
-#define PROBE_MISSED (-1)
-struct probe {
-    const char *path; /* a name in the folder walked */
-    struct stat st;   /* its lstat(), when seen */
-    bool asked, seen;
-    int err;
-};
 static int walk(const char *path, struct path *cur, uint32_t *cur_h, unsigned *type, int *links,
                 const struct stat *known, struct probe *probe)
 {

@@ -108,14 +108,20 @@ static char *extension_file(const char *pkgdir, const char *prefix, const char *
         digits[n] = '\0';
         snprintf(tag, sizeof tag, "cpython-%s-", digits);
     }
-    DIR *d = names ? NULL : opendir(pkgdir);
-    if (!names && !d) return NULL;
+    struct mpg_strv listed = {0};
+    if (!names) {
+        DIR *d = opendir(pkgdir);
+        if (!d) return NULL;
+        struct dirent *de;
+        for (int n = 0; n < MAX_LISTING && (de = readdir(d)); n++)
+            if (mpg_mpi4py_is_extension_name(de->d_name)) mpg_strv_add(&listed, de->d_name);
+        closedir(d);
+        names = &listed;
+    }
     char *best = NULL;
     int best_rank = 99;
-    struct dirent *de;
-    for (size_t n = 0; n < MAX_LISTING; n++) {
-        const char *name = names ? (n < names->n ? names->v[n] : NULL) : (de = readdir(d)) ? de->d_name : NULL;
-        if (!name) break;
+    for (size_t n = 0; n < names->n; n++) {
+        const char *name = names->v[n];
         if (!mpg_str_starts(name, prefix) || !mpg_str_ends(name, ".so")) continue;
         const char *suffix = name + strlen(prefix);
         int rank = tag[0] && mpg_str_starts(suffix, tag) ? 0 : !tag[0] && mpg_str_starts(suffix, "cpython-") ? 0
@@ -126,7 +132,7 @@ static char *extension_file(const char *pkgdir, const char *prefix, const char *
             best = mpg_path_join(pkgdir, name);
         }
     }
-    if (d) closedir(d);
+    mpg_strv_free(&listed);
     return best;
 }
 

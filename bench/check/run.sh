@@ -9,8 +9,8 @@
 #    hundreds of syscalls).
 # BUILD (default _build) is "this"; BASELINE is a build folder (bench/baseline.sh REV DIR makes
 # one from a git revision); without BASELINE, "this" is shown alone.
-# Shapes: no env, with a short PATH and with a site's (13 folders); a typical venv (Debian's python3 --system-site-packages, so it sees
-# python3-mpi4py, built for Open MPI) under Open MPI (healthy; also with MPIGUARD_NO_CACHE=1,
+# Shapes: no env, with a short PATH and with a site's (13 folders); a typical venv (Debian's
+# python3 --system-site-packages, so it sees python3-mpi4py, built for Open MPI) under Open MPI (healthy; also with MPIGUARD_NO_CACHE=1,
 # as the Slurm checker runs) and under MPICH (ABI_MISMATCH);
 # the healthy venv with 30 LD_LIBRARY_PATH entries; a conda env with a bundled MPICH with 0 and
 # 5,000 extra records (realistic names, bench/common/conda_records.sh; 3,000 site-packages

@@ -28,14 +28,20 @@ static void age(const char *dir, int seconds)
     cr_assert(utimensat(AT_FDCWD, dir, t, 0) == 0);
 }
 
+/* Sets path's mtime back to what st says it was: a change only a cache can tell. */
+static void keep_mtime(const char *path, const struct stat *st)
+{
+    struct timespec t[2] = {st->st_mtim, st->st_mtim};
+    cr_assert(utimensat(AT_FDCWD, path, t, 0) == 0);
+}
+
 /* Rewrites path with text, keeping its inode and mtime: only a cache can tell it changed. */
 static void overwrite_in_place(const char *path, const char *text)
 {
     struct stat st;
     cr_assert(stat(path, &st) == 0);
     write_file(path, text);
-    struct timespec t[2] = {st.st_mtim, st.st_mtim};
-    cr_assert(utimensat(AT_FDCWD, path, t, 0) == 0);
+    keep_mtime(path, &st);
 }
 
 /* Cuts path to its first n bytes, keeping its inode and mtime: a library whose ELF header the
@@ -44,8 +50,7 @@ static void cut_in_place(const char *path, off_t n)
 {
     struct stat st;
     cr_assert(stat(path, &st) == 0 && truncate(path, n) == 0);
-    struct timespec t[2] = {st.st_mtim, st.st_mtim};
-    cr_assert(utimensat(AT_FDCWD, path, t, 0) == 0);
+    keep_mtime(path, &st);
 }
 
 static struct mpg_strv list(const char *file, const char *dir)
@@ -507,6 +512,20 @@ static void venv_under_openmpi(struct envb *e, const char *home, const char *pre
     load_module(e, "openmpi");
 }
 
+/* A user (HOME in a fresh scratch folder) in a venv there with pip's mpi4py (an Open MPI
+ * extension; an mpi.cfg naming mpicc_cfg unless NULL), Open MPI loaded. Returns the venv's site
+ * folder; *root the scratch folder. */
+static char *pip_mpi4py_under_openmpi(struct envb *e, const char *mpicc_cfg, char **root)
+{
+    *root = canon_path(scratch());
+    char *home = joinp(*root, "home"), *prefix = make_venv(*root, "v", false), *site = site_dir(prefix);
+    mkdirs(home);
+    put_mpi4py(site, "ext_ompi_condarpath.so", "pip", mpicc_cfg);
+    venv_under_openmpi(e, home, prefix);
+    free(prefix), free(home);
+    return site;
+}
+
 Test(dircache, an_extension_known_from_the_cache_is_opened_for_its_symbols)
 {
     /* mpi4py built for Open MPI 5 under Open MPI 4.1 (mpi4py/mpi4py#570): "undefined symbol".
@@ -583,30 +602,18 @@ Test(dircache, an_extensions_libmpi_other_than_the_modules_is_identified_once_wh
     free(file), free(lib), free(home), free(prefix), free(root);
 }
 
-/* Cuts path's folder's mtime back to what it was (st): a change in the folder only a cache
- * can tell. */
-static void keep_mtime(const char *dir, const struct stat *st)
-{
-    struct timespec t[2] = {st->st_mtim, st->st_mtim};
-    cr_assert(utimensat(AT_FDCWD, dir, t, 0) == 0);
-}
-
 Test(dircache, mpi4pys_extension_names_are_listed_once_while_its_folder_is_unchanged)
 {
     /* MPI.abi3.so, then MPI.cpython-311-<triplet>.so beside it (which Python's finder prefers)
      * with the folder's mtime kept: the remembered listing has only the first; once the folder
      * has changed, the second. */
-    char *root = canon_path(scratch()), *home = joinp(root, "home"), *prefix = make_venv(root, "v", false);
-    mkdirs(home);
-    put_mpi4py(site_dir(prefix), "ext_ompi_condarpath.so", "pip", NULL);
-    char *pkgdir = fmt("%s/mpi4py", site_dir(prefix));
+    struct envb e;
+    char *root, *site = pip_mpi4py_under_openmpi(&e, NULL, &root), *pkgdir = joinp(site, "mpi4py");
     char *so = joinp(pkgdir, "MPI.cpython-311-x86_64-linux-gnu.so"), *abi3 = joinp(pkgdir, "MPI.abi3.so");
     cr_assert(rename(so, abi3) == 0);
     age(pkgdir, 60);
     struct stat st;
     cr_assert(stat(pkgdir, &st) == 0);
-    struct envb e;
-    venv_under_openmpi(&e, home, prefix);
     const char *const want[] = {abi3, abi3, so};
     for (int round = 0; round < 3; round++) {
         if (round == 1) { /* the folder's mtime kept: only the cache can tell */
@@ -622,22 +629,19 @@ Test(dircache, mpi4pys_extension_names_are_listed_once_while_its_folder_is_uncha
         mpg_report_free(r);
     }
     envb_free(&e);
-    free(abi3), free(so), free(pkgdir), free(prefix), free(home), free(root);
+    free(abi3), free(so), free(pkgdir), free(site), free(root);
 }
 
 Test(dircache, an_mpi_cfg_added_with_the_folders_mtime_kept_is_not_looked_for)
 {
     /* mpi4py's folder listed (remembered) without an mpi.cfg: none is looked for until the
      * folder changes; then the one added is read. */
-    char *root = canon_path(scratch()), *home = joinp(root, "home"), *prefix = make_venv(root, "v", false);
-    mkdirs(home);
-    put_mpi4py(site_dir(prefix), "ext_ompi_condarpath.so", "pip", NULL);
-    char *pkgdir = fmt("%s/mpi4py", site_dir(prefix)), *cfg = joinp(pkgdir, "mpi.cfg");
+    struct envb e;
+    char *root, *site = pip_mpi4py_under_openmpi(&e, NULL, &root), *pkgdir = joinp(site, "mpi4py");
+    char *cfg = joinp(pkgdir, "mpi.cfg");
     age(pkgdir, 60);
     struct stat st;
     cr_assert(stat(pkgdir, &st) == 0);
-    struct envb e;
-    venv_under_openmpi(&e, home, prefix);
     const char *const want[] = {NULL, NULL, "/opt/openmpi/bin/mpicc"};
     for (int round = 0; round < 3; round++) {
         if (round == 1) {
@@ -654,18 +658,15 @@ Test(dircache, an_mpi_cfg_added_with_the_folders_mtime_kept_is_not_looked_for)
         mpg_report_free(r);
     }
     envb_free(&e);
-    free(cfg), free(pkgdir), free(prefix), free(home), free(root);
+    free(cfg), free(pkgdir), free(site), free(root);
 }
 
 Test(dircache, a_dist_infos_installer_is_read_once_while_unchanged)
 {
-    char *root = canon_path(scratch()), *home = joinp(root, "home"), *prefix = make_venv(root, "v", false);
-    mkdirs(home);
-    put_mpi4py(site_dir(prefix), "ext_ompi_condarpath.so", "pip", NULL);
-    char *inst = fmt("%s/mpi4py-3.1.6.dist-info/INSTALLER", site_dir(prefix));
-    age(inst, 60);
     struct envb e;
-    venv_under_openmpi(&e, home, prefix);
+    char *root, *site = pip_mpi4py_under_openmpi(&e, NULL, &root);
+    char *inst = joinp(site, "mpi4py-3.1.6.dist-info/INSTALLER");
+    age(inst, 60);
     const char *const want[] = {"pip", "pip", "uv"};
     for (int round = 0; round < 3; round++) {
         if (round == 1) { /* only the cache knows */
@@ -681,18 +682,15 @@ Test(dircache, a_dist_infos_installer_is_read_once_while_unchanged)
         mpg_report_free(r);
     }
     envb_free(&e);
-    free(inst), free(prefix), free(home), free(root);
+    free(inst), free(site), free(root);
 }
 
 Test(dircache, mpi4pys_mpicc_is_read_once_while_its_mpi_cfg_is_unchanged)
 {
-    char *root = canon_path(scratch()), *home = joinp(root, "home"), *prefix = make_venv(root, "v", false);
-    mkdirs(home);
-    put_mpi4py(site_dir(prefix), "ext_ompi_condarpath.so", "pip", "/opt/openmpi/bin/mpicc");
-    char *cfg = fmt("%s/mpi4py/mpi.cfg", site_dir(prefix));
-    age(cfg, 60);
     struct envb e;
-    venv_under_openmpi(&e, home, prefix);
+    char *root, *site = pip_mpi4py_under_openmpi(&e, "/opt/openmpi/bin/mpicc", &root);
+    char *cfg = joinp(site, "mpi4py/mpi.cfg");
+    age(cfg, 60);
     const char *const want[] = {"/opt/openmpi/bin/mpicc", "/opt/openmpi/bin/mpicc", "/other/mpicc"};
     for (int round = 0; round < 3; round++) {
         if (round == 1) { /* only the cache knows it was /opt/openmpi's */
@@ -708,5 +706,5 @@ Test(dircache, mpi4pys_mpicc_is_read_once_while_its_mpi_cfg_is_unchanged)
         mpg_report_free(r);
     }
     envb_free(&e);
-    free(cfg), free(prefix), free(home), free(root);
+    free(cfg), free(site), free(root);
 }
