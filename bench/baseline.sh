@@ -6,7 +6,7 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 rev=${1:?usage: baseline.sh REV DIR} dir=${2:?usage: baseline.sh REV DIR}
 commit=$(git -C "$top" rev-parse --verify "$rev^{commit}")
-if [ "$(cat "$dir/REV" 2>/dev/null)" = "$commit" ] && [ -x "$dir/_build/src/.libs/mpiguard" ]; then
+if [ "$(cat "$dir/REV" 2>/dev/null)" = "$commit" ] && [ -x "$dir/_build/src/mpiguard" ]; then
     echo "$dir/_build"
     exit 0
 fi

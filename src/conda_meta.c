@@ -96,7 +96,7 @@ int mpg_conda_parse_record(const char *json, size_t len, struct mpg_conda_mpi *o
     if (!root) {
         if (jerr.line > 0)
             snprintf(err, errlen, "malformed JSON at line %d: %s", jerr.line, jerr.text);
-        else /* not about the text: the Lua binding could not load libjansson (luaext/jansson_lazy.c) */
+        else /* not about the text: libjansson could not be loaded (src/jansson_lazy.c) */
             snprintf(err, errlen, "not read: %s", jerr.text);
         return -1;
     }

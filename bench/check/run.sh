@@ -4,9 +4,8 @@
 #  - CPU time of one mpg_check() in-process (median of 100 calls a round; rounds alternated
 #    baseline/this; the ratio is the median of the per-round ratios, with its min-max);
 #  - instructions per call from callgrind, collected inside mpg_check() only (noise-free);
-#  - syscalls (strace -f -c, all of them) of the real `mpiguard check` command: the ELF
-#    binary in src/.libs with LD_LIBRARY_PATH, not libtool's wrapper script (whose bash adds
-#    hundreds of syscalls).
+#  - syscalls (strace -f -c, all of them) of the real `mpiguard check` command, not libtool's
+#    wrapper script (whose bash adds hundreds of syscalls): bench/common/cli.sh.
 # BUILD (default _build) is "this"; BASELINE is a build folder (bench/baseline.sh REV DIR makes
 # one from a git revision); without BASELINE, "this" is shown alone.
 # Shapes: no env, with a short PATH and with a site's (13 folders); a typical venv (Debian's
@@ -28,6 +27,7 @@ for v in build base; do
     printf -v "$v" '%s' "$abs"
 done
 rounds=${1:-5}
+. "$top/bench/common/cli.sh"
 work=$(mktemp -d "${TMPDIR:-/tmp}/mpg-bench-check-XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
@@ -40,7 +40,8 @@ for s in "${sides[@]}"; do
     # the bench program against each side's core, with that side's public header
     cc -O2 -g -std=c11 -D_GNU_SOURCE -I"$src/src" -o "$work/bench-$s" "$top/bench/check/check_bench.c" \
         "$b/src/.libs/libmpgcore.a" $(pkg-config --libs jansson)
-    eval "bin_$s=\$b/src/.libs/mpiguard libs_$s=\$b/src/.libs"
+    mpg_cli_of "$b"
+    eval "bin_$s=\$MPG_CLI libs_$s=\$MPG_CLI_LIBS"
 done
 
 bash "$top/tests/unit/fixtures.sh" "$work/fx" >/dev/null
@@ -125,7 +126,8 @@ ir_per_call() { # shape side
 real() { # shape side args...: the real `mpiguard` binary of that side (not libtool's wrapper)
     local shape=$1 side=$2 bin libs; shift 2
     eval "bin=\$bin_$side libs=\$libs_$side"
-    run "$shape" "$side" sh -c 'LD_LIBRARY_PATH=$0${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH} exec "$@"' "$libs" "$@" "$bin" check
+    run "$shape" "$side" sh -c '[ -z "$0" ] || export LD_LIBRARY_PATH=$0${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}; exec "$@"' \
+        "$libs" "$@" "$bin" check
 }
 syscalls() { # shape side: all syscalls of `mpiguard check` (warm shapes: after one run filled the cache)
     case $1 in
@@ -171,6 +173,28 @@ for shape in "${shapes[@]}"; do
     echo "${tm[this]}" > "$work/tm-$shape"
 done
 echo "[n]: findings of the shape. Syscalls: the whole \`mpiguard check\` command (process start included)."
+# The whole command as a user (or Environment Modules' `mpiguard module-hook`) starts it: CPU of
+# the process (cputime: user + system), 10 alternated runs a round, in the shapes where its
+# start differs (the loader looks for each library it names in every LD_LIBRARY_PATH folder).
+cc -O2 -o "$work/cputime" "$top/bench/common/cputime.c"
+echo "the whole \`mpiguard check\` command, CPU of the process (median of $((rounds * 10)) runs, alternated)"
+for shape in venv-ok venv-ldlp30; do
+    for s in "${sides[@]}"; do
+        : > "$work/$s.c"
+        real "$shape" "$s" >/dev/null 2>&1 || true
+    done
+    for ((r = 0; r < rounds * 10; r++)); do
+        for s in "${sides[@]}"; do
+            real "$shape" "$s" "$work/cputime" 2>&1 >/dev/null | sed -n 's/^cputime_us=//p' >> "$work/$s.c"
+        done
+    done
+    if [ -n "$base" ]; then
+        printf '%-42s %9.1f %9.1f %6.2f (median of the pairs)\n' "${what[$shape]}" "$(median < "$work/base.c")" \
+            "$(median < "$work/this.c")" "$(paste "$work/base.c" "$work/this.c" | awk '$1 > 0 {print $2 / $1}' | median)"
+    else
+        printf '%-42s %9s %9.1f\n' "${what[$shape]}" - "$(median < "$work/this.c")"
+    fi
+done
 # The floor under the cold row: only listing the two big folders it must list (no mpiguard).
 floor=$("$work/bench-this" "$(calls conda5k-cold)" --list "$work/conda5k/conda-meta" \
     "$work/conda5k/lib/python3.11/site-packages" | field cpu_median_us)

@@ -3,11 +3,13 @@
 . "$MPG_TOP_SRCDIR/tests/envmodules/lib.sh"
 . "$MPG_TOP_SRCDIR/bench/common/callgrind.sh"
 N=${MPG_BENCH_N:-40}
-# The build tree's src/mpiguard is libtool's wrapper script (a shell that execs the real
-# program: ~100 ms more); measure the program a site installs, src/.libs/mpiguard, which
-# finds the uninstalled libmpiguard through LD_LIBRARY_PATH (set for both arms alike).
-export LD_LIBRARY_PATH=$BUILD/src/.libs
-MPIGUARD=$BUILD/src/.libs/mpiguard
+# The program a site installs, never libtool's wrapper script of an older build (a shell that
+# execs the real program: ~100 ms more; bench/common/cli.sh). An older build's program finds the
+# uninstalled libmpiguard through LD_LIBRARY_PATH (set for both arms alike).
+. "$MPG_TOP_SRCDIR/bench/common/cli.sh"
+mpg_cli_of "$BUILD"
+[ -z "$MPG_CLI_LIBS" ] || export LD_LIBRARY_PATH=$MPG_CLI_LIBS
+MPIGUARD=$MPG_CLI
 "$MPIGUARD" --version >/dev/null || skip "$MPIGUARD does not run"
 siteconfig
 : > "$T/site/empty.tcl"          # a site without mpiguard

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "util.h"
+#include "jansson_lazy.h"
 
 extern char **environ;
 
@@ -303,6 +304,7 @@ int mpg_cli_report(int argc, char **argv)
         fputs("mpiguard report: --until is not after --since\n", stderr);
         return REPORT_USAGE;
     }
+    if ((json || journal) && !mpg_jansson_require(json ? "report --json" : "report --journal")) return REPORT_USAGE;
     const char *stdin_only[] = {"-"}, *journal_only[] = {"journal"};
     run.inputs = (const char **)argv + optind;
     run.n_inputs = (size_t)(argc - optind);

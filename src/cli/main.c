@@ -16,6 +16,7 @@
 #include "cli/module_hook.h"
 #include "cli/log_report.h"
 #include "cli/test_mpi.h"
+#include "jansson_lazy.h"
 
 enum { EXIT_OK = 0, EXIT_WARN = 1, EXIT_BLOCK = 2, EXIT_USAGE = 3 };
 
@@ -75,6 +76,7 @@ static int cmd_check(int argc, char **argv)
         return EXIT_USAGE;
     }
     bool colour = strcmp(color, "always") == 0 || (strcmp(color, "auto") == 0 && isatty(1) && !getenv("NO_COLOR"));
+    if (json && !mpg_jansson_require("check --json")) return EXIT_USAGE;
 
     struct mpg_input in = {.env_prefix = env_prefix};
     struct mpg_report *r = mpg_check(&in);

@@ -40,6 +40,7 @@
 #include <string.h>
 
 #include "cli/tm_state.h"
+#include "jansson_lazy.h"
 
 static void tm_state_free(struct tm_state *s)
 {
@@ -66,6 +67,8 @@ int mpg_cli_test_mpi(int argc, char **argv)
         fprintf(stderr, "mpiguard test-mpi: --sizes: %s\n", err);
         return MPG_TEST_MPI_NOT_RUN;
     }
+
+    if (s.o.json && !mpg_jansson_require("test-mpi --json")) return MPG_TEST_MPI_NOT_RUN;
 
     struct mpg_input in = {.env_prefix = s.o.env_prefix};
     s.report = mpg_check(&in);

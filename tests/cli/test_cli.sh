@@ -71,5 +71,56 @@ grep -q 'NO_MPI_MODULE' "$T/out" && ok "NO_MPI_MODULE note without a module" || 
 [ "$(in_env mpich "$M" check --color=always --policy "$T/empty.conf" | grep -c $'\033')" -gt 0 ] && ok "--color=always colours" || bad "no colour"
 [ "$(in_env mpich "$M" check --policy "$T/empty.conf" | grep -c $'\033')" = 0 ] && ok "no colour when not a terminal" || bad "colour in a pipe"
 
+# The command names no library but libc (and the sanitizers' runtimes): libmpiguard is linked
+# in and libjansson loaded by its path when JSON is needed, so a user's own libjansson.so.4 or
+# libmpiguard.so.0 first on LD_LIBRARY_PATH (a broken one here) cannot stop it, and its start
+# does not look for them in every LD_LIBRARY_PATH folder.
+needed=$(readelf -d "$M" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | grep -v '^lib[at]san\|^libubsan' | sort | tr '\n' ' ')
+case "$needed" in
+    "libc.so.6 "|"ld-linux-x86-64.so.2 libc.so.6 "|"libc.so.6 ld-linux"*) ok "names only libc: $needed" ;;
+    *) bad "the command names libraries beside libc: $needed" ;;
+esac
+mkdir -p "$T/decoy"
+echo 'int decoy(void) { return 0; }' > "$T/decoy/decoy.c"
+for so in libjansson.so.4 libmpiguard.so.0; do
+    gcc -shared -fPIC -Wl,-soname,$so -o "$T/decoy/$so" "$T/decoy/decoy.c" || bad "cannot build a decoy $so"
+done
+decoy_env() {
+    local home=$T/debian-mpi/mpich
+    env -i HOME="$T" PATH="$home/bin:$T/venv/bin:/usr/bin:/bin" VIRTUAL_ENV="$T/venv" \
+        LMOD_FAMILY_MPI=mpich MPI_HOME="$home" LD_LIBRARY_PATH="$T/decoy:$home/lib" "$@"
+}
+expect_rc 1 "--json with a libjansson.so.4 and a libmpiguard.so.0 of a user's first on LD_LIBRARY_PATH" \
+    decoy_env "$M" check --json --policy "$T/empty.conf"
+python3 -c 'import json, sys; assert json.load(open(sys.argv[1]))["findings"][0]["code"] == "ABI_MISMATCH"' "$T/out" &&
+    ok "the JSON written all the same" || bad "no JSON with decoys: $(cat "$T/out" "$T/err")"
+
+# libjansson cannot be loaded (a shim makes dlopen() of it fail): the text check runs, and each
+# --json says what is missing and how to install it instead of printing nothing.
+cat > "$T/decoy/nojansson.c" <<'C'
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <string.h>
+void *dlopen(const char *file, int flags)
+{
+    static void *(*real)(const char *, int);
+    if (file && strstr(file, "jansson")) return NULL;
+    if (!real) real = (void *(*)(const char *, int))dlsym(RTLD_NEXT, "dlopen");
+    return real(file, flags);
+}
+C
+if gcc -shared -fPIC -o "$T/decoy/nojansson.so" "$T/decoy/nojansson.c" -ldl; then
+    nojansson=(env "ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" LD_PRELOAD="$T/decoy/nojansson.so")
+    expect_rc 1 "without libjansson: the check in text" in_env mpich "${nojansson[@]}" "$M" check --policy "$T/empty.conf"
+    grep -q '^mpiguard: warn ABI_MISMATCH' "$T/out" && ok "without libjansson: the finding shown" || bad "without libjansson: $(cat "$T/out" "$T/err")"
+    expect_rc 3 "without libjansson: check --json" in_env mpich "${nojansson[@]}" "$M" check --json --policy "$T/empty.conf"
+    [ ! -s "$T/out" ] && grep -q 'check --json needs libjansson, and cannot load libjansson.so.4.*apt-get install libjansson4' "$T/err" &&
+        ok "without libjansson: --json says what to install" || bad "without libjansson, --json: $(cat "$T/out" "$T/err")"
+    expect_rc 3 "without libjansson: report --json" "${nojansson[@]}" "$M" report --json "$SRC/tests/cli/report.syslog"
+    grep -q 'report --json needs libjansson' "$T/err" && ok "without libjansson: report --json says so" || bad "report --json: $(cat "$T/err")"
+else
+    bad "cannot build the shim that hides libjansson"
+fi
+
 echo "test_cli: $fails failed"
 [ $fails = 0 ]

@@ -85,7 +85,10 @@ dpkg-deb -f "$(deb mpiguard-envmodules)" Depends | grep -q 'environment-modules'
 dpkg-deb -f "$(deb mpiguard-slurm)" Depends | grep -q 'libmpiguard0 (= ' && ! dpkg-deb -f "$(deb mpiguard-slurm)" Depends | grep -q slurm &&
     ok "mpiguard-slurm depends on its exact libmpiguard0, not on Slurm" || bad "mpiguard-slurm's Depends: $(dpkg-deb -f "$(deb mpiguard-slurm)" Depends)"
 dpkg-deb -c "$(deb mpiguard)" | grep -q spank_mpiguard && bad "the plugin is in mpiguard too" || ok "the plugin is only in mpiguard-slurm"
-dpkg-deb -f "$(deb mpiguard)" Depends | grep -q 'libmpiguard0 (= ' && ok "mpiguard depends on its exact libmpiguard0" || bad "mpiguard's Depends: $(dpkg-deb -f "$(deb mpiguard)" Depends)"
+# The command has the core linked in and loads libjansson by path on first use (shlibs cannot
+# see it): it needs libjansson4 named, and not libmpiguard0.
+dpkg-deb -f "$(deb mpiguard)" Depends | grep -q 'libjansson4 (>= ' && ! dpkg-deb -f "$(deb mpiguard)" Depends | grep -q libmpiguard0 &&
+    ok "mpiguard depends on libjansson4, not on libmpiguard0" || bad "mpiguard's Depends: $(dpkg-deb -f "$(deb mpiguard)" Depends)"
 
 # ---- install (apt resolves Depends) ----------------------------------------------------------
 if DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=900 install -y -qq --no-install-recommends $debs > "$T/install.log" 2>&1; then
@@ -97,6 +100,8 @@ else
 fi
 arch=$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || echo x86_64-linux-gnu)
 /usr/bin/mpiguard --version | grep -q '^mpiguard ' && ok "/usr/bin/mpiguard runs" || bad "/usr/bin/mpiguard --version"
+readelf -d /usr/bin/mpiguard | grep NEEDED | grep -q 'libmpiguard\|libjansson' && bad "/usr/bin/mpiguard names $(readelf -d /usr/bin/mpiguard | grep -o 'lib[a-z]*\.so[.0-9]*' | tr '\n' ' ')" ||
+    ok "/usr/bin/mpiguard names neither libmpiguard nor libjansson"
 for page in mpiguard mpiguard-policy mpiguard-site; do
     man -w "$page" > /dev/null 2>&1 && ok "man $page" || bad "man $page not found"
 done

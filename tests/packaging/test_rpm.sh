@@ -47,6 +47,8 @@ has mpiguard-slurm /usr/libexec/mpiguard/mpiguard-step-check && ! has mpiguard-p
     ok "mpiguard-slurm: the plugin's checker, only there" || bad "mpiguard-slurm: no checker"
 rpm -qp --qf '[%{FILEMODES:perms} %{FILENAMES}\n]' "$T"/RPMS/*/mpiguard-slurm-0.1.0-1*.rpm 2>/dev/null | grep -q '^-rwx--x--x /usr/libexec/mpiguard/mpiguard-step-check$' &&
     ok "mpiguard-slurm: the checker is mode 0711" || bad "checker mode in the RPM: $(rpm -qp --qf '[%{FILEMODES:perms} %{FILENAMES}\n]' "$T"/RPMS/*/mpiguard-slurm-0.1.0-1*.rpm 2>&1 | tail -2)"
+rpm -qp --requires "$T"/RPMS/*/mpiguard-0.1.0-1*.rpm 2>/dev/null | grep -q '^jansson' && ! rpm -qp --requires "$T"/RPMS/*/mpiguard-0.1.0-1*.rpm 2>/dev/null | grep -q 'libmpiguard\|mpiguard-libs' &&
+    ok "mpiguard requires jansson (loaded by path), not mpiguard-libs" || bad "mpiguard's requires: $(rpm -qp --requires "$T"/RPMS/*/mpiguard-0.1.0-1*.rpm 2>&1 | tr '\n' ' ')"
 rpm -qp --requires "$T"/RPMS/*/mpiguard-probe-verbs-0.1.0-1*.rpm 2>/dev/null | grep -q 'libibverbs.so.1' && ok "mpiguard-probe-verbs requires libibverbs.so.1" || bad "verbs requires"
 rpm -qp --requires "$T"/RPMS/*/mpiguard-probe-0.1.0-1*.rpm 2>/dev/null | grep -q libibverbs && bad "the probe requires libibverbs" || ok "mpiguard-probe does not need libibverbs"
 mkdir -p "$T/x" && (cd "$T/x" && rpm2cpio "$T"/RPMS/*/mpiguard-0.1.0-1*.rpm | cpio -idm --quiet) 2> /dev/null
