@@ -82,6 +82,7 @@ if command -v valgrind >/dev/null; then
     WITH=$CMD instr_case "  same, through mpiguard module-hook" load mpich
     ( activate_venv "$T/venv"; instr_case "openmpi, healthy venv" load openmpi
       WITH=$CMD instr_case "  same, through mpiguard module-hook" load openmpi )
+    ( eval "$mpich_env"; instr_case "module list, mpich loaded" list )
 else
     echo "(no valgrind: instruction counts skipped; apt-get install valgrind)"
 fi

@@ -39,7 +39,8 @@ set -u
 SRC=$MPG_TOP_SRCDIR
 BUILD=$MPG_TOP_BUILDDIR
 FAILS=0
-fail() { echo "FAIL $TNAME: $*" >&2; FAILS=$((FAILS + 1)); }
+# A failure is also counted in $T/failures: one in a ( subshell ) is not lost.
+fail() { echo "FAIL $TNAME: $*" >&2; FAILS=$((FAILS + 1)); [ -z "${T:-}" ] || echo x >> "$T/failures"; }
 pass() { echo "ok   $TNAME: $*"; }
 
 hard_error() { echo "ERROR $TNAME: $*" >&2; exit 99; }
@@ -78,7 +79,7 @@ T=$(mktemp -d /tmp/mpg-em.XXXXXX)
 if [ -z "${MPG_KEEP:-}" ]; then trap 'rm -rf "$T"' EXIT; else echo "keeping $T" >&2; fi
 export HOME=$T/home
 mkdir -p "$HOME" "$T/base/modulefiles" "$T/site"
-cp "$BUILD/site/mpiguard.tcl" "$T/site/"
+cp "$BUILD/site/mpiguard.tcl" "$BUILD/site/mpiguard_act.tcl" "$T/site/"
 cp -r "$SRC/modulefiles/debian-tcl" "$T/base/modulefiles/"
 sh "$SRC/modulefiles/mkdebian.sh" "$T/base" 2>/dev/null
 mkdir -p "$T/base/modulefiles/debian-tcl/hello"
@@ -118,6 +119,7 @@ mod() {
 }
 
 finish() {
+    [ -f "$T/failures" ] && FAILS=$(grep -c . "$T/failures")
     if [ "$FAILS" -gt 0 ]; then
         echo "$TNAME: $FAILS failure(s)" >&2
         exit 1

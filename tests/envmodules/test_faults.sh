@@ -45,17 +45,49 @@ expect_eq "${MPICC:-}" "$MPICH_HOME_DIR/bin/mpicc" "bad setting: the integration
 mod purge
 siteconfig
 
-# 2b. A bug inside the fragment (simulated: a procedure that raises): one line, the module
-#     command goes on and is applied.
-cat >> "$T/site/siteconfig.tcl" <<'EOF2'
-proc ::mpiguard::syncExports {want} { error "simulated bug" }
-EOF2
+# 2b. A bug inside the fragment (simulated: a procedure of mpiguard_act.tcl that raises, once
+#     that file is read): one line, the module command goes on and is applied.
+cp "$T/site/mpiguard_act.tcl" "$T/site/act.orig"
+echo 'proc ::mpiguard::syncExports {want} { error "simulated bug" }' >> "$T/site/mpiguard_act.tcl"
 mod load mpich; rc=$?
 expect_eq "$rc" 0 "internal error: exit 0"
 expect_eq "$(grep -c . "$ERR")" 1 "internal error: one line"
 expect_grep "mpiguard: internal error in the check (simulated bug); module commands are not affected" "$ERR" "internal error: says so"
 expect_eq "${LOADEDMODULES:-}" "mpich/4.0.2" "internal error: module applied"
 mod purge
+mv "$T/site/act.orig" "$T/site/mpiguard_act.tcl"
+
+# 2c. What an MPI change needs (mpiguard_act.tcl) is read only then: not on a non-MPI command.
+#     Missing, or not a file: one line on an MPI change, the module applied.
+cp "$T/site/mpiguard_act.tcl" "$T/site/act.orig"
+sed -i '1i puts stderr ACT-READ' "$T/site/mpiguard_act.tcl"
+mod load hello
+expect_nogrep "ACT-READ" "$ERR" "non-MPI load: mpiguard_act.tcl not read"
+mod load mpich
+expect_grep "ACT-READ" "$ERR" "MPI load: mpiguard_act.tcl read"
+expect_eq "${MPICC:-}" "$MPICH_HOME_DIR/bin/mpicc" "MPI load: MPICC exported"
+mod list
+expect_nogrep "ACT-READ" "$ERR" "module list with the MPI loaded: not read"
+mod purge
+expect_grep "ACT-READ" "$ERR" "purge: read (MPICC & co. given back)"
+expect_eq "${MPICC-unset}" "unset" "purge: MPICC given back"
+installed_act=$(sed -n 's/.*set file {\(.*mpiguard_act.tcl\)}.*/\1/p' "$T/site/mpiguard.tcl")
+for what in missing fifo; do
+    rm -f "$T/site/mpiguard_act.tcl"
+    [ $what = fifo ] && mkfifo "$T/site/mpiguard_act.tcl"
+    mod load mpich; rc=$?
+    expect_eq "$rc" 0 "mpiguard_act.tcl $what: exit 0"
+    expect_eq "${LOADEDMODULES:-}" "mpich/4.0.2" "mpiguard_act.tcl $what: module applied"
+    if [ -e "$installed_act" ]; then
+        echo "# (an installed $installed_act is read instead: its message not checked)"
+    else
+        expect_eq "$(grep -c . "$ERR")" 1 "mpiguard_act.tcl $what: one line"
+        expect_grep "mpiguard: not active: cannot read .*mpiguard_act.tcl (\(no such file\|it is a fifo, not a file\)); module commands are not affected" "$ERR" "mpiguard_act.tcl $what: says what"
+    fi
+    mod purge
+done
+rm -f "$T/site/mpiguard_act.tcl"
+mv "$T/site/act.orig" "$T/site/mpiguard_act.tcl"
 siteconfig
 
 # 3. The policy path is a folder.

@@ -7,10 +7,17 @@
 mod load mpich; rc=$?
 expect_eq "$rc" 0 "no env: exit 0"
 expect_empty "$ERR" "no env: silent"
+# The env activated after the load: the MPI module reloaded checks again (its modulefile
+# evaluated in load mode, LOADEDMODULES unchanged).
+make_venv "$T/venv"
+( activate_venv "$T/venv"
+  mod reload
+  expect_grep "ABI_MISMATCH" "$ERR" "venv activated after the load, module reload: checked again"
+  mod list
+  expect_nogrep "ABI_MISMATCH" "$ERR" "then module list: not checked again" )
 mod purge
 
 # venv seeing Debian's python3-mpi4py (Open MPI ABI) + the MPICH module: ABI mismatch.
-make_venv "$T/venv"
 activate_venv "$T/venv"
 mod load hello
 expect_empty "$ERR" "venv + non-MPI module: silent"

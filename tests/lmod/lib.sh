@@ -36,7 +36,8 @@ FAILS=0
 TNAME=$(basename "$0" .sh)
 
 skip() { echo "SKIP $TNAME: $*" >&2; exit 77; }
-fail() { echo "FAIL $TNAME: $*" >&2; FAILS=$((FAILS + 1)); }
+# A failure is also counted in $T/failures: one in a ( subshell ) is not lost.
+fail() { echo "FAIL $TNAME: $*" >&2; FAILS=$((FAILS + 1)); [ -z "${T:-}" ] || echo x >> "$T/failures"; }
 pass() { echo "ok   $TNAME: $*"; }
 hard_error() { echo "ERROR $TNAME: $*" >&2; exit 99; }
 
@@ -165,6 +166,7 @@ run_lua_checks() {
 }
 
 finish() {
+    [ -f "$T/failures" ] && FAILS=$(grep -c . "$T/failures")
     if [ "$FAILS" -gt 0 ]; then
         echo "$TNAME: $FAILS failure(s)" >&2
         exit 1
