@@ -16,7 +16,7 @@ mod load hello;               expect_eq "$(state)" "$none_state" "non-MPI load s
 expect_empty "$ERR" "non-MPI load prints nothing"
 mod load mpich;               expect_eq "$(state)" "$mpich_state" "load mpich"
 expect_empty "$ERR" "healthy load prints nothing"
-expect_eq "${__MPIGUARD_SET_MPICC-unset}" "$M/mpicc" "marker variable as on Lmod"
+expect_eq "${__MPIGUARD_SET_MPICC-unset}" "$M/mpicc" "marker variable (one per variable: the Lmod hooks' earlier form)"
 mod load mpich;               expect_eq "$(state)" "$mpich_state" "load again (idempotent)"
 mod switch mpich openmpi;     expect_eq "$(state)" "$ompi_state" "switch mpich openmpi"
 mod unload openmpi;           expect_eq "$(state)" "$none_state" "unload"
