@@ -71,6 +71,15 @@ expect_nogrep "ACT-READ" "$ERR" "module list with the MPI loaded: not read"
 mod purge
 expect_grep "ACT-READ" "$ERR" "purge: read (MPICC & co. given back)"
 expect_eq "${MPICC-unset}" "unset" "purge: MPICC given back"
+# A symbolic link to it (a site's own layout) is read as the file.
+mv "$T/site/mpiguard_act.tcl" "$T/site/act.real"
+ln -s act.real "$T/site/mpiguard_act.tcl"
+mod load mpich; rc=$?
+expect_eq "$rc" 0 "mpiguard_act.tcl a symbolic link: exit 0"
+expect_grep "ACT-READ" "$ERR" "mpiguard_act.tcl a symbolic link: read"
+expect_eq "${MPICC:-}" "$MPICH_HOME_DIR/bin/mpicc" "mpiguard_act.tcl a symbolic link: MPICC exported"
+mod purge
+rm "$T/site/mpiguard_act.tcl"; mv "$T/site/act.real" "$T/site/mpiguard_act.tcl"
 installed_act=$(sed -n 's/.*set file {\(.*mpiguard_act.tcl\)}.*/\1/p' "$T/site/mpiguard.tcl")
 for what in missing fifo; do
     rm -f "$T/site/mpiguard_act.tcl"
