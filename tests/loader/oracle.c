@@ -9,7 +9,8 @@
  * /proc/self/maps, canonical paths): "MAPPED <path>"; then "NOW OK" or "NOW <error>" for a second
  * dlopen with RTLD_NOW (as Python imports extensions: undefined symbols fail there). A failed
  * dlopen prints "ERROR <dlerror()>"; a loader that blocks (a FIFO on the search path) is stopped
- * after a moment and prints "HANG". Exit status 0 whatever the loader said. */
+ * after a moment (0.5 s, or MPG_ORACLE_HANG_MS) and prints "HANG". Exit status 0 whatever the
+ * loader said. */
 #include <dlfcn.h>
 #include <signal.h>
 #include <stdio.h>
@@ -41,7 +42,11 @@ int main(int argc, char **argv)
 {
     struct sigaction sa = {.sa_handler = hang};
     sigaction(SIGALRM, &sa, NULL);
-    struct itimerval t = {.it_value = {.tv_sec = 0, .tv_usec = 500000}};
+    /* The callers ask again with more time when a loaded machine made a load look blocked. */
+    const char *ms_text = getenv("MPG_ORACLE_HANG_MS");
+    long ms = ms_text ? atol(ms_text) : 0;
+    if (ms <= 0) ms = 500;
+    struct itimerval t = {.it_value = {.tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000}};
     setitimer(ITIMER_REAL, &t, NULL);
     int i = 1;
     for (; i + 1 < argc && strcmp(argv[i], "--preload") == 0; i += 2)
