@@ -12,6 +12,13 @@
  *   exports {MPICC /p/mpicc ...} the values to export (MPICC, MPI4PY_BUILD_MPICC, MPICXX,
  *                                MPIFC: those found), empty when export_mpicc = no
  *   logged N                     syslog lines sent
+ *   changes {set MPICC /p/mpicc unset __MPIGUARD_USER_MPICC {} ...}
+ *                                what makes the variables those values, in order: the plan of
+ *                                src/export_sync.c, the Lmod hooks' (one marker, __MPIGUARD_SET)
+ *   notices {...}                one-line messages about MPICC & co. to show the user
+ *
+ * mpg_modules_giveback_tcl's dict holds only changes and notices: MPICC & co. given back when
+ * no MPI is loaded any more.
  *
  * The environment is the process's: the one the module command is about to give the shell
  * (Tcl keeps the C environment in step with its env array, and passes it to children). */
@@ -21,12 +28,16 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "export_sync.h"
+#include "modules_hook.h"
 #include "mpi_module.h"
 #include "mpiguard.h"
 #include "policy.h"
 
-/* The variables exported for the loaded MPI, and the wrapper each one names. */
+/* The variables exported for the loaded MPI, and the wrapper each one names (in the order of
+ * mpg_export_var, which the plan of MPICC & co. takes). */
 enum { N_EXPORTS = 4 };
+_Static_assert(N_EXPORTS == MPG_EXPORT_VARS, "the same variables as src/export_sync.c");
 static const struct mpg_export exports[N_EXPORTS] = {
     {"MPICC", "mpicc"}, {"MPI4PY_BUILD_MPICC", "mpicc"}, {"MPICXX", "mpicxx"}, {"MPIFC", "mpifort"}};
 
@@ -94,7 +105,67 @@ static void write_message(FILE *out, const struct mpg_report *r, const char *pol
     }
 }
 
+/* Whether var is named in ctx, the variables a modulefile wrote in this command (mpiguard.tcl's
+ * write traces; names separated by blanks or ':'): Spack's MPI modules export MPICC themselves,
+ * and that value is the module's, not the user's own to give back after unload. */
+static bool named_in(void *ctx, const char *var, const char *cur)
+{
+    (void)cur;
+    size_t n = strlen(var);
+    for (const char *p = ctx; *p;) {
+        p += strspn(p, " :");
+        size_t len = strcspn(p, " :");
+        if (len == n && strncmp(p, var, n) == 0) return true;
+        p += len;
+    }
+    return false;
+}
+
+/* The changes that make MPICC & co. want[i] (NULL: given back), from the process environment,
+ * and the notices about them, as the dict's last two keys. */
+static void write_plan(FILE *out, const char *const want[MPG_EXPORT_VARS], const char *module,
+                       const char *set_by_module)
+{
+    char *shown = mpg_escape_for_display(module ? module : "");
+    struct mpg_export_plan p;
+    mpg_export_plan_make(&p, (const char *const *)environ, want, shown ? shown : "",
+                         set_by_module && *set_by_module ? named_in : NULL, (void *)set_by_module);
+    free(shown);
+    fputs("changes {", out);
+    for (size_t i = 0; i < p.n_changes; i++) {
+        fprintf(out, "%s%s %s ", i ? " " : "", p.changes[i].value ? "set" : "unset", p.changes[i].var);
+        put_tcl_word(out, p.changes[i].value);
+    }
+    fputs("}\nnotices {", out);
+    for (size_t i = 0; i < p.n_notices; i++) {
+        if (i) fputc(' ', out);
+        put_tcl_word(out, p.notices[i]);
+    }
+    fputs("}\n", out);
+    mpg_export_plan_free(&p);
+}
+
+char *mpg_modules_giveback_tcl(const char *set_by_module)
+{
+    char *dict = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&dict, &len);
+    if (!out) return NULL;
+    write_plan(out, NULL, NULL, set_by_module);
+    if (fclose(out) != 0) {
+        free(dict);
+        return NULL;
+    }
+    return dict;
+}
+
 char *mpg_modules_hook_tcl(const char *module, const char *source, const char *policy_file)
+{
+    return mpg_modules_hook_tcl_sync(module, source, policy_file, NULL);
+}
+
+char *mpg_modules_hook_tcl_sync(const char *module, const char *source, const char *policy_file,
+                                const char *set_by_module)
 {
     struct mpg_policy pol;
     char perr[512] = "";
@@ -137,12 +208,14 @@ char *mpg_modules_hook_tcl(const char *module, const char *source, const char *p
     put_tcl_word(out, msg);
     free(msg);
     fputs("\nexports {", out);
+    const char *want[MPG_EXPORT_VARS] = {0};
     for (size_t e = 0; exporting && e < N_EXPORTS; e++) {
-        if (!export_value(&w, e)) continue;
+        if (!(want[e] = export_value(&w, e))) continue;
         fprintf(out, "%s%s ", e ? " " : "", exports[e].var);
-        put_tcl_word(out, export_value(&w, e));
+        put_tcl_word(out, want[e]);
     }
     fprintf(out, "}\nlogged %d\n", logged);
+    write_plan(out, want, module, set_by_module);
     if (fclose(out) != 0) {
         free(dict);
         dict = NULL;

@@ -177,7 +177,8 @@ void mpg_wrappers_clear(struct mpg_wrappers *w);
  * the wrappers MPICC & co. are about to get, the check of the process environment with them,
  * exemptions, the policy's actions, one syslog line per shown finding (source, e.g.
  * "modules"; module, e.g. "mpich/4.0.2", for messages and logs). Returns one Tcl dict
- * (verdict, warn_fails, exempt, message, exports, logged; src/modules_hook.c), malloc'd;
+ * (verdict, warn_fails, exempt, message, exports, logged, and the changes that set MPICC & co.
+ * with notices about them; src/modules_hook.c), malloc'd;
  * NULL when out of memory. Writes nothing to stdout or stderr. */
 char *mpg_modules_hook_tcl(const char *module, const char *source, const char *policy_file);
 

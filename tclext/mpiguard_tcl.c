@@ -3,7 +3,8 @@
  * fork of the Tcl process and an exec: bench/envmodules).
  *
  *   load /usr/local/lib/mpiguard/tcl/mpiguard_tcl.so Mpiguard
- *   mpiguard::hook MODULE SOURCE POLICY_FILE  -> the dict of mpg_modules_hook_tcl()
+ *   mpiguard::hook MODULE SOURCE POLICY_FILE ?SET_BY_MODULE?  -> the dict of the check
+ *   mpiguard::giveback ?SET_BY_MODULE?   -> MPICC & co. given back (src/modules_hook.c)
  *
  * Built against Tcl's stubs (one build serves every Tcl 8.6 patch release); it embeds the
  * core, so it needs no LD_LIBRARY_PATH. Nothing here writes to stdout or stderr. */
@@ -15,21 +16,13 @@
 
 #include <tcl.h>
 
-#include "mpiguard.h"
+#include "modules_hook.h"
 
 #define TCL_API_EXPORT __attribute__((visibility("default")))
 
-/* mpiguard::hook MODULE SOURCE POLICY_FILE; an empty POLICY_FILE means the configured one. */
-static int hook_cmd(ClientData cd, Tcl_Interp *interp, int objc, Tcl_Obj *const objv[])
+/* The dict as the command's result. */
+static int dict_result(Tcl_Interp *interp, char *dict)
 {
-    (void)cd;
-    if (objc != 4) {
-        Tcl_WrongNumArgs(interp, 1, objv, "module source policy_file");
-        return TCL_ERROR;
-    }
-    const char *policy = Tcl_GetString(objv[3]);
-    char *dict = mpg_modules_hook_tcl(Tcl_GetString(objv[1]), Tcl_GetString(objv[2]),
-                                      policy[0] ? policy : NULL);
     if (!dict) {
         Tcl_SetObjResult(interp, Tcl_NewStringObj("mpiguard: out of memory", -1));
         return TCL_ERROR;
@@ -42,11 +35,38 @@ static int hook_cmd(ClientData cd, Tcl_Interp *interp, int objc, Tcl_Obj *const 
     return TCL_OK;
 }
 
+/* mpiguard::hook MODULE SOURCE POLICY_FILE ?SET_BY_MODULE?; an empty POLICY_FILE means the
+ * configured one; SET_BY_MODULE: the variables a modulefile wrote in this command. */
+static int hook_cmd(ClientData cd, Tcl_Interp *interp, int objc, Tcl_Obj *const objv[])
+{
+    (void)cd;
+    if (objc != 4 && objc != 5) {
+        Tcl_WrongNumArgs(interp, 1, objv, "module source policy_file ?set_by_module?");
+        return TCL_ERROR;
+    }
+    const char *policy = Tcl_GetString(objv[3]);
+    return dict_result(interp, mpg_modules_hook_tcl_sync(Tcl_GetString(objv[1]), Tcl_GetString(objv[2]),
+                                                         policy[0] ? policy : NULL,
+                                                         objc == 5 ? Tcl_GetString(objv[4]) : NULL));
+}
+
+/* mpiguard::giveback ?SET_BY_MODULE? */
+static int giveback_cmd(ClientData cd, Tcl_Interp *interp, int objc, Tcl_Obj *const objv[])
+{
+    (void)cd;
+    if (objc > 2) {
+        Tcl_WrongNumArgs(interp, 1, objv, "?set_by_module?");
+        return TCL_ERROR;
+    }
+    return dict_result(interp, mpg_modules_giveback_tcl(objc == 2 ? Tcl_GetString(objv[1]) : NULL));
+}
+
 TCL_API_EXPORT int Mpiguard_Init(Tcl_Interp *interp)
 {
     if (!Tcl_InitStubs(interp, "8.6", 0))
         return TCL_ERROR;
-    if (!Tcl_CreateObjCommand(interp, "::mpiguard::hook", hook_cmd, NULL, NULL))
+    if (!Tcl_CreateObjCommand(interp, "::mpiguard::hook", hook_cmd, NULL, NULL) ||
+        !Tcl_CreateObjCommand(interp, "::mpiguard::giveback", giveback_cmd, NULL, NULL))
         return TCL_ERROR;
     return Tcl_PkgProvide(interp, "mpiguard", PACKAGE_VERSION);
 }

@@ -48,7 +48,7 @@ siteconfig
 # 2b. A bug inside the fragment (simulated: a procedure of mpiguard_act.tcl that raises, once
 #     that file is read): one line, the module command goes on and is applied.
 cp "$T/site/mpiguard_act.tcl" "$T/site/act.orig"
-echo 'proc ::mpiguard::syncExports {want} { error "simulated bug" }' >> "$T/site/mpiguard_act.tcl"
+echo 'proc ::mpiguard::applyChanges {res} { error "simulated bug" }' >> "$T/site/mpiguard_act.tcl"
 mod load mpich; rc=$?
 expect_eq "$rc" 0 "internal error: exit 0"
 expect_eq "$(grep -c . "$ERR")" 1 "internal error: one line"

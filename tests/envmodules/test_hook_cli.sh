@@ -21,6 +21,49 @@ expect_eq "$(read_dict exports MPICXX)" "$odd/bin/mpicxx" "MPICXX read back exac
 expect_eq "$("$TCLSH" <(printf 'set f [open {%s}]; set d [read $f]; puts [dict exists $d exports MPIFC]\n' "$OUT"))" 0 \
     "no mpifort: no MPIFC"
 
+# change_of VAR: the value the dict's changes (op var value ...) give VAR ("unset" when unset,
+# "none" when not changed).
+change_of() {
+    "$TCLSH" <(printf 'set f [open {%s}]; fconfigure $f -encoding utf-8; set d [read $f]; close $f
+fconfigure stdout -encoding utf-8
+set r none
+foreach {op var value} [dict get $d changes] { if {$var eq {%s}} { set r [expr {$op eq {set} ? $value : {unset}}] } }
+puts -nonewline $r\n' "$OUT" "$1")
+}
+expect_eq "$(change_of MPICC)" "$odd/bin/mpicc" "changes: MPICC set, read back exactly"
+expect_eq "$(change_of __MPIGUARD_SET)" "MPICC=$odd/bin/mpicc:MPI4PY_BUILD_MPICC=$odd/bin/mpicc:MPICXX=$odd/bin/mpicxx" \
+    "changes: one marker for what mpiguard set"
+expect_eq "$(read_dict notices)" "" "changes: no notices"
+
+# The user's own MPICC is kept for later, unless a modulefile wrote it in this command
+# (--set-by-module: Spack's MPI modules export MPICC themselves).
+MPICC=/home/me/mpicc MPI_HOME=$odd "$MPIGUARD" module-hook --module mpich/4.0.2 --policy "$POLICY" >"$OUT" 2>"$ERR"
+expect_eq "$(change_of __MPIGUARD_USER_MPICC)" /home/me/mpicc "a user's MPICC kept"
+MPICC=/spack/mpicc MPI_HOME=$odd "$MPIGUARD" module-hook --module mpich/4.0.2 --policy "$POLICY" \
+    --set-by-module 'PATH MPICC' >"$OUT" 2>"$ERR"
+expect_eq "$(change_of __MPIGUARD_USER_MPICC)" none "--set-by-module MPICC: the module's MPICC not kept as the user's"
+expect_eq "$(change_of MPICC)" "$odd/bin/mpicc" "--set-by-module MPICC: MPICC still set to the module's wrapper"
+
+# --give-back: no check, MPICC & co. given back (no MPI is loaded any more), from the one marker
+# or the four of an earlier mpiguard.
+MPICC=/a/mpicc MPICXX=/b/mpicxx __MPIGUARD_SET='MPICC=/a/mpicc:MPICXX=/a/mpicxx' __MPIGUARD_USER_MPICC=/home/me/mpicc \
+    "$MPIGUARD" module-hook --give-back >"$OUT" 2>"$ERR"
+expect_eq "$?" 0 "--give-back: exit 0"
+expect_empty "$ERR" "--give-back: nothing on stderr"
+expect_eq "$(change_of MPICC)|$(change_of MPICXX)|$(change_of __MPIGUARD_SET)|$(change_of __MPIGUARD_USER_MPICC)" \
+    "/home/me/mpicc|none|unset|unset" "--give-back: the user's MPICC back, their later MPICXX left, the bookkeeping gone"
+MPICC=/a/mpicc __MPIGUARD_SET_MPICC=/a/mpicc "$MPIGUARD" module-hook --give-back >"$OUT" 2>"$ERR"
+expect_eq "$(change_of MPICC)|$(change_of __MPIGUARD_SET_MPICC)" "unset|unset" "--give-back: an earlier mpiguard's marker"
+MPICC=/a/mpicc "$MPIGUARD" module-hook --give-back >"$OUT" 2>"$ERR"
+expect_eq "$(read_dict changes)" "" "--give-back: nothing of mpiguard's: no changes"
+bad="/line
+break"
+MPICC=/a/mpicc __MPIGUARD_SET=MPICC=/a/mpicc __MPIGUARD_USER_MPICC=$bad "$MPIGUARD" module-hook --give-back >"$OUT" 2>"$ERR"
+expect_eq "$(change_of MPICC)" unset "--give-back: a kept value with a newline is not handed back"
+"$TCLSH" <(printf 'set f [open {%s}]; set d [read $f]; close $f\nputs [join [dict get $d notices] \\n]\n' "$OUT") > "$T/notices"
+expect_grep "not restoring MPICC: the value kept for it holds a control character" "$T/notices" \
+    "--give-back: ... and a notice says why"
+
 nl="$T/line
 break"
 mkdir -p "$nl/bin"

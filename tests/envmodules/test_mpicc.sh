@@ -16,7 +16,7 @@ mod load hello;               expect_eq "$(state)" "$none_state" "non-MPI load s
 expect_empty "$ERR" "non-MPI load prints nothing"
 mod load mpich;               expect_eq "$(state)" "$mpich_state" "load mpich"
 expect_empty "$ERR" "healthy load prints nothing"
-expect_eq "${__MPIGUARD_SET_MPICC-unset}" "$M/mpicc" "marker variable (one per variable: the Lmod hooks' earlier form)"
+expect_eq "${__MPIGUARD_SET-unset}" "MPICC=$M/mpicc:MPI4PY_BUILD_MPICC=$M/mpicc:MPICXX=$M/mpicxx:MPIFC=$M/mpifort" "one marker variable, as the Lmod hooks'"
 mod load mpich;               expect_eq "$(state)" "$mpich_state" "load again (idempotent)"
 mod switch mpich openmpi;     expect_eq "$(state)" "$ompi_state" "switch mpich openmpi"
 mod unload openmpi;           expect_eq "$(state)" "$none_state" "unload"
@@ -73,4 +73,61 @@ unset MPICC
 printf '[general]\nexport_mpicc = no\n' > "$POLICY"
 mod load mpich;               expect_eq "$(state)" "$none_state" "export_mpicc = no"
 mod purge
+rm -f "$POLICY"
+
+# A session left by an earlier mpiguard, whose fragment kept one __MPIGUARD_SET_<VAR> per
+# variable: given back on purge, and replaced by the one marker on the next MPI load.
+earlier() { # mpich loaded, mpiguard's bookkeeping in the earlier form
+    mod load mpich
+    unset __MPIGUARD_SET
+    export __MPIGUARD_SET_MPICC=$M/mpicc __MPIGUARD_SET_MPI4PY_BUILD_MPICC=$M/mpicc
+    export __MPIGUARD_SET_MPICXX=$M/mpicxx __MPIGUARD_SET_MPIFC=$M/mpifort
+}
+export MPICC=/home/me/bin/my-mpicc
+earlier
+expect_eq "${__MPIGUARD_USER_MPICC-none}" /home/me/bin/my-mpicc "earlier markers: the user's MPICC kept"
+mod purge
+expect_eq "$(state)" "/home/me/bin/my-mpicc|unset|unset|unset" "earlier markers: given back on purge"
+env | grep -q '^__MPIGUARD_' && fail "earlier markers: bookkeeping left after purge: $(env | grep '^__MPIGUARD_')"
+unset MPICC
+earlier
+mod switch mpich openmpi
+expect_eq "$(state)" "$ompi_state" "earlier markers: the next MPI change sets MPICC & co."
+expect_eq "$(env | grep -c '^__MPIGUARD_SET_')" 0 "earlier markers: replaced by the one marker"
+mod purge;                    expect_eq "$(state)" "$none_state" "earlier markers: nothing left after purge"
+env | grep -q '^__MPIGUARD_' && fail "earlier markers: bookkeeping left: $(env | grep '^__MPIGUARD_')"
+
+# A Spack-style MPI module exports MPICC itself: that value is the module's, never kept as the
+# user's own (it would come back after unload: a wrapper of an MPI no longer loaded). Through
+# the Tcl extension and through `mpiguard module-hook`, which both take it from the variables
+# written in the command.
+mkdir -p "$T/base/modulefiles/spack/openmpi"
+cat > "$T/base/modulefiles/spack/openmpi/4.1" <<EOT
+#%Module1.0
+family mpi
+prepend-path PATH $O
+prepend-path LD_LIBRARY_PATH $OMPI_HOME_DIR/lib
+setenv MPICC $O/mpicc
+EOT
+MODULEPATH=$T/base/modulefiles/spack:$MODULEPATH
+spack() { echo "${MPICC-unset}|${MPI4PY_BUILD_MPICC-unset}|${__MPIGUARD_USER_MPICC-none}"; }
+for how in extension command; do
+    if [ "$how" = command ]; then TCLEXT=; siteconfig; fi
+    mod load openmpi/4.1
+    expect_eq "$(spack)" "$O/mpicc|$O/mpicc|none" "$how: Spack module: its own MPICC not kept as the user's"
+    mod unload openmpi/4.1
+    expect_eq "$(spack)" "unset|unset|none" "$how: Spack module unloaded: its MPICC gone, not given back"
+    mod load openmpi/4.1
+    mod switch openmpi/4.1 mpich
+    expect_eq "$(spack)" "$M/mpicc|$M/mpicc|none" "$how: switch from the Spack module to Debian's mpich"
+    mod unload mpich
+    expect_eq "$(spack)" "unset|unset|none" "$how: unload after the switch: no stale Spack MPICC"
+    export MPICC=/home/me/bin/my-mpicc
+    mod load openmpi/4.1
+    expect_eq "$(spack)" "$O/mpicc|$O/mpicc|none" "$how: a user's MPICC overwritten by the module itself"
+    mod unload openmpi/4.1
+    expect_eq "${MPICC-unset}" "unset" "$how: the module's value is not given back as the user's"
+    unset MPICC
+    env | grep -q '^__MPIGUARD_' && fail "$how: bookkeeping left: $(env | grep '^__MPIGUARD_')"
+done
 finish
