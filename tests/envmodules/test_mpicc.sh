@@ -104,7 +104,7 @@ env | grep -q '^__MPIGUARD_' && fail "earlier markers: bookkeeping left: $(env |
 mkdir -p "$T/base/modulefiles/spack/openmpi"
 cat > "$T/base/modulefiles/spack/openmpi/4.1" <<EOT
 #%Module1.0
-family mpi
+if {[info commands family] ne {}} { family mpi } ;# 5.1+ (before: mpi_modules names openmpi)
 prepend-path PATH $O
 prepend-path LD_LIBRARY_PATH $OMPI_HOME_DIR/lib
 setenv MPICC $O/mpicc
