@@ -76,6 +76,11 @@ make_conda_bundled "$T/big" 5000
 # A command that does not touch the MPI, with one loaded: the integration returns at once.
 mpich_env=$(MODULES_SITECONFIG=$OFF "$TCLSH" "$MODULECMD" bash load mpich 2>/dev/null)
 ( eval "$mpich_env"; run_case "module list, mpich loaded" list )
+# A purge of the MPI mpiguard exported MPICC & co. for: they are given back.
+mpich_on_env=$(MODULES_SITECONFIG=$ON "$TCLSH" "$MODULECMD" bash load mpich 2>/dev/null)
+mpich_cmd_env=$(MODULES_SITECONFIG=$CMD "$TCLSH" "$MODULECMD" bash load mpich 2>/dev/null)
+( eval "$mpich_on_env"; run_case "purge, mpich loaded" purge )
+( eval "$mpich_cmd_env"; WITH=$CMD run_case "  same, through mpiguard module-hook" purge )
 
 if command -v valgrind >/dev/null; then
     instr_case "non-MPI module (hello), no env" load hello
@@ -84,6 +89,8 @@ if command -v valgrind >/dev/null; then
     ( activate_venv "$T/venv"; instr_case "openmpi, healthy venv" load openmpi
       WITH=$CMD instr_case "  same, through mpiguard module-hook" load openmpi )
     ( eval "$mpich_env"; instr_case "module list, mpich loaded" list )
+    ( eval "$mpich_on_env"; instr_case "purge, mpich loaded" purge )
+    ( eval "$mpich_cmd_env"; WITH=$CMD instr_case "  same, through mpiguard module-hook" purge )
 else
     echo "(no valgrind: instruction counts skipped; apt-get install valgrind)"
 fi

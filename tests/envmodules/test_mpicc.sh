@@ -97,6 +97,52 @@ expect_eq "$(env | grep -c '^__MPIGUARD_SET_')" 0 "earlier markers: replaced by 
 mod purge;                    expect_eq "$(state)" "$none_state" "earlier markers: nothing left after purge"
 env | grep -q '^__MPIGUARD_' && fail "earlier markers: bookkeeping left: $(env | grep '^__MPIGUARD_')"
 
+# Without the Tcl extension the check runs by `mpiguard module-hook`, and the give-back's usual
+# case in Tcl (giveBackHere): no fork, so a purge works with `mpiguard` not even runnable.
+TCLEXT_SAVED=$TCLEXT
+TCLEXT=; siteconfig
+bogus() { siteconfig '' "mpiguard $T/no/such/mpiguard"; }
+export MPICC=/home/me/bin/my-mpicc
+mod load mpich;               expect_eq "$(state)" "$mpich_state" "no extension: load mpich"
+bogus; mod purge
+expect_eq "$(state)" "/home/me/bin/my-mpicc|unset|unset|unset" "no extension: the user's MPICC back after purge"
+expect_empty "$ERR" "no extension: given back in Tcl, mpiguard not run"
+env | grep -q '^__MPIGUARD_' && fail "no extension: bookkeeping left: $(env | grep '^__MPIGUARD_')"
+siteconfig; mod load mpich
+export MPICC=/home/me/bin/other
+bogus; mod unload mpich
+expect_eq "$(state)" "/home/me/bin/other|unset|unset|unset" "no extension: the user's later MPICC kept after unload"
+unset MPICC
+siteconfig; export MPICC=$weird; mod load mpich
+bogus; mod unload mpich
+expect_eq "$MPICC" "$weird" "no extension: shell-syntax MPICC given back exactly"
+unset MPICC
+# '%' and ':' in what mpiguard set are written %25 and %3A in the marker.
+siteconfig; mod load mpich
+odd="$T/odd%3A:dir/mpicc"
+oddmark() { # the marker, MPICC's value (the first) replaced by $odd, encoded
+    export __MPIGUARD_SET="MPICC=$(printf '%s' "$odd" | sed 's/%/%25/g; s/:/%3A/g'):${__MPIGUARD_SET#*:}"
+}
+export MPICC=$odd; oddmark
+bogus; mod purge
+expect_eq "$(state)" "$none_state" "no extension: a value with '%' and ':' read back from the marker"
+siteconfig; mod load mpich
+export MPICC=$odd.mine; oddmark
+bogus; mod purge
+expect_eq "$(state)" "$odd.mine|unset|unset|unset" "no extension: ... and a different value is the user's"
+unset MPICC
+# A kept value holding a newline (not one mpiguard keeps: planted): left to `mpiguard
+# module-hook --give-back`, which says why.
+siteconfig; mod load mpich
+export __MPIGUARD_USER_MPICC="/home/me/line
+break"
+mod purge
+expect_eq "$(state)" "$none_state" "no extension: a kept value with a newline is not handed back"
+expect_grep "not restoring MPICC: the value kept for it holds a control character" "$ERR" \
+    "no extension: ... by module-hook, which says why"
+env | grep -q '^__MPIGUARD_' && fail "no extension: bookkeeping left: $(env | grep '^__MPIGUARD_')"
+TCLEXT=$TCLEXT_SAVED; siteconfig
+
 # A Spack-style MPI module exports MPICC itself: that value is the module's, never kept as the
 # user's own (it would come back after unload: a wrapper of an MPI no longer loaded). Through
 # the Tcl extension and through `mpiguard module-hook`, which both take it from the variables
