@@ -143,6 +143,38 @@ expect_grep "not restoring MPICC: the value kept for it holds a control characte
 env | grep -q '^__MPIGUARD_' && fail "no extension: bookkeeping left: $(env | grep '^__MPIGUARD_')"
 TCLEXT=$TCLEXT_SAVED; siteconfig
 
+# Modules without a family: RHEL's mpi/openmpi-x86_64 (from its openmpi package) and EasyBuild's
+# OpenMPI/<version>-<toolchain> are known by name (src/mpi_module.c's list), as on Lmod; a module
+# whose name only holds "mpi" (py-mpi4py) is not an MPI.
+mkdir -p "$T/base/modulefiles/byname/mpi" "$T/base/modulefiles/byname/OpenMPI" "$T/base/modulefiles/byname/py-mpi4py"
+cat > "$T/base/modulefiles/byname/mpi/openmpi-x86_64" <<EOT
+#%Module 1.0
+conflict mpi
+prepend-path PATH $O
+prepend-path LD_LIBRARY_PATH $OMPI_HOME_DIR/lib
+setenv MPI_BIN $O
+setenv MPI_HOME $OMPI_HOME_DIR
+EOT
+cat > "$T/base/modulefiles/byname/OpenMPI/4.1.4-GCC-12.2.0" <<EOT
+#%Module
+prepend-path PATH $O
+setenv EBROOTOPENMPI $OMPI_HOME_DIR
+setenv EBVERSIONOPENMPI 4.1.4
+EOT
+printf '#%%Module\nsetenv PYMPI 1\n' > "$T/base/modulefiles/byname/py-mpi4py/3.1"
+MODULEPATH_SAVED=$MODULEPATH
+MODULEPATH=$T/base/modulefiles/byname:$MODULEPATH
+mod load mpi/openmpi-x86_64;  expect_eq "$(state)" "$ompi_state" "RHEL's mpi/openmpi-x86_64 (no family): known by name"
+mod load py-mpi4py;           expect_eq "$(state)" "$ompi_state" "a non-MPI load after it keeps MPICC & co."
+mod unload mpi/openmpi-x86_64; expect_eq "$(state)" "$none_state" "... and its unload gives them back"
+mod load OpenMPI/4.1.4-GCC-12.2.0; expect_eq "$(state)" "$ompi_state" "EasyBuild's OpenMPI/4.1.4-GCC-12.2.0: known by name"
+mod switch OpenMPI/4.1.4-GCC-12.2.0 mpich; expect_eq "$(state)" "$mpich_state" "switch to mpich"
+mod purge;                    expect_eq "$(state)" "$none_state" "purge"
+mod load py-mpi4py;           expect_eq "$(state)" "$none_state" "py-mpi4py: not an MPI"
+expect_empty "$ERR" "py-mpi4py: nothing printed"
+mod purge
+MODULEPATH=$MODULEPATH_SAVED
+
 # A Spack-style MPI module exports MPICC itself: that value is the module's, never kept as the
 # user's own (it would come back after unload: a wrapper of an MPI no longer loaded). Through
 # the Tcl extension and through `mpiguard module-hook`, which both take it from the variables

@@ -447,6 +447,31 @@ Test(modnames, hooks_know_the_same_mpi_names_as_the_core)
     free(text);
 }
 
+Test(modnames, envmodules_fragment_knows_the_same_mpi_names_as_the_core)
+{
+    char *text = mpg_read_file(SRCDIR "/../../site/mpiguard.tcl.in", 1 << 20, NULL);
+    cr_assert(text, "cannot read site/mpiguard.tcl.in");
+    const char *open = "set ::mpiguard::knownMPI {";
+    char *t = strstr(text, open);
+    cr_assert(t, "no knownMPI list in mpiguard.tcl.in");
+    t += strlen(open);
+    char *end = strchr(t, '}');
+    cr_assert(end);
+    *end = '\0';
+    const char *const *known = mpg_known_mpi_module_names();
+    size_t n = 0;
+    for (char *w = strtok(t, " \n"); w; w = strtok(NULL, " \n"), n++) {
+        cr_assert(known[n], "the fragment lists more names than the core (%s)", w);
+        cr_expect_str_eq(w, known[n], "name %zu: the fragment has %s, the core %s", n, w, known[n]);
+    }
+    cr_expect_null(known[n], "the core lists more names than the fragment (%s)", known[n]);
+    /* the fragment rules a list out when it holds none of "mpi", "hpcx", "mvapich" */
+    for (size_t k = 0; known[k]; k++)
+        cr_expect(strstr(known[k], "mpi") || strstr(known[k], "hpcx") || strstr(known[k], "mvapich"),
+                  "%s holds none of the fragment's quick filter: it would never see it", known[k]);
+    free(text);
+}
+
 Test(extnames, every_known_package_passes_the_quick_filter)
 {
     const char *const *names = mpg_mpi_package_names();
