@@ -105,9 +105,10 @@ static void write_message(FILE *out, const struct mpg_report *r, const char *pol
     }
 }
 
-/* Whether var is named in ctx, the variables a modulefile wrote in this command (mpiguard.tcl's
- * write traces; names separated by blanks or ':'): Spack's MPI modules export MPICC themselves,
- * and that value is the module's, not the user's own to give back after unload. */
+/* Whether var is named in ctx, the variables a modulefile set in this command (what Modules'
+ * g_stateEnvVars says, passed by mpiguard_act.tcl; names separated by blanks or ':'): Spack's
+ * MPI modules export MPICC themselves, and that value is the module's, not the user's own to
+ * give back after unload. */
 static bool named_in(void *ctx, const char *var, const char *cur)
 {
     (void)cur;
