@@ -28,4 +28,4 @@ echo "bench_check_steps: building $rev ($commit) with stamps in $dir" >&2
 (cd "$dir/_build" && ../src/configure -q >/dev/null && make -j"$(nproc)" >/dev/null 2>&1) ||
     { echo "bench_check_steps: the stamped copy does not build (MPG_KEEP=1 keeps $dir)" >&2; exit 2; }
 # The copy's hooks and binding; the scripts (lib.sh, shapes.sh) of this tree.
-MPG_TOP_BUILDDIR=$dir/_build MPG_LUAEXT= bash "$MPG_TOP_SRCDIR/bench/lmod/bench_check_steps_inner.sh"
+MPG_TOP_BUILDDIR=$dir/_build MPG_LUAEXT='' bash "$MPG_TOP_SRCDIR/bench/lmod/bench_check_steps_inner.sh"
