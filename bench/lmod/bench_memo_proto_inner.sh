@@ -5,13 +5,14 @@ command -v strace >/dev/null || { echo "bench_memo_proto: needs strace (apt-get 
 printf '[general]\nlog = no\n' > "$POLICY"
 
 # The paths mpiguard adds to a `load mpich` (file system calls of the whole command, with and
-# without mpiguard), less its own files, the test tree's prefix as @T@.
+# without mpiguard; -s 4096: a path strace cut short would be one nobody looked at), less its
+# own files, the test tree's prefix as @T@.
 mkdir -p "$T/site-off" "$T/sys"
 : > "$T/site-off/SitePackage.lua"
 declare -A SITE=([off]=$T/site-off [on]=$T/site)
 for cfg in off on; do
     LMOD_PACKAGE_PATH=${SITE[$cfg]} "$LMOD_CMD" bash load mpich >/dev/null 2>&1
-    LMOD_PACKAGE_PATH=${SITE[$cfg]} strace -f -e trace=%file -o "$T/sys/$cfg" "$LMOD_CMD" bash load mpich >/dev/null 2>&1
+    LMOD_PACKAGE_PATH=${SITE[$cfg]} strace -f -s 4096 -e trace=%file -o "$T/sys/$cfg" "$LMOD_CMD" bash load mpich >/dev/null 2>&1
     grep -o '"/[^"]*"' "$T/sys/$cfg" | tr -d '"' | sort -u > "$T/sys/$cfg.paths"
 done
 comm -13 "$T/sys/off.paths" "$T/sys/on.paths" |

@@ -11,6 +11,7 @@ HEADER = r"""/* bench_stamps.h: written by bench/lmod/check_stamps.py into a cop
 #ifndef MPG_BENCH_STAMPS_H
 #define MPG_BENCH_STAMPS_H
 #include <stdio.h>
+#include <stdlib.h> /* getenv(), in the line that prints */
 #include <time.h>
 struct mpg_bench_stamp { const char *name; long long ns; };
 extern struct mpg_bench_stamp mpg_bench_stamps[64];
@@ -113,8 +114,6 @@ def main(src):
         if name == STORAGE[0]:
             extra += STORAGE[1].rstrip("\n").split("\n")
         lines[first + 1:first + 1] = extra
-        if name.startswith("luaext/") and not any(l == "#include <stdlib.h>" for l in lines):
-            lines.insert(first + 1, "#include <stdlib.h>")
         with open(os.path.join(src, name), "w") as f:
             f.write("\n".join(lines))
 
