@@ -10,6 +10,12 @@ mkdir -p "$T/site-off" "$T/site-empty" "$T/states"
 : > "$T/site-off/SitePackage.lua"
 printf 'local hook = require("Hook")\nhook.register("finalize", function(kind) end)\n' > "$T/site-empty/SitePackage.lua"
 declare -A SITE=([off]=$T/site-off [empty]=$T/site-empty [on]=$T/site)
+# MPG_BENCH_AA=1: all three are "off" (an A/A run): the ratios then read this machine's noise
+# alone, what a difference must exceed before it means anything.
+if [ "${MPG_BENCH_AA:-0}" = 1 ]; then
+    SITE[empty]=$T/site-off SITE[on]=$T/site-off
+    echo "MPG_BENCH_AA=1: empty and on are the same as off (an A/A run): every ratio should read 1"
+fi
 CONFIGS=(off empty on)
 printf '[general]\nlog = no\n' > "$POLICY"
 
@@ -80,8 +86,14 @@ case_() {
         [ "$N" -gt 0 ] || echo 1 > "$T/t-$cfg" # N=0: instructions only
         [ "$N" -gt 0 ] && : > "$T/t-$cfg"
     done
+    # Each triple in a rotated order (off empty on, empty on off, on off empty, ...), so that no
+    # configuration always runs right after the same other one, or in the same place.
+    local k
     for ((i = 0; i < N; i++)); do
-        for cfg in "${CONFIGS[@]}"; do cpu_one "$cfg" "$@" >> "$T/t-$cfg"; done
+        for ((k = 0; k < ${#CONFIGS[@]}; k++)); do
+            cfg=${CONFIGS[(i + k) % ${#CONFIGS[@]}]}
+            cpu_one "$cfg" "$@" >> "$T/t-$cfg"
+        done
     done
     local lines; lines=$(grep -c . "$T/err-on")
     local ir_off ir_empty ir_on
