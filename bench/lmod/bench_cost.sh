@@ -11,6 +11,8 @@
 # MPG_BENCH_IR_RUNS=K: the instruction counts are the mean of K runs (default 1; single runs
 # carry +-0.03% of address-layout noise). N=0: instructions only. MPG_BENCH_AA=1: an A/A run,
 # all three configurations "off": the ratios show what this machine's noise alone reads.
+# MPG_BENCH_RAW=DIR: each row's per-run CPU times kept in DIR/<row>.{off,empty,on}, in run
+# order (bench/common/estimators.py compares estimators on them).
 # Needs a build tree (make) and the packages in tests/lmod/DEPS. Same set-up as the tests.
 export MPG_TOP_SRCDIR=${MPG_TOP_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 export MPG_TOP_BUILDDIR=${MPG_TOP_BUILDDIR:-$MPG_TOP_SRCDIR}

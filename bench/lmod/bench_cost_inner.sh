@@ -95,6 +95,10 @@ case_() {
             cpu_one "$cfg" "$@" >> "$T/t-$cfg"
         done
     done
+    if [ -n "${MPG_BENCH_RAW:-}" ]; then # each run's CPU microseconds, one file a config
+        local slug; slug=$(printf '%s' "$name" | tr -c 'A-Za-z0-9' '_')
+        mkdir -p "$MPG_BENCH_RAW" && for cfg in "${CONFIGS[@]}"; do cp "$T/t-$cfg" "$MPG_BENCH_RAW/$slug.$cfg"; done
+    fi
     local lines; lines=$(grep -c . "$T/err-on")
     local ir_off ir_empty ir_on
     if command -v valgrind >/dev/null; then
