@@ -17,12 +17,12 @@ def read(path):
         return [float(line) for line in f if line.strip()]
 
 
-def quantile(values, p):
-    s = sorted(values)
-    k = (len(s) - 1) * p
-    lo = int(k)
-    hi = min(lo + 1, len(s) - 1)
-    return s[lo] + (s[hi] - s[lo]) * (k - lo)
+def deciles(v):
+    return statistics.quantiles(v, n=10, method="inclusive")
+
+
+def quartiles(v):
+    return statistics.quantiles(v, n=4, method="inclusive")
 
 
 def estimates(a, b):
@@ -30,8 +30,8 @@ def estimates(a, b):
         "median of the per-run ratios": statistics.median(y / x for x, y in zip(a, b)),
         "ratio of the medians": statistics.median(b) / statistics.median(a),
         "ratio of the means": sum(b) / sum(a),
-        "ratio of the 10th percentiles": quantile(b, 0.10) / quantile(a, 0.10),
-        "ratio of the 25th percentiles": quantile(b, 0.25) / quantile(a, 0.25),
+        "ratio of the 10th percentiles": deciles(b)[0] / deciles(a)[0],
+        "ratio of the 25th percentiles": quartiles(b)[0] / quartiles(a)[0],
     }
 
 

@@ -12,10 +12,14 @@ printf 'local hook = require("Hook")\nhook.register("finalize", function(kind) e
 declare -A SITE=([off]=$T/site-off [empty]=$T/site-empty [on]=$T/site)
 # MPG_BENCH_AA=1: all three are "off" (an A/A run): the ratios then read this machine's noise
 # alone, what a difference must exceed before it means anything.
-if [ "${MPG_BENCH_AA:-0}" = 1 ]; then
+case ${MPG_BENCH_AA:-0} in
+0) ;;
+1)
     SITE[empty]=$T/site-off SITE[on]=$T/site-off
     echo "MPG_BENCH_AA=1: empty and on are the same as off (an A/A run): every ratio should read 1"
-fi
+    ;;
+*) echo "bench_cost: MPG_BENCH_AA is '$MPG_BENCH_AA': 1 (an A/A run) or 0 (the usual run)" >&2; exit 2 ;;
+esac
 CONFIGS=(off empty on)
 printf '[general]\nlog = no\n' > "$POLICY"
 
