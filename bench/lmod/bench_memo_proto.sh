@@ -9,8 +9,10 @@
 # bench_cpu_stamps.sh's baseline, alternated run by run with this build, N times (default
 # 150) each row (MPG_BENCH_ROWS, default 'load mpich, no env': the prototype knows that row's
 # paths only). The prototype checks nothing but those paths: it is a measurement, never
-# mpiguard's behaviour. Needs strace. A benchmark: nothing passes or fails. Same clean set-up
-# as the tests (tests/lmod/lib.sh).
+# mpiguard's behaviour. MPG_MEMO_RECORD=folders: the record is instead the real folders and
+# files those paths lead to (bench/lmod/memo_record.py), each stat()ed into one table reused.
+# Needs strace. A benchmark: nothing passes or fails. Same clean set-up as the tests
+# (tests/lmod/lib.sh).
 export MPG_TOP_SRCDIR=${MPG_TOP_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 export MPG_TOP_BUILDDIR=${MPG_TOP_BUILDDIR:-$MPG_TOP_SRCDIR}
 export MPG_BENCH_N=${1:-150}

@@ -19,12 +19,24 @@ comm -13 "$T/sys/off.paths" "$T/sys/on.paths" |
     grep -v -e "^$HOOKS_DIR/" -e "^$T/site/" -e "^$(dirname "$LUAEXT")/" |
     sed "s|^$T/|@T@/|; s|^$T\$|@T@|" > "$T/memo_paths.txt"
 [ -s "$T/memo_paths.txt" ] || { echo "bench_memo_proto: strace showed no path mpiguard looked at" >&2; exit 2; }
-echo "the prototype's record: the $(wc -l < "$T/memo_paths.txt") paths mpiguard adds to \`load mpich\` (strace)"
+record=${MPG_MEMO_RECORD:-paths}
+case $record in
+paths)
+    echo "the prototype's record: the $(wc -l < "$T/memo_paths.txt") paths mpiguard adds to \`load mpich\` (strace)"
+    ;;
+folders)
+    python3 "$MPG_TOP_SRCDIR/bench/lmod/memo_record.py" "$T" < "$T/memo_paths.txt" > "$T/memo_record.txt" || exit 2
+    echo "the prototype's record: the $(grep -c . "$T/memo_record.txt") real folders and files that the" \
+         "$(wc -l < "$T/memo_paths.txt") paths mpiguard adds to \`load mpich\` (strace) lead to"
+    mv "$T/memo_record.txt" "$T/memo_paths.txt"
+    ;;
+*) echo "bench_memo_proto: MPG_MEMO_RECORD is '$record': paths or folders" >&2; exit 2 ;;
+esac
 
 # The prototype: this build's hooks and binding, its act chunk edited.
 mkdir -p "$T/proto/site" "$T/proto/luaext/.libs"
 cp -p "$HOOKS_DIR"/mpiguard_hooks* "$T/proto/site/"
 ln -s "$(readlink -f "$LUAEXT")" "$T/proto/luaext/.libs/mpiguard.so"
-python3 "$MPG_TOP_SRCDIR/bench/lmod/memo_proto.py" "$T/proto/site/mpiguard_hooks_act.lua" "$T/memo_paths.txt" || exit 2
+python3 "$MPG_TOP_SRCDIR/bench/lmod/memo_proto.py" "$T/proto/site/mpiguard_hooks_act.lua" "$T/memo_paths.txt" "$record" || exit 2
 echo "base: the prototype (a memo of a clean result); this: the build as it is"
 bash "$MPG_TOP_SRCDIR/bench/lmod/bench_cpu_stamps_inner.sh" "$T/proto"

@@ -23,7 +23,7 @@ if [ -z "${MPG_CLEAN:-}" ]; then
         ASAN_OPTIONS="${ASAN_OPTIONS:-}" \
         MPG_KEEP="${MPG_KEEP:-}" MPG_LUAEXT="${MPG_LUAEXT:-}" MPG_BENCH_N="${MPG_BENCH_N:-}" \
         MPG_BENCH_IR_RUNS="${MPG_BENCH_IR_RUNS:-}" MPG_BENCH_ROWS="${MPG_BENCH_ROWS:-}" MPG_BENCH_AA="${MPG_BENCH_AA:-}" \
-        MPG_BENCH_RAW="${MPG_BENCH_RAW:-}" \
+        MPG_BENCH_RAW="${MPG_BENCH_RAW:-}" MPG_MEMO_RECORD="${MPG_MEMO_RECORD:-}" \
         MPG_INSTALLED="${MPG_INSTALLED:-}" \
         bash "$0" "$@"
 fi
