@@ -98,15 +98,6 @@ void mpg_lua_memo_applied(struct mpg_lua_memo *m, const char *var, const char *v
     else mpg_strv_push(&m->applied, value ? mpg_printf("S\t%s\t%s", var, value) : mpg_printf("R\t%s", var));
 }
 
-/* Whether the table at (absolute) index t has no entry (lua_rawlen is not in Lua 5.1). */
-static bool empty_table(lua_State *L, int t)
-{
-    lua_pushnil(L);
-    if (!lua_next(L, t)) return true;
-    lua_pop(L, 2);
-    return false;
-}
-
 /* Whether the brief result at index res has nothing for the user: no message, error, warning or
  * notice, and its exports as one execute{} line (or none at all). *cmd: that line, or NULL. */
 static bool quiet(lua_State *L, int res, const char **cmd)
@@ -123,7 +114,7 @@ static bool quiet(lua_State *L, int res, const char **cmd)
         lua_getfield(L, -1, "notices");
         lua_getfield(L, -2, "changes");
         lua_getfield(L, -3, "cmd");
-        ok = ok && lua_isnil(L, -3) && (lua_isnil(L, -2) || (lua_istable(L, -2) && empty_table(L, lua_gettop(L) - 1)));
+        ok = ok && lua_isnil(L, -3) && (lua_isnil(L, -2) || lua_rawlen(L, -2) == 0);
         /* the string stays alive in the result table, which stays on the stack */
         *cmd = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
         lua_pop(L, 3);
@@ -187,9 +178,7 @@ static void write_memo(const char *file, const struct mpg_strv *lines)
         p[n] = '\n';
         p += n + 1;
     }
-    /* not synced: every load that misses writes one, and a memo cut short by a crash has no
-     * end line that counts its lines, so it is not used */
-    mpg_replace_file_at(fd, name, text, len, false);
+    mpg_replace_file_at(fd, name, text, len);
     free(text);
     close(fd);
 }

@@ -321,7 +321,7 @@ static void save(struct mpg_dircache *c)
         for (size_t j = 0; j < e->names.n; j++) fprintf(f, "N\t%s\n", e->names.v[j]);
     }
     fprintf(f, "end %zu\n", c->n);
-    if (fclose(f) == 0) mpg_replace_file_at(c->dirfd, c->name, text, len, true);
+    if (fclose(f) == 0) mpg_replace_file_at(c->dirfd, c->name, text, len);
     free(text);
 }
 

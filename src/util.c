@@ -448,7 +448,7 @@ int mpg_make_private_dir(const char *dir, const char *parent)
     return mpg_open_private_dir(dir, NULL);
 }
 
-int mpg_replace_file_at(int dirfd, const char *name, const char *text, size_t len, bool sync)
+int mpg_replace_file_at(int dirfd, const char *name, const char *text, size_t len)
 {
     char tmp[MPG_MAX_PATH];
     if (snprintf(tmp, sizeof tmp, "%s.%ld.tmp", name, (long)getpid()) >= (int)sizeof tmp) return -1;
@@ -464,7 +464,7 @@ int mpg_replace_file_at(int dirfd, const char *name, const char *text, size_t le
         ok = w > 0;
         if (ok) done += (size_t)w;
     }
-    ok = ok && (!sync || fsync(fd) == 0);
+    ok = ok && fsync(fd) == 0;
     ok &= close(fd) == 0;
     if (ok && renameat(dirfd, tmp, dirfd, name) == 0) return 0;
     unlinkat(dirfd, tmp, 0);

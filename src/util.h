@@ -95,9 +95,8 @@ char *mpg_version_major_minor(const char *v);
 int mpg_open_private_dir(const char *dir, uid_t *uid);
 int mpg_make_private_dir(const char *dir, const char *parent);
 /* Replaces the file name in the folder dirfd with text: written to a temporary file beside it
- * (0600, never through a symlink), synced to disk when sync, then renamed over it, so a reader
- * sees the old file or the new one (after a crash, unsynced, possibly an empty or cut one: a
- * reader that checks its end line can skip the fsync). 0, or -1 (nothing changed). */
-int mpg_replace_file_at(int dirfd, const char *name, const char *text, size_t len, bool sync);
+ * (0600, never through a symlink), synced, then renamed over it, so a reader sees the old file
+ * or the new one, whole. 0, or -1 (nothing changed). */
+int mpg_replace_file_at(int dirfd, const char *name, const char *text, size_t len);
 
 #endif

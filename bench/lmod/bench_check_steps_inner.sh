@@ -20,7 +20,6 @@ row() {
             (
                 . "$T/state"
                 [ -n "${COLD:-}" ] && rm -rf "$HOME/.cache/mpiguard"
-                [ -n "${NOMEMO:-}" ] && rm -f "$HOME/.cache/mpiguard/clean-v1"
                 MPG_CHECK_STAMPS=1 "$LMOD_CMD" bash "$@" 2>&1 >/dev/null | grep '^MPGCHECK ' >> "$T/stamps"
             )
         done

@@ -61,7 +61,6 @@ ir_one() { # CONFIG ARGS...
     (
         . "$T/states/$cfg"
         [ -n "${COLD:-}" ] && rm -rf "$HOME/.cache/mpiguard"
-        [ -n "${NOMEMO:-}" ] && rm -f "$HOME/.cache/mpiguard/clean-v1"
         LMOD_PACKAGE_PATH=${SITE[$cfg]} "${fake[@]}" "${CALLGRIND_ALL[@]}" \
             --callgrind-out-file="$T/cg/cg.%p" "$LMOD_CMD" bash "$@" >/dev/null 2>&1
     )

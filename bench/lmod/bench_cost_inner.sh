@@ -40,7 +40,6 @@ cpu_one() {
     (
         . "$T/states/$cfg"
         [ -n "${COLD:-}" ] && rm -rf "$HOME/.cache/mpiguard"
-        [ -n "${NOMEMO:-}" ] && rm -f "$HOME/.cache/mpiguard/clean-v1"
         LMOD_PACKAGE_PATH=${SITE[$cfg]} "$T/cputime" "$LMOD_CMD" bash "$@" >/dev/null 2>"$T/err-$cfg"
         sed -n 's/^cputime_us=//p' "$T/err-$cfg"
         sed -i '/^cputime_us=/d' "$T/err-$cfg"
@@ -70,7 +69,6 @@ ir_one() {
         (
             . "$T/states/$cfg"
             [ -n "${COLD:-}" ] && rm -rf "$HOME/.cache/mpiguard"
-            [ -n "${NOMEMO:-}" ] && rm -f "$HOME/.cache/mpiguard/clean-v1"
             LMOD_PACKAGE_PATH=${SITE[$cfg]} "${fake[@]}" "${CALLGRIND_ALL[@]}" \
                 --callgrind-out-file="$T/cg/cg.%p" "$LMOD_CMD" bash "$@" >/dev/null 2>&1
         )

@@ -122,7 +122,6 @@ row() {
                 (
                     . "$T/state-$c"
                     [ -n "${COLD:-}" ] && rm -rf "$HOME/.cache/mpiguard"
-                    [ -n "${NOMEMO:-}" ] && rm -f "$HOME/.cache/mpiguard/clean-v1"
                     "$LMOD_CMD" bash "$@" 2>&1 >/dev/null | grep '^MPGSTAMP ' >> "$T/stamps-$c"
                 )
             done

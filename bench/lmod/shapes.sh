@@ -1,18 +1,14 @@
 # shapes.sh: the commands and env shapes bench_cost.sh and bench_compare.sh measure (sourced
 # after tests/lmod/lib.sh). each_shape FN calls `FN NAME PRE ARGS...` for each: NAME the row,
 # PRE the module command that sets the start state ("" for none), ARGS the measured command;
-# COLD=1 is set for the row whose listing cache is removed before each run, NOMEMO=1 for the
-# rows whose memo of a clean check is (the first MPI load in an environment: every other run of
-# a clean row reads the memo the one before left). Files and folders are aged a minute: the
-# listing cache does not keep what changed in the last 2 seconds (the memo, whatever did: the
-# first runs of a row made right after its files may not find one).
+# COLD=1 is set for the row whose listing cache is removed before each run. Files and folders
+# are aged a minute: the listing cache does not keep what changed in the last 2 seconds.
 # MPG_BENCH_ROWS (an extended regular expression) keeps only the rows whose NAME matches.
 each_shape() {
     local fn=_shape_row
     _shape_fn=$1
     "$fn" "load hello (non-MPI), no env" "" load hello
     "$fn" "load mpich, no env" "" load mpich
-    NOMEMO=1 "$fn" "load mpich, no env, memo removed" "" load mpich
     "$fn" "swap mpich -> openmpi, no env" "load mpich" swap mpich openmpi
     "$fn" "purge (mpich loaded), no env" "load mpich" purge
     # A site whose policy does not export MPICC & co.: no bookkeeping to give back (the
@@ -26,7 +22,6 @@ each_shape() {
     (
         activate_venv "$T/venv"
         "$fn" "load openmpi, healthy venv" "" load openmpi
-        NOMEMO=1 "$fn" "load openmpi, healthy venv, memo removed" "" load openmpi
         "$fn" "load mpich, mismatched venv (finding)" "" load mpich
     )
     make_conda_bundled "$T/big" 0
@@ -36,7 +31,6 @@ each_shape() {
         activate_conda "$T/big"
         printf '[actions]\ndefault = ignore\n[general]\nlog = no\n' > "$POLICY"
         "$fn" "load mpich, 5,000-record conda, warm" "" load mpich
-        NOMEMO=1 "$fn" "load mpich, 5,000-record conda, warm, memo removed" "" load mpich
         COLD=1 "$fn" "load mpich, 5,000-record conda, cold" "" load mpich
     )
 }
