@@ -24,13 +24,6 @@
 
 extern char **environ;
 
-static struct mpg_lua_memo *g_record; /* a check's memo, while its exports are worked out */
-
-void mpg_lua_sync_record(struct mpg_lua_memo *m)
-{
-    g_record = m;
-}
-
 /* The hooks' FrameStk lookup, called from C (never raises: an error counts as "no"). */
 static bool set_by_module(void *ctx, const char *var, const char *cur)
 {
@@ -40,7 +33,6 @@ static bool set_by_module(void *ctx, const char *var, const char *cur)
     lua_pushstring(L, cur);
     bool yes = lua_pcall(L, 2, 1, 0) == 0 && lua_toboolean(L, -1);
     lua_pop(L, 1);
-    if (g_record) mpg_lua_memo_asked(g_record, var, cur, yes);
     return yes;
 }
 
@@ -49,7 +41,6 @@ static void apply_here(const struct mpg_export_plan *p)
     for (size_t i = 0; i < p->n_changes; i++) {
         if (p->changes[i].value) setenv(p->changes[i].var, p->changes[i].value, 1);
         else unsetenv(p->changes[i].var);
-        if (g_record) mpg_lua_memo_applied(g_record, p->changes[i].var, p->changes[i].value);
     }
 }
 

@@ -370,10 +370,7 @@ static void push_text(lua_State *L, const struct mpg_report *r)
  *       mpiguard.sync_exports() gives for want = result.exports (export_sync_lua.c);
  *       brief = true: what the hooks need instead of the report: {verdict, exempt, message,
  *       error | warning, logged, exports, sync} (hook_message.c; the module named as log_module
- *       gives it, escaped);
- *       memo = {file = PATH, key = TEXT, files = {PATH, ...}} (with brief, without env): when
- *       the check finds nothing, writes to file what its result depends on (memo_lua.c), key
- *       and the files named included, for the hooks to reuse.
+ *       gives it, escaped).
  * result: {verdict, inspected, exempt, env={kind, prefix, name, flavor, python_version,
  *       system_site_packages}, module={loaded, name, version, home, home_var, mpicc, mpicxx,
  *       mpifort, mpiexec, libdir, mpi={path, soname, abi, impl, version, device}},
@@ -392,7 +389,7 @@ static void check_options(lua_State *L, int opts)
     static const char *const strings[] = {"env_prefix", "policy_file", "log_module"};
     for (size_t i = 0; i < sizeof strings / sizeof *strings; i++)
         (void)opt_string(L, opts, strings[i]);
-    static const char *const tables[] = {"env", "export", "sync", "memo"};
+    static const char *const tables[] = {"env", "export", "sync"};
     for (size_t i = 0; i < sizeof tables / sizeof *tables; i++) {
         lua_getfield(L, opts, tables[i]);
         bool bad = !lua_isnil(L, -1) && !lua_istable(L, -1);
@@ -457,8 +454,6 @@ static int check(lua_State *L, int opts)
         lua_pushliteral(L, "mpiguard: out of memory");
         return 2;
     }
-    struct mpg_lua_memo memo;
-    bool memoing = mpg_lua_memo_begin(L, opts, &memo);
     struct mpg_policy pol;
     char perr[512] = "";
     int prc = mpg_policy_load_effective(&pol, policy_file ? policy_file : MPIGUARD_POLICY_FILE,
@@ -473,7 +468,6 @@ static int check(lua_State *L, int opts)
                                                          : mpg_check(&in);
     free(sites);
     if (!r) {
-        if (memoing) mpg_lua_memo_finish(L, 0, &memo, snap.vars, false);
         mpg_wrappers_clear(&w);
         mpg_policy_free(&pol);
         envsnap_free(&snap);
@@ -536,18 +530,12 @@ static int check(lua_State *L, int opts)
             for (int i = 0; i < MPG_EXPORT_VARS; i++)
                 for (int e = 0; e < n_ex; e++)
                     if (strcmp(ex[e].var, mpg_export_var[i]) == 0) want[i] = mpg_wrapper_path(&w, ex[e].wrapper);
-            mpg_lua_sync_record(memoing ? &memo : NULL);
             mpg_lua_push_sync(L, lua_gettop(L), want, shown);
-            mpg_lua_sync_record(NULL);
             lua_setfield(L, -3, "sync");
         }
         lua_pop(L, 1);
     }
 
-    if (memoing) {
-        bool clean = brief && prc >= 0 && !logged && r->n_findings == 0 && r->n_problems == 0;
-        mpg_lua_memo_finish(L, lua_gettop(L), &memo, snap.vars, clean);
-    }
     free(shown);
     mpg_wrappers_clear(&w);
     mpg_report_free(r);

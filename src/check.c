@@ -77,7 +77,6 @@ static void note_ignored_variables(const struct mpg_envsnap *env, struct mpg_str
     static const char *const vars[] = {"VIRTUAL_ENV", "CONDA_PREFIX", "PATH", "LD_LIBRARY_PATH", "PYTHONPATH",
                                        "PYTHONUSERBASE", "HOME", "MPICC", "MPI_HOME", "LMOD_FAMILY_MPI",
                                        "LOADEDMODULES", "MPI4PY_LIBMPI", "MPI4PY_MPIABI", "LD_PRELOAD", NULL};
-    for (const char *const *v = vars; *v; v++) mpg_fsmemo_note_var(*v); /* their lengths answer */
     if (!mpg_env_any_too_long(env)) return;
     for (const char *const *v = vars; *v; v++) {
         size_t n = mpg_env_too_long(env, *v);

@@ -11,7 +11,6 @@
  * where the next file is written. Files in it are opened relative to the folder, without
  * following symlinks, the new one created exclusively, written, synced, then renamed. */
 #include "dircache.h"
-#include "fsmemo.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -89,6 +88,20 @@ struct mpg_dircache *mpg_dircache_new(const struct mpg_envsnap *env)
         return NULL;
     }
     return cache_at(dir, FILE_NAME, make);
+}
+
+/* The cache folder, opened, when it is the user's own and private (*uid: the user); else -1
+ * (no caching). */
+static int open_private_dir(const char *dir, uid_t *uid)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    struct stat st;
+    if (fd >= 0 && (fstat(fd, &st) != 0 || st.st_uid != geteuid() || (st.st_mode & 022))) {
+        close(fd);
+        fd = -1;
+    }
+    if (fd >= 0 && uid) *uid = st.st_uid;
+    return fd;
 }
 
 /* Whether text ends with its end line, and the number of D lines it announces matches. */
@@ -180,7 +193,7 @@ static void load(struct mpg_dircache *c)
     if (c->loaded) return;
     c->loaded = true;
     uid_t me = 0;
-    c->dirfd = mpg_open_private_dir(c->dir, &me);
+    c->dirfd = open_private_dir(c->dir, &me);
     if (c->dirfd < 0) return;
     int fd = openat(c->dirfd, c->name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
     struct stat st;
@@ -251,7 +264,6 @@ static void store(struct mpg_dircache *c, struct entry *e, const char *path, con
 int mpg_dircache_list(struct mpg_dircache *c, const char *dir, const char *kind, bool (*want)(const char *name),
                       struct mpg_strv *out)
 {
-    mpg_fsmemo_note_listed(dir); /* listed, or its listing remembered: its names answer */
     struct stat st;
     if (!c || strchr(dir, '\n') || strchr(dir, '\t') || mpg_stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
         return list_dir(dir, want, out);
@@ -306,14 +318,29 @@ void mpg_dircache_memo_put(struct mpg_dircache *c, const char *path, const char 
 
 /* Creates the cache folder when it is missing: the folder, and c->make above it if needed,
  * each private (0700); never a chain from / (a HOME that does not exist). */
+static void make_dir(struct mpg_dircache *c)
+{
+    if (c->dirfd >= 0) return;
+    if (c->make && !mpg_is_dir(c->make)) mkdir(c->make, 0700);
+    mkdir(c->dir, 0700);
+    c->dirfd = open_private_dir(c->dir, NULL);
+}
+
 static void save(struct mpg_dircache *c)
 {
-    if (c->dirfd < 0) c->dirfd = mpg_make_private_dir(c->dir, c->make);
+    make_dir(c);
     if (c->dirfd < 0) return;
-    char *text = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&text, &len);
-    if (!f) return;
+    char tmp[64 + sizeof FILE_NAME];
+    snprintf(tmp, sizeof tmp, "%s.%ld.tmp", c->name, (long)getpid());
+    int flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC;
+    int fd = openat(c->dirfd, tmp, flags, 0600);
+    if (fd < 0 && errno == EEXIST && unlinkat(c->dirfd, tmp, 0) == 0) /* left by a crash */
+        fd = openat(c->dirfd, tmp, flags, 0600);
+    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+    if (!f) {
+        if (fd >= 0) close(fd);
+        return;
+    }
     fputs(MAGIC, f);
     for (size_t i = 0; i < c->n; i++) {
         const struct entry *e = &c->e[i];
@@ -321,8 +348,9 @@ static void save(struct mpg_dircache *c)
         for (size_t j = 0; j < e->names.n; j++) fprintf(f, "N\t%s\n", e->names.v[j]);
     }
     fprintf(f, "end %zu\n", c->n);
-    if (fclose(f) == 0) mpg_replace_file_at(c->dirfd, c->name, text, len);
-    free(text);
+    bool ok = fflush(f) == 0 && !ferror(f) && fsync(fd) == 0;
+    ok &= fclose(f) == 0;
+    if (!ok || renameat(c->dirfd, tmp, c->dirfd, c->name) != 0) unlinkat(c->dirfd, tmp, 0);
 }
 
 void mpg_dircache_free(struct mpg_dircache *c)

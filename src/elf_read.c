@@ -320,7 +320,6 @@ int mpg_elf_parse(const void *buf, size_t size, struct mpg_elf *e, char *err, si
 int mpg_elf_open(const char *path, struct mpg_elf *e, char *err, size_t errlen)
 {
     memset(e, 0, sizeof *e);
-    mpg_fsmemo_note(path);
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
     if (fd < 0) return mpg_set_err(err, errlen, "cannot open: %s", strerror(errno)), -1;
     struct stat st;
@@ -568,7 +567,6 @@ void mpg_elf_each_undefined(const struct mpg_elf *e, bool (*fn)(const char *name
 int mpg_elf_peek(const char *path, bool *is64, uint16_t *machine)
 {
     unsigned char h[20];
-    mpg_fsmemo_note(path);
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) return -1;
     ssize_t n = pread(fd, h, sizeof h, 0);

@@ -4,14 +4,12 @@
 #include <stdbool.h>
 #include <string.h>
 
-#include "fsmemo.h"
 #include "util.h"
 
 #define MAX_VALUE (MPG_MAX_PATH * 16)
 
 static const char *raw_get(const struct mpg_envsnap *env, const char *name)
 {
-    mpg_fsmemo_note_var(name); /* a memo of the check's result holds the variables it read */
     size_t n = strlen(name);
     /* the first letter told apart inline: a check makes ~40 lookups in a hundred variables */
     for (const char *const *v = env->vars; v && *v; v++)

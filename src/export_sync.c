@@ -17,11 +17,6 @@ static const char *const saved_name[MPG_EXPORT_VARS] = {
 static const char *const old_name[MPG_EXPORT_VARS] = {
     MARKER "_MPICC", MARKER "_MPI4PY_BUILD_MPICC", MARKER "_MPICXX", MARKER "_MPIFC"};
 
-const char *const mpg_export_read_vars[] = {
-    "MPICC", "MPI4PY_BUILD_MPICC", "MPICXX", "MPIFC", "__MPIGUARD_USER_MPICC",
-    "__MPIGUARD_USER_MPI4PY_BUILD_MPICC", "__MPIGUARD_USER_MPICXX", "__MPIGUARD_USER_MPIFC",
-    MARKER "_MPICC", MARKER "_MPI4PY_BUILD_MPICC", MARKER "_MPICXX", MARKER "_MPIFC", MARKER, NULL};
-
 /* The values of the variables this file reads, from one pass over the environment (it holds
  * a hundred variables or more; a scan per name cost an MPI load ~35 k instructions). */
 struct vars {

@@ -17,9 +17,6 @@
 /* The exported variables, in the order they are handled (the wrapper each takes is the
  * caller's: the hooks' check{export}). */
 extern const char *const mpg_export_var[MPG_EXPORT_VARS];
-/* Every variable mpg_export_plan_make() reads (NULL-terminated; a unit test keeps it complete):
- * a memo of a plan holds their values. */
-extern const char *const mpg_export_read_vars[];
 
 /* Whether cur, the value of var in the user's environment, was set by a modulefile in this
  * command (Spack's MPI packages export MPICC themselves: theirs, not the user's own). */

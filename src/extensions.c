@@ -329,7 +329,6 @@ static void multi_abi_facts(struct scan *s, const char *pkgdir, const char *vers
 /* Finds .so files under dir (to MAX_DEPTH), stopping at the first MPI-linked one. */
 static bool scan_so_files(struct scan *s, const char *dir, int depth, struct mpg_package *pkg, int *budget)
 {
-    mpg_fsmemo_note_listed(dir);
     DIR *d = opendir(dir);
     if (!d) {
         mpg_strv_push(s->problems, mpg_printf("cannot list %s: %s", dir, strerror(errno)));

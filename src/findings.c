@@ -10,7 +10,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "fsmemo.h"
 #include "mpi_ident.h"
 #include "mpi_module.h"
 #include "util.h"
@@ -199,7 +198,6 @@ static enum mpg_abi abi_from_wrapper_names(const char *path, const char *real)
     snprintf(cur, sizeof cur, "%s", path);
     for (int hop = 0; hop < 16 && abi == MPG_ABI_UNKNOWN; hop++) {
         char next[MPG_MAX_PATH];
-        mpg_fsmemo_note(cur);
         ssize_t n = readlink(cur, next, sizeof next - 1);
         if (n <= 0) break;
         next[n] = '\0';

@@ -23,23 +23,17 @@ enum dir_state { DIR_ASKED_ONCE, DIR_LISTED, DIR_UNLISTED };
 
 /* What lstat() said of a path that is not a symlink: what stat() needs to answer for it. */
 struct ident {
-    struct timespec mtim, ctim;
+    struct timespec mtim;
     unsigned long long dev, ino;
     long long size;
-    unsigned mode, uid, gid;
+    unsigned mode;
 };
-
-static struct ident ident_of(const struct stat *st)
-{
-    return (struct ident){st->st_mtim, st->st_ctim, st->st_dev, st->st_ino, st->st_size, st->st_mode, st->st_uid, st->st_gid};
-}
 
 /* An entry of a table, its key stored after it; entries live in the check's arena and never
  * move, so a pointer to one stays valid until the end of the check. */
 struct slot {
     char *real;              /* paths: a symlink's resolution (NULL: not a link); asked: the real path */
     struct ident *id;        /* paths, not a link: lstat()'s answer */
-    struct ident *link_id;   /* paths, a link, when recording: lstat()'s answer */
     struct mpg_strv *names;  /* dirs, DIR_LISTED: sorted */
     uint32_t h;              /* hash(key) */
     uint32_t real_h;         /* paths: hash(real) */
@@ -75,17 +69,9 @@ struct opened {
     char path[];
 };
 
-/* A path or a variable name noted for the record (mpg_fsmemo_record_start). */
-struct noted {
-    struct noted *next;
-    char s[];
-};
-
 struct fsmemo {
     struct table paths, asked, dirs;
     struct opened *opened;
-    bool recording, unrecordable;
-    struct noted *noted_paths, *noted_listed, *noted_vars;
     struct arena_block *arena;
     void *spare; /* mpg_fsmemo_keep_buffer() */
     size_t spare_size;
@@ -425,7 +411,7 @@ static int walk(const char *path, struct path *cur, uint32_t *cur_h, unsigned *t
                 k = insert(&g_memo->paths, cur->s, h);
                 k->type = st.st_mode & S_IFMT;
                 k->id = arena_alloc(sizeof *k->id);
-                *k->id = ident_of(&st);
+                *k->id = (struct ident){st.st_mtim, st.st_dev, st.st_ino, st.st_size, st.st_mode};
             } else {
                 if (++*links > MAX_SYMLINKS) return ELOOP;
                 int before = *links - 1;
@@ -450,23 +436,12 @@ static int walk(const char *path, struct path *cur, uint32_t *cur_h, unsigned *t
                 if (target != short_target) free(target);
                 if (err) {
                     /* ELOOP may come from the links followed before this one: not this name's own */
-                    if (err != ELOOP) {
-                        struct slot *bad = find_h(&g_memo->paths, cur->s, h, true);
-                        bad->err = err;
-                        if (g_memo->recording) { /* the link is there; its target is not */
-                            bad->link_id = arena_alloc(sizeof *bad->link_id);
-                            *bad->link_id = ident_of(&st);
-                        }
-                    }
+                    if (err != ELOOP) find_h(&g_memo->paths, cur->s, h, true)->err = err;
                     path_free(&sub);
                     return err;
                 }
                 k = find_h(&g_memo->paths, cur->s, h, true);
                 k->real = arena_strdup(sub.s, sub.len);
-                if (g_memo->recording) {
-                    k->link_id = arena_alloc(sizeof *k->link_id);
-                    *k->link_id = ident_of(&st);
-                }
                 k->real_h = sub_h;
                 path_free(&sub);
                 k->links = *links - before;
@@ -646,7 +621,6 @@ static int cmp_str(const void *a, const void *b)
 bool mpg_fsmemo_may_exist(const char *dir, const char *name)
 {
     if (!g_memo) return true;
-    mpg_fsmemo_note_listed(dir); /* its names may answer */
     uint32_t h = hash_key(dir);
     struct slot *d = lookup(&g_memo->dirs, dir, h);
     if (!d) {
@@ -684,194 +658,4 @@ bool mpg_fsmemo_may_exist(const char *dir, const char *name)
     }
     if (d->state != DIR_LISTED) return true;
     return d->names->n && bsearch(&name, d->names->v, d->names->n, sizeof *d->names->v, cmp_str) != NULL;
-}
-
-/* ---- what the check looked at, for a memo of its result (fsmemo.h) ---- */
-
-static void note_in(struct noted **list, const char *s)
-{
-    size_t n = strlen(s);
-    struct noted *x = arena_alloc(sizeof *x + n + 1);
-    memcpy(x->s, s, n + 1);
-    x->next = *list;
-    *list = x;
-}
-
-void mpg_fsmemo_record_start(void)
-{
-    if (g_memo) g_memo->recording = true;
-}
-
-void mpg_fsmemo_note(const char *path)
-{
-    if (g_memo && g_memo->recording && path) note_in(&g_memo->noted_paths, path);
-}
-
-void mpg_fsmemo_note_listed(const char *dir)
-{
-    if (g_memo && g_memo->recording && dir) note_in(&g_memo->noted_listed, dir);
-}
-
-void mpg_fsmemo_note_var(const char *name)
-{
-    if (g_memo && g_memo->recording && name) note_in(&g_memo->noted_vars, name);
-}
-
-void mpg_fsmemo_note_unrecordable(void)
-{
-    if (g_memo) g_memo->unrecordable = true;
-}
-
-/* Nothing a record can name on one line of text, and nothing Lua's lfs could not look at. */
-static bool recordable_path(const char *p)
-{
-    return p[0] == '/' && !strpbrk(p, "\t\n\r") && strlen(p) < PATH_MAX;
-}
-
-#define RECORD_RACY_SECONDS 2 /* as the listing cache's: a file time is a second's, in Lua */
-
-/* What lfs calls a file's mode and its permissions ("rwxr-x---": the nine bits it shows). */
-static const char *lfs_mode(unsigned mode)
-{
-    switch (mode & S_IFMT) {
-    case S_IFREG: return "file";
-    case S_IFDIR: return "directory";
-    case S_IFLNK: return "link";
-    case S_IFSOCK: return "socket";
-    case S_IFIFO: return "named pipe";
-    case S_IFCHR: return "char device";
-    case S_IFBLK: return "block device";
-    default: return "other";
-    }
-}
-
-static void lfs_permissions(unsigned mode, char out[10])
-{
-    static const char rwx[] = "rwxrwxrwx";
-    for (int i = 0; i < 9; i++) out[i] = mode & (1u << (8 - i)) ? rwx[i] : '-';
-    out[9] = '\0';
-}
-
-/* Whether a folder is looked at again by its times (its names are then covered: a link
- * replaced, a name created or removed there changes them) rather than name by name. By its
- * times when only someone else can change it (the site's and the system's folders change at
- * installs); name by name when the user can (HOME, a venv, /tmp change all day, mostly with
- * names no check looks at; for root, every folder root owns). Either is exact; this only
- * decides which misses less and which costs less. */
-static bool timed_folder(const struct ident *id, unsigned me)
-{
-    return !(id->mode & 022) && id->uid != me;
-}
-
-/* The entry of a path's folder ("/" for "/x"), or NULL: "/" itself, or not in the table. */
-static const struct slot *folder_of(const char *path, bool *is_root)
-{
-    const char *slash = strrchr(path, '/');
-    *is_root = slash == path;
-    if (!slash || slash == path) return NULL;
-    char dir[PATH_MAX];
-    size_t n = (size_t)(slash - path);
-    memcpy(dir, path, n);
-    dir[n] = '\0';
-    return lookup(&g_memo->paths, dir, hash_path(dir));
-}
-
-/* How the record looks again at a name: 0 not at all (its folder's times cover it), 1 by
- * stat() (its folder's times say it was not replaced), 2 by lstat() (they do not). */
-static int look_again(const char *path, bool covered_if_timed, bool root_timed, unsigned me)
-{
-    bool is_root;
-    const struct slot *f = folder_of(path, &is_root);
-    bool timed = is_root ? root_timed : f && f->id && S_ISDIR(f->id->mode) && timed_folder(f->id, me);
-    return timed ? (covered_if_timed ? 0 : 1) : 2;
-}
-
-/* The record's line for a name lstat() answered id for (kinds in fsmemo.h). */
-static char *record_line(const char *path, const struct ident *id, bool timed, bool by_lstat)
-{
-    char perm[10];
-    lfs_permissions(id->mode, perm);
-    long long dev = (long long)id->dev, ino = (long long)id->ino;
-    long long mt = (long long)id->mtim.tv_sec, ct = (long long)id->ctim.tv_sec;
-    if (S_ISLNK(id->mode)) return mpg_printf("L\t%s\t%lld", path, ct);
-    if (S_ISDIR(id->mode) && timed)
-        return mpg_printf("%c\t%s\t%lld %lld %s %u %u %lld %lld", by_lstat ? 'g' : 'G', path, dev, ino, perm, id->uid,
-                          id->gid, mt, ct);
-    if (S_ISDIR(id->mode))
-        return mpg_printf("%c\t%s\t%lld %lld %s %u %u", by_lstat ? 'd' : 'D', path, dev, ino, perm, id->uid, id->gid);
-    return mpg_printf("%c\t%s\t%s %lld %lld %s %u %u %lld %lld %lld", by_lstat ? 'f' : 'F', path, lfs_mode(id->mode),
-                      dev, ino, perm, id->uid, id->gid, id->size, mt, ct);
-}
-
-/* Whether lstat() answered id long enough ago: a change in the same second as the answer
- * would not show in whole seconds. */
-static bool settled(const struct ident *id, bool timed, long long now)
-{
-    if (S_ISDIR(id->mode) && !timed) return true; /* its times are not compared */
-    return (long long)id->mtim.tv_sec < now - RECORD_RACY_SECONDS && (long long)id->ctim.tv_sec < now - RECORD_RACY_SECONDS;
-}
-
-int mpg_fsmemo_record(struct mpg_strv *files, struct mpg_strv *vars, long long now)
-{
-    if (!g_memo || !g_memo->recording || g_memo->unrecordable) return -1;
-    /* The paths looked at outside the walks, walked now: their components join the table. */
-    for (const struct noted *x = g_memo->noted_paths; x; x = x->next) {
-        if (!recordable_path(x->s)) return -1; /* a relative path: the working folder answers */
-        answer(x->s);
-    }
-    /* The folders listed, by their real paths: their names are the answer, so their times */
-    struct mpg_strv listed = {0};
-    for (const struct noted *x = g_memo->noted_listed; x; x = x->next) {
-        if (!recordable_path(x->s)) {
-            mpg_strv_free(&listed);
-            return -1;
-        }
-        const struct slot *a = answer(x->s);
-        if (!a->err && !mpg_strv_contains(&listed, a->real)) mpg_strv_add(&listed, a->real);
-    }
-    unsigned me = (unsigned)geteuid();
-    struct mpg_strv out = {0};
-    struct stat root;
-    bool ok = lstat("/", &root) == 0;
-    struct ident rid = ok ? ident_of(&root) : (struct ident){0};
-    bool root_timed = ok && (timed_folder(&rid, me) || mpg_strv_contains(&listed, "/"));
-    if (ok && (ok = settled(&rid, root_timed, now))) mpg_strv_push(&out, record_line("/", &rid, root_timed, true));
-    for (size_t i = 0; ok && i < g_memo->paths.cap; i++) {
-        const struct slot *k = g_memo->paths.s[i];
-        if (!k) continue;
-        ok = recordable_path(k->key);
-        if (!ok) break;
-        if (k->link_id || k->err) { /* a link, or a name missing: covered by a timed folder */
-            if (k->real && !k->link_id) {
-                ok = false; /* a link seen before recording began: not known well enough */
-            } else if (look_again(k->key, true, root_timed, me)) {
-                if (k->link_id) ok = settled(k->link_id, true, now);
-                if (ok) mpg_strv_push(&out, k->link_id ? record_line(k->key, k->link_id, false, true)
-                                                       : mpg_printf("M\t%s\t%d", k->key, k->err));
-            }
-        } else if (k->id) {
-            bool timed = S_ISDIR(k->id->mode) && (timed_folder(k->id, me) || mpg_strv_contains(&listed, k->key));
-            ok = settled(k->id, timed, now);
-            if (ok) mpg_strv_push(&out, record_line(k->key, k->id, timed, look_again(k->key, false, root_timed, me) == 2));
-        }
-    }
-    /* names the probe found missing (one lstat() of the whole path, the folder not walked) */
-    for (size_t i = 0; ok && i < g_memo->asked.cap; i++) {
-        const struct slot *a = g_memo->asked.s[i];
-        if (!a || !a->err) continue;
-        const struct slot *k = lookup(&g_memo->paths, a->key, hash_path(a->key));
-        if ((k && k->err) || !look_again(a->key, true, root_timed, me)) continue; /* done, or covered */
-        ok = recordable_path(a->key);
-        if (ok) mpg_strv_push(&out, mpg_printf("M\t%s\t%d", a->key, a->err));
-    }
-    mpg_strv_free(&listed);
-    if (!ok) {
-        mpg_strv_free(&out);
-        return -1;
-    }
-    for (size_t i = 0; i < out.n; i++) mpg_strv_push(files, out.v[i]);
-    free(out.v);
-    for (const struct noted *x = g_memo->noted_vars; x; x = x->next)
-        if (!mpg_strv_contains(vars, x->s)) mpg_strv_add(vars, x->s);
-    return 0;
 }

@@ -14,8 +14,6 @@
 #include <stddef.h>
 #include <sys/stat.h>
 
-struct mpg_strv;
-
 /* begin: false when a pass is open already (it goes on; only its opener ends it). */
 bool mpg_fsmemo_begin(void);
 void mpg_fsmemo_end(void);
@@ -61,29 +59,5 @@ bool mpg_fsmemo_known_stat(const char *path, struct stat *st, int *err);
  * time it was asked about; folders of more than a few hundred entries never are) and name was
  * not in it, so opening dir/name would fail with ENOENT. True otherwise: open it and see. */
 bool mpg_fsmemo_may_exist(const char *dir, const char *name);
-
-/* What a check looked at, for a memo of its result (the Lmod hooks keep one of a check that
- * found nothing: luaext/memo_lua.c). Off unless mpg_fsmemo_record_start() is called in the
- * pass. note: a path opened or stat()ed outside the walks above; note_listed: a folder whose
- * names were read; note_var: a variable read by name; note_unrecordable: an answer that depends
- * on something a record cannot name (the names of all the variables, the user database). */
-void mpg_fsmemo_record_start(void);
-void mpg_fsmemo_note(const char *path);
-void mpg_fsmemo_note_listed(const char *dir);
-void mpg_fsmemo_note_var(const char *name);
-void mpg_fsmemo_note_unrecordable(void);
-/* The record, when the pass can have one: a line into files for each name the walks looked at
- * ("/" first), as lstat() answered it then and as the hooks' Lua compares it again (lfs's fields,
- * whole seconds; tab-separated: a kind, the path, the fields):
- *   L path "dev ino ctime"                           a symlink (replaced, never changed)
- *   D path "dev ino permissions uid gid"             a folder walked through
- *   G path "dev ino permissions uid gid mtime ctime" a folder whose names were read
- *   F path "mode dev ino permissions uid gid size mtime ctime"   anything else
- *   M path errno                                     a name lstat() did not find (or could not)
- * and the variables read by name into vars, once each. Returns -1, adding nothing, when
- * recording is off, a note made the pass unrecordable (a relative path: the working folder
- * answers), or a file, link or listed folder changed in the last 2 seconds of now (a change in
- * the same second would not show). Walks the noted paths first, so it may ask the file system. */
-int mpg_fsmemo_record(struct mpg_strv *files, struct mpg_strv *vars, long long now);
 
 #endif

@@ -2,7 +2,6 @@
  * "glibc-ld.so.cache" "1.1", nlibs, len_strings, flags, extension offset, then nlibs entries of
  * {int32 flags, uint32 key, uint32 value, uint32 osversion, uint64 hwcap}. Strings are offsets
  * from the start of the new-format header. Every offset is checked before use. */
-#include "fsmemo.h"
 #include "ldcache.h"
 
 #include <elf.h>
@@ -97,7 +96,6 @@ static unsigned char *map_cache(int fd, size_t *len)
 int mpg_ldcache_load(const char *path, struct mpg_ldcache *c, char *err, size_t errlen)
 {
     memset(c, 0, sizeof *c);
-    mpg_fsmemo_note(path);
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
     if (fd < 0) return mpg_set_err(err, errlen, "cannot read %s: %s", path, strerror(errno)), -1;
     size_t len = 0;

@@ -71,7 +71,6 @@ static enum verdict verify(const char *path, bool is64, uint16_t machine, char *
     unsigned char h[MPG_FSMEMO_HEAD];
     ssize_t n = (ssize_t)mpg_fsmemo_opened_head(&st, h);
     if (n == 0) {
-        mpg_fsmemo_note(path);
         int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
         if (fd < 0) return V_ABSENT; /* EACCES: ld.so goes on with the next folder */
         n = pread(fd, h, sizeof h, 0);

@@ -1,5 +1,4 @@
 /* mpi4py_search.c: mpi4py >= 4.1's library search at import, step by step (see the header). */
-#include "fsmemo.h"
 #include "mpi4py_search.h"
 
 #include <ctype.h>
@@ -65,7 +64,6 @@ static char *variant_of(const char *name, bool *plain)
 
 bool mpg_mpi4py_is_multi_abi(const char *pkgdir)
 {
-    mpg_fsmemo_note_listed(pkgdir);
     DIR *d = opendir(pkgdir);
     if (!d) return false;
     bool variants = false, plain = false;
@@ -112,7 +110,6 @@ static char *extension_file(const char *pkgdir, const char *prefix, const char *
     }
     struct mpg_strv listed = {0};
     if (!names) {
-        mpg_fsmemo_note_listed(pkgdir);
         DIR *d = opendir(pkgdir);
         if (!d) return NULL;
         struct dirent *de;
@@ -180,7 +177,6 @@ char *mpg_mpi4py_expand(const struct mpg_envsnap *env, const char *s)
         home = mpg_strdup(mpg_env_nonempty(env, "HOME"));
     } else {
         char *user = mpg_strndup(out + 1, ulen);
-        mpg_fsmemo_note_unrecordable(); /* the user database answers */
         struct passwd *pw = getpwnam(user);
         home = pw ? mpg_strdup(pw->pw_dir) : NULL;
         free(user);

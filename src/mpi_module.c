@@ -1,6 +1,5 @@
 /* mpi_module.c: loaded MPI module discovery (see mpi_module.h for the signals, FACTS 7 for
  * how each stack presents its module). */
-#include "fsmemo.h"
 #include "mpi_module.h"
 
 #include <ctype.h>
@@ -208,7 +207,6 @@ static const char *family_var(const struct mpg_envsnap *env, size_t *name_len)
             *name_len = strlen(*p);
             return *p;
         }
-    mpg_fsmemo_note_var("*_FAMILY_MPI"); /* every variable named so answers (memo_lua.c) */
     for (const char *const *v = env->vars; v && *v; v++) {
         const char *eq = strchr(*v, '=');
         if (!eq || eq[1] == '\0') continue;
@@ -232,7 +230,6 @@ static const char *const *names_for(enum mpg_abi hint)
  * standard name is there. */
 static char *find_vendor_libmpi(const char *dir)
 {
-    mpg_fsmemo_note_listed(dir);
     DIR *d = opendir(dir);
     if (!d) return NULL;
     char *found = NULL;

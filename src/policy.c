@@ -3,7 +3,6 @@
  * The file is user-visible configuration that an admin edits by hand, so every error names
  * the file and line, and a malformed file never yields a half-applied policy: the caller
  * gets the built-in defaults and one message. */
-#include "fsmemo.h"
 #include "policy.h"
 
 #include <errno.h>
@@ -376,7 +375,6 @@ int mpg_policy_parse(struct mpg_policy *p, const char *text, size_t len, const c
 /* Reads a whole file; 1 when it does not exist, -1 on error (err set), 0 on success. */
 static int read_file(const char *path, char **out, size_t *len, char *err, size_t errlen)
 {
-    mpg_fsmemo_note(path);
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
     if (fd < 0) {
         if (errno == ENOENT || errno == ENOTDIR)

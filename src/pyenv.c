@@ -1,7 +1,6 @@
 /* pyenv.c: active env discovery and sys.path order (CPython's site.py: PYTHONPATH, then the user
  * site unless disabled, then the prefix's site-packages, then, for a venv that includes system
  * site packages, the base interpreter's). */
-#include "fsmemo.h"
 #include "pyenv.h"
 
 #include <ctype.h>
@@ -159,7 +158,6 @@ static char *version_from_bin(const char *prefix)
 static char *version_from_lib(const char *prefix)
 {
     char *lib = mpg_path_join(prefix, "lib");
-    mpg_fsmemo_note_listed(lib);
     DIR *d = opendir(lib);
     free(lib);
     if (!d) return NULL;
@@ -223,7 +221,6 @@ static void add_user_site(struct mpg_strv *sv, const struct mpg_envsnap *env, co
     } else {
         /* No interpreter to ask: every user site that exists. */
         char *lib = mpg_path_join(ub, "lib");
-        mpg_fsmemo_note_listed(lib);
         DIR *d = opendir(lib);
         struct dirent *de;
         while (d && (de = readdir(d))) {

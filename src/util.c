@@ -199,7 +199,6 @@ unsigned mpg_path_type(const char *path)
 {
     struct stat st;
     if (path && memo_answers(path)) return mpg_fsmemo_type(path);
-    mpg_fsmemo_note(path);
     return path && stat(path, &st) == 0 ? (unsigned)(st.st_mode & S_IFMT) : 0;
 }
 
@@ -216,14 +215,12 @@ int mpg_stat(const char *path, struct stat *st)
         errno = err;
         return -1;
     }
-    mpg_fsmemo_note(path);
     return stat(path, st);
 }
 
 bool mpg_is_executable(const char *path)
 {
     if (path && memo_answers(path)) return mpg_fsmemo_executable(path);
-    mpg_fsmemo_note(path);
     return mpg_is_file(path) && access(path, X_OK) == 0;
 }
 
@@ -262,7 +259,6 @@ char *mpg_read_fd_st(int fd, const struct stat *st, size_t max, size_t *len)
 
 char *mpg_read_file(const char *path, size_t max, size_t *len)
 {
-    mpg_fsmemo_note(path);
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
     if (fd < 0) return NULL;
     char *buf = mpg_read_fd(fd, max, len);
@@ -427,46 +423,4 @@ bool mpg_safe_for_shell_eval(const char *s)
     for (const unsigned char *p = (const unsigned char *)s; p && *p; p++)
         if (*p < 0x20 || *p == 0x7f) return false;
     return true;
-}
-
-int mpg_open_private_dir(const char *dir, uid_t *uid)
-{
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    struct stat st;
-    if (fd >= 0 && (fstat(fd, &st) != 0 || st.st_uid != geteuid() || (st.st_mode & 022))) {
-        close(fd);
-        fd = -1;
-    }
-    if (fd >= 0 && uid) *uid = st.st_uid;
-    return fd;
-}
-
-int mpg_make_private_dir(const char *dir, const char *parent)
-{
-    if (parent && !mpg_is_dir(parent)) mkdir(parent, 0700);
-    mkdir(dir, 0700);
-    return mpg_open_private_dir(dir, NULL);
-}
-
-int mpg_replace_file_at(int dirfd, const char *name, const char *text, size_t len)
-{
-    char tmp[MPG_MAX_PATH];
-    if (snprintf(tmp, sizeof tmp, "%s.%ld.tmp", name, (long)getpid()) >= (int)sizeof tmp) return -1;
-    int flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC;
-    int fd = openat(dirfd, tmp, flags, 0600);
-    if (fd < 0 && errno == EEXIST && unlinkat(dirfd, tmp, 0) == 0) /* left by a crash */
-        fd = openat(dirfd, tmp, flags, 0600);
-    if (fd < 0) return -1;
-    bool ok = true;
-    for (size_t done = 0; ok && done < len;) {
-        ssize_t w = write(fd, text + done, len - done);
-        if (w < 0 && errno == EINTR) continue;
-        ok = w > 0;
-        if (ok) done += (size_t)w;
-    }
-    ok = ok && fsync(fd) == 0;
-    ok &= close(fd) == 0;
-    if (ok && renameat(dirfd, tmp, dirfd, name) == 0) return 0;
-    unlinkat(dirfd, tmp, 0);
-    return -1;
 }

@@ -6,7 +6,6 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
-#include <sys/types.h>
 
 #include "mpiguard.h"
 
@@ -87,16 +86,5 @@ char *mpg_which(const char *path_var, const char *name);
 int mpg_version_cmp(const char *a, const char *b, int components);
 /* "4.1.2" -> "4.1" (malloc'd). */
 char *mpg_version_major_minor(const char *v);
-
-/* A folder of the user's own that no one else may write to (the caches): opened (O_DIRECTORY),
- * its owner in *uid when uid is not NULL; -1 when it is missing, someone else's, or group- or
- * world-writable. make: the same, created 0700 first when missing, and parent above it (may be
- * NULL; never a chain of folders). */
-int mpg_open_private_dir(const char *dir, uid_t *uid);
-int mpg_make_private_dir(const char *dir, const char *parent);
-/* Replaces the file name in the folder dirfd with text: written to a temporary file beside it
- * (0600, never through a symlink), synced, then renamed over it, so a reader sees the old file
- * or the new one, whole. 0, or -1 (nothing changed). */
-int mpg_replace_file_at(int dirfd, const char *name, const char *text, size_t len);
 
 #endif

@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "elf_read.h"
@@ -415,75 +414,4 @@ Test(fsmemo, a_folder_removed_while_listed_holds_nothing)
     close(fd);
     free(via);
     free(d);
-}
-
-/* The line of the record for path (its kind and path; NULL when none). */
-static const char *record_of(const struct mpg_strv *lines, const char *path)
-{
-    size_t n = strlen(path);
-    for (size_t i = 0; i < lines->n; i++)
-        if (strncmp(lines->v[i] + 2, path, n) == 0 && lines->v[i][2 + n] == '\t') return lines->v[i];
-    return NULL;
-}
-
-/* What a check looked at, recorded for a memo of its result: each name as lstat() saw it, by the
- * kind of line the hooks' Lua compares again (fsmemo.h); nothing unless recording began; nothing
- * from a pass with a relative path, or with anything changed in the last 2 seconds. */
-Test(fsmemo, the_record_of_a_pass)
-{
-    char *root = scratch(), *bin = joinp(root, "bin"), *lib = joinp(root, "lib");
-    mkdirs(bin);
-    mkdirs(lib);
-    write_at(root, "bin/mpicc.real");
-    link_at("mpicc.real", bin, "mpicc");
-    char *mpicc = joinp(bin, "mpicc"), *real = joinp(bin, "mpicc.real"), *absent = joinp(bin, "python");
-    long long later = (long long)time(NULL) + 10; /* every file here made more than 2 s before */
-    struct mpg_strv lines = {0}, vars = {0};
-
-    mpg_fsmemo_begin();
-    free(mpg_realpath(mpicc));
-    cr_expect(mpg_fsmemo_record(&lines, &vars, later) == -1, "not recording: no record");
-    mpg_fsmemo_end();
-
-    mpg_fsmemo_begin();
-    mpg_fsmemo_record_start();
-    free(mpg_realpath(mpicc));
-    cr_expect(!mpg_is_file(absent));
-    mpg_fsmemo_note_listed(lib);
-    mpg_fsmemo_note_var("PATH");
-    mpg_fsmemo_note_var("PATH");
-    cr_expect(mpg_fsmemo_record(&lines, &vars, (long long)time(NULL)) == -1, "made this second: no record");
-    cr_expect(lines.n == 0);
-    cr_assert(mpg_fsmemo_record(&lines, &vars, later) == 0);
-    /* by its times when someone else owns it; name by name for its owner (the tests' root) */
-    cr_expect(lines.n > 0 && (strncmp(lines.v[0], "g\t/\t", 4) == 0 || strncmp(lines.v[0], "d\t/\t", 4) == 0),
-              "/ first: %s", lines.n ? lines.v[0] : "");
-    const char *l = record_of(&lines, mpicc), *r = record_of(&lines, real), *m = record_of(&lines, absent);
-    const char *d = record_of(&lines, bin), *g = record_of(&lines, lib);
-    cr_expect(l && l[0] == 'L', "the link: %s", l);
-    cr_expect(r && (r[0] == 'F' || r[0] == 'f') && strstr(r, "\tfile "), "the file it leads to: %s", r);
-    cr_expect(m && m[0] == 'M' && strcmp(m + strlen(m) - 2, "\t2") == 0, "the name missing (ENOENT): %s", m);
-    cr_expect(d && (d[0] == 'D' || d[0] == 'd' || d[0] == 'G' || d[0] == 'g'), "the folder walked: %s", d);
-    cr_expect(g && (g[0] == 'G' || g[0] == 'g'), "the folder listed, by its times: %s", g);
-    cr_expect(vars.n == 1 && strcmp(vars.v[0], "PATH") == 0, "each variable once");
-    mpg_fsmemo_end();
-    mpg_strv_free(&lines);
-    mpg_strv_free(&vars);
-
-    mpg_fsmemo_begin();
-    mpg_fsmemo_record_start();
-    mpg_fsmemo_note("relative/path");
-    cr_expect(mpg_fsmemo_record(&lines, &vars, later) == -1, "a relative path: no record");
-    mpg_fsmemo_end();
-    mpg_fsmemo_begin();
-    mpg_fsmemo_record_start();
-    mpg_fsmemo_note_unrecordable();
-    cr_expect(mpg_fsmemo_record(&lines, &vars, later) == -1, "unrecordable: no record");
-    mpg_fsmemo_end();
-    cr_expect(lines.n == 0 && vars.n == 0);
-    free(mpicc);
-    free(real);
-    free(absent);
-    free(bin);
-    free(lib);
 }
